@@ -1,0 +1,28 @@
+"""gradwise: neural networks from scratch on NumPy, and a doctor for the ones that do not learn.
+
+    import gradwise as gw
+    model = gw.Sequential([gw.Dense(784, 256), gw.ReLU(), gw.Dense(256, 10)])
+    model.fit(X, y, epochs=10, batch_size=128, optimizer=gw.Adam(1e-3), seed=0)
+"""
+
+__version__ = "0.1.0"
+
+from . import callbacks, data, functional, gradcheck, init, metrics, optim  # noqa: E402
+from .callbacks import Callback, Checkpoint, EarlyStopping, History, LambdaCallback, Progress  # noqa: E402
+from .errors import DataError, GradwiseError, ModelFileError  # noqa: E402
+from .layers import (Dense, Dropout, Flatten, Identity, Layer, LeakyReLU, ReLU, Sigmoid,  # noqa: E402
+                     Softmax, Tanh)
+from .losses import MSE, BinaryCrossEntropy, Loss, SoftmaxCrossEntropy  # noqa: E402
+from .model import Sequential, TrainingDiverged, mlp  # noqa: E402
+from .optim import (SGD, AdamW, Adam, CosineDecay, ExponentialDecay, LinearWarmup,  # noqa: E402
+                    Optimizer, RMSprop, StepDecay, clip_grad_norm)
+
+__all__ = [
+    "Sequential", "mlp", "Layer", "Dense", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax",
+    "Identity", "Dropout", "Flatten", "Loss", "SoftmaxCrossEntropy", "MSE", "BinaryCrossEntropy",
+    "Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "StepDecay", "ExponentialDecay",
+    "CosineDecay", "LinearWarmup", "clip_grad_norm", "Callback", "History", "Progress",
+    "EarlyStopping", "Checkpoint", "LambdaCallback", "GradwiseError", "DataError",
+    "ModelFileError", "TrainingDiverged", "callbacks", "data", "functional", "gradcheck",
+    "init", "metrics", "optim", "__version__",
+]
