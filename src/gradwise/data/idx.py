@@ -13,6 +13,7 @@ values in C order, big-endian::
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 import zlib
@@ -63,7 +64,7 @@ def parse_idx(data: bytes, source: str = "<bytes>") -> np.ndarray:
         raise DataError(f"{source}: truncated IDX header ({len(data)} bytes, need {header})")
     shape = struct.unpack(f">{ndim}I", data[4:header])
     dtype = IDX_TYPES[code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize          # Python ints: no overflow
     if expected > MAX_IDX_BYTES:
         raise DataError(f"{source}: IDX header claims shape {shape} ({expected} bytes): implausible")
     actual = len(data) - header

@@ -1,0 +1,195 @@
+import os
+
+import numpy as np
+import pytest
+
+import gradwise as gw
+from gradwise.errors import ModelFileError
+
+
+def blobs(rng, n=300, d=5, k=3):
+    centres = rng.standard_normal((k, d)) * 3
+    y = rng.integers(0, k, n)
+    return (centres[y] + rng.standard_normal((n, d))).astype(np.float32), y
+
+
+def small_model(seed=0, d=5, k=3, dropout=0.0):
+    return gw.mlp([d, 16, k], seed=seed, dropout=dropout)
+
+
+def test_fit_learns_and_records_history(rng):
+    X, y = blobs(rng)
+    model = small_model()
+    hist = model.fit(X, y, epochs=5, batch_size=32, optimizer=gw.Adam(1e-2), seed=0, verbose=0,
+                     validation_split=0.2)
+    assert set(hist.history) == {"loss", "accuracy", "val_loss", "val_accuracy", "lr", "time"}
+    assert len(hist["loss"]) == 5 and hist["loss"][-1] < hist["loss"][0]
+    assert hist["val_accuracy"][-1] > 0.9
+    assert model.evaluate(X, y)["accuracy"] > 0.9
+    assert model.predict(X).shape == (300,)
+    proba = model.predict_proba(X)
+    assert proba.shape == (300, 3) and np.allclose(proba.sum(axis=1), 1, atol=1e-5)
+
+
+@pytest.mark.parametrize("batch_size", [1, None])
+def test_online_and_full_batch(batch_size, rng):
+    X, y = blobs(rng, n=60)
+    model = small_model()
+    steps = []
+    cb = gw.LambdaCallback(on_batch_end=lambda b, logs: steps.append(logs["size"]))
+    model.fit(X, y, epochs=2, batch_size=batch_size, optimizer=gw.SGD(0.05), seed=0, verbose=0,
+              callbacks=[cb])
+    assert steps == ([1] * 120 if batch_size == 1 else [60, 60])
+
+
+def test_shuffling_is_on_by_default_and_can_be_switched_off(rng):
+    X, y = blobs(rng, n=40)
+    seen = []
+
+    class Spy(gw.Callback):
+        def on_batch_end(self, batch, logs):
+            seen.append(self.model.layers[0].x[:, 0].copy())
+
+    small_model().fit(X, y, epochs=2, batch_size=40, seed=0, verbose=0, callbacks=[Spy()])
+    assert not np.array_equal(seen[0], X[:, 0]) and not np.array_equal(seen[0], seen[1])
+    seen.clear()
+    small_model().fit(X, y, epochs=1, batch_size=40, seed=0, verbose=0, callbacks=[Spy()],
+                      shuffle=False)
+    np.testing.assert_array_equal(seen[0], X[:, 0])
+
+
+def test_same_seed_gives_bit_identical_runs(rng):
+    X, y = blobs(rng)
+    runs = []
+    for _ in range(2):
+        model = small_model(seed=3, dropout=0.3)
+        model.fit(X, y, epochs=3, batch_size=16, seed=0, verbose=0, validation_split=0.1)
+        runs.append([p.copy() for p in model.params])
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+    other = small_model(seed=3, dropout=0.3)
+    other.fit(X, y, epochs=3, batch_size=16, seed=1, verbose=0, validation_split=0.1)
+    assert not np.array_equal(other.params[0], runs[0][0])
+
+
+def test_xor_2_4_1_learns_for_ten_of_ten_seeds():
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32)
+    y = np.array([0, 1, 1, 0])
+    for seed in range(10):
+        model = gw.mlp([2, 4, 1], activation="tanh", seed=seed)
+        model.fit(X, y, epochs=300, batch_size=None, loss=gw.BinaryCrossEntropy(),
+                  optimizer=gw.Adam(0.05), seed=seed, verbose=0)
+        np.testing.assert_array_equal(model.predict(X), y, err_msg=f"seed {seed}")
+
+
+def test_regression_with_mse_predicts_values(rng):
+    X = rng.standard_normal((200, 3)).astype(np.float32)
+    y = (X @ np.array([1.0, -2.0, 0.5]) + 0.3).astype(np.float32)[:, None]
+    model = gw.Sequential([gw.Dense(3, 1, rng=rng)])
+    hist = model.fit(X, y, epochs=60, batch_size=20, loss="mse", optimizer=gw.SGD(0.05),
+                     seed=0, verbose=0)
+    assert "accuracy" not in hist and hist["loss"][-1] < 1e-4
+    assert model.predict(X).shape == (200, 1)
+    np.testing.assert_allclose(model.layers[0].params["b"], [0.3], atol=1e-2)
+
+
+def test_float32_training_stays_float32(rng):
+    X, y = blobs(rng)
+    model = small_model()
+    model.fit(X.astype(np.float64), y, epochs=1, verbose=0)
+    assert all(p.dtype == np.float32 for p in model.params)
+    assert model.predict_proba(X).dtype == np.float32
+
+
+def test_early_stopping_restores_the_best_weights(rng):
+    X, y = blobs(rng, n=100)
+    Xv, yv = blobs(np.random.default_rng(99), n=50)       # other centres: val loss rises
+    stop = gw.EarlyStopping(patience=2)
+    model = small_model()
+    hist = model.fit(X, y, epochs=50, optimizer=gw.Adam(1e-2), validation_data=(Xv, yv),
+                     callbacks=[stop], verbose=0, seed=0)
+    assert stop.stopped_epoch is not None and len(hist["loss"]) < 50
+    best = int(np.argmin(hist["val_loss"]))
+    assert model.evaluate(Xv, yv)["loss"] == pytest.approx(hist["val_loss"][best], rel=1e-5)
+
+
+def test_verbose_prints_a_line_per_epoch(rng, capsys):
+    X, y = blobs(rng, n=50)
+    small_model().fit(X, y, epochs=2, verbose=2, validation_split=0.2)
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 and out[1].startswith("epoch 2/2") and "val_acc" in out[1]
+
+
+def test_fit_input_errors(rng):
+    X, y = blobs(rng, n=20)
+    model = small_model()
+    with pytest.raises(ValueError, match="20 input rows but 19 targets"):
+        model.fit(X, y[:-1], verbose=0)
+    bad = X.copy()
+    bad[7, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN or inf .*row 7"):
+        model.fit(bad, y, verbose=0)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer; got 0"):
+        model.fit(X, y, batch_size=0, verbose=0)
+    with pytest.raises(ValueError, match="validation_split"):
+        model.fit(X, y, validation_split=1.0, verbose=0)
+    with pytest.raises(ValueError, match=r"\(N, 5\)"):
+        model.fit(np.zeros((20, 7)), y, verbose=0)
+    with pytest.raises(TypeError, match="ReLU instead of ReLU()"):
+        gw.Sequential([gw.Dense(2, 2), gw.ReLU])
+
+
+def test_divergence_is_reported_with_where_and_what_to_do(rng):
+    X = rng.uniform(0, 255, (32, 4)).astype(np.float32)    # unscaled pixels and a big step
+    y = X.sum(axis=1, keepdims=True)
+    model = gw.Sequential([gw.Dense(4, 1, rng=rng)])
+    with pytest.raises(gw.TrainingDiverged, match=r"epoch 3, step 2 \(lr=0.1\)\. Lower the learning rate"):
+        with np.errstate(over="ignore", invalid="ignore"):
+            model.fit(X, y, epochs=5, batch_size=8, loss="mse", optimizer=gw.SGD(0.1), verbose=0)
+
+
+# ------------------------------------------------------------------------- save / load
+
+def test_save_load_round_trip_gives_identical_predictions(tmp_path, rng):
+    X, y = blobs(rng)
+    model = gw.Sequential([gw.Dense(5, 8, rng=rng), gw.LeakyReLU(0.2), gw.Dropout(0.1),
+                           gw.Dense(8, 3, rng=rng)])
+    model.fit(X, y, epochs=1, verbose=0, loss=gw.SoftmaxCrossEntropy())
+    model.meta = {"classes": ["a", "b", "c"]}
+    npz = model.save(tmp_path / "run" / "model")
+    assert npz.name == "model.npz" and (tmp_path / "run" / "model.json").is_file()
+    loaded = gw.Sequential.load(tmp_path / "run" / "model.npz")
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert repr(loaded) == repr(model) and loaded.meta == model.meta
+    assert isinstance(loaded.loss, gw.SoftmaxCrossEntropy)
+    with np.load(npz, allow_pickle=False) as z:               # plain data: no pickle inside
+        assert all(z[k].dtype != object for k in z.files)
+
+
+def test_interrupted_save_keeps_the_previous_file(tmp_path, rng, monkeypatch):
+    X, _ = blobs(rng)
+    first = small_model(seed=1)
+    first.save(tmp_path / "m")
+    second = small_model(seed=2)
+
+    def crash(f, **arrays):
+        f.write(b"PK\x03\x04 half a zip")
+        raise KeyboardInterrupt("power cut")
+    monkeypatch.setattr(np, "savez", crash)
+    with pytest.raises(KeyboardInterrupt):
+        second.save(tmp_path / "m")
+    monkeypatch.undo()
+    np.testing.assert_array_equal(gw.Sequential.load(tmp_path / "m").predict_proba(X),
+                                  first.predict_proba(X))
+    assert sorted(os.listdir(tmp_path)) == ["m.json", "m.npz"]      # no temporary file left
+
+
+def test_load_errors_name_the_file(tmp_path):
+    with pytest.raises(ModelFileError, match="no model file at .*nothing.npz"):
+        gw.Sequential.load(tmp_path / "nothing")
+    (tmp_path / "junk.npz").write_bytes(b"not a zip at all")
+    with pytest.raises(ModelFileError, match="junk.npz is not a readable"):
+        gw.Sequential.load(tmp_path / "junk")
+    np.savez(tmp_path / "plain.npz", a=np.zeros(2))
+    with pytest.raises(ModelFileError, match="not written by Sequential.save"):
+        gw.Sequential.load(tmp_path / "plain")
