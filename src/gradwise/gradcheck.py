@@ -242,3 +242,42 @@ def check_model(model, X: np.ndarray, y: np.ndarray, loss, *, training: bool = T
             restore()
             return loss.forward(model.forward(X, training=training), y)
         return check_function(f, params, grads, eps=eps, tol=tol, max_coords=max_coords)
+
+
+def check_all(seed: int = 0) -> tuple[str, bool]:
+    """Check every built-in layer and loss; return a printable table and whether all passed."""
+    from . import layers as L
+    from . import losses
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((6, 5))
+    x[np.abs(x) < 1e-3] = 0.5                       # keep ReLU's kink out of the nudges
+    labels = rng.integers(0, 5, 6)
+    binary = rng.integers(0, 2, (6, 5)).astype(np.float64)
+    cases = [
+        ("Dense", lambda: check_layer(L.Dense(5, 4, rng=rng), x)),
+        ("ReLU", lambda: check_layer(L.ReLU(), x)),
+        ("LeakyReLU", lambda: check_layer(L.LeakyReLU(0.1), x)),
+        ("Sigmoid", lambda: check_layer(L.Sigmoid(), x)),
+        ("Tanh", lambda: check_layer(L.Tanh(), x)),
+        ("Softmax", lambda: check_layer(L.Softmax(), x)),
+        ("Identity", lambda: check_layer(L.Identity(), x)),
+        ("Dropout", lambda: check_layer(L.Dropout(0.3, rng=np.random.default_rng(seed)), x)),
+        ("Flatten", lambda: check_layer(L.Flatten(), x.reshape(6, 5, 1))),
+        ("SoftmaxCrossEntropy", lambda: check_loss(losses.SoftmaxCrossEntropy(), x, labels)),
+        ("MSE", lambda: check_loss(losses.MSE(), x, binary)),
+        ("BinaryCrossEntropy", lambda: check_loss(losses.BinaryCrossEntropy(), x, binary)),
+        ("BinaryCrossEntropy(p)", lambda: check_loss(
+            losses.BinaryCrossEntropy(from_logits=False), 1 / (1 + np.exp(-x)), binary)),
+    ]
+    lines = [f"{'component':<22} {'parameters':<16} {'max rel error':>13}  result"]
+    all_ok = True
+    for name, run in cases:
+        report = run()
+        all_ok &= report.ok
+        names = ",".join(p.name for p in report.params)
+        lines.append(f"{name:<22} {names:<16} {report.max_rel_error:13.2e}  "
+                     f"{'ok' if report.ok else 'FAIL'}")
+    lines.append(f"{'all passed' if all_ok else 'SOME FAILED'} (float64 central differences, "
+                 f"eps {DEFAULT_EPS:g}, tolerance {DEFAULT_TOL:g})")
+    return "\n".join(lines), all_ok

@@ -126,4 +126,5 @@ def load_local(name: str, data_dir=None) -> Dataset:
             return load_idx_set(spec, folder)
     where = ", ".join(searched) if searched else "nowhere (no data_dir given and $GRADWISE_DATA unset)"
     raise DataError(f"{name}: not found; searched {where}. Put the four IDX files in "
-                    f"DIR/{spec.name}/ and pass data_dir=DIR or set GRADWISE_DATA=DIR")
+                    f"DIR/{spec.name}/ and pass data_dir=DIR (gradwise train --data-dir DIR) or set "
+                    f"GRADWISE_DATA=DIR")

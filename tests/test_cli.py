@@ -1,0 +1,91 @@
+"""The command line, run in-process on a tiny MNIST-shaped set written by the test."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import gradwise as gw
+from gradwise import cli
+from gradwise.train import make_schedule, parse_arch
+
+from test_idx import fake_set
+
+
+@pytest.fixture
+def tiny_mnist(tmp_path, monkeypatch, rng):
+    fake_set(tmp_path, monkeypatch, rng)
+    monkeypatch.setenv("GRADWISE_DATA", str(tmp_path))
+    return tmp_path
+
+
+def test_train_writes_a_complete_run_folder(tiny_mnist, tmp_path, capsys):
+    out = tmp_path / "run"
+    code = cli.main(["train", "--arch", "784-16-10", "--epochs", "2", "--batch-size", "8",
+                     "--val-split", "0.25", "--out", str(out), "--quiet"])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "epoch 2/2" in text and "test accuracy" in text and str(out) in text
+    assert sorted(p.name for p in out.iterdir()) == ["config.toml", "metrics.json", "model.json",
+                                                     "model.npz"]
+    result = json.loads((out / "metrics.json").read_text())
+    assert len(result["history"]["loss"]) == 2
+    assert np.array(result["test"]["confusion_matrix"]).sum() == 6
+    model = gw.Sequential.load(out / "model")
+    assert model.meta["classes"][0] == "0" and model.meta["preprocessing"]["flatten"]
+
+
+def test_config_file_and_flags_override_it(tiny_mnist, tmp_path):
+    (tmp_path / "c.toml").write_text('arch = "784-8-10"\nepochs = 1\nbatch_size = 4\nlr = 0.01\n')
+    out = tmp_path / "run"
+    assert cli.main(["train", "--config", str(tmp_path / "c.toml"), "--lr", "0.02", "--out",
+                     str(out), "--quiet"]) == 0
+    saved = (out / "config.toml").read_text()
+    assert 'arch = "784-8-10"' in saved and "lr = 0.02" in saved
+    # the saved config.toml reruns the same training
+    assert cli.main(["train", "--config", str(out / "config.toml"), "--out", str(tmp_path / "again"),
+                     "--quiet"]) == 0
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--arch", "784-abc-10"], "e.g. 784-256-128-10"),
+    (["--arch", "100-10"], "first size must be the input size of mnist, 784"),
+    (["--arch", "784-32-9"], "number of classes of mnist, 10"),
+    (["--opt", "adagrad"], "choose one of sgd, rmsprop, adam, adamw"),
+    (["--schedule", "linear"], "step:EVERY:FACTOR"),
+    (["--act", "gelu"], "choose one of relu"),
+    (["--data", "cifar"], "unknown data set"),
+    (["--config", "/nonexistent.toml"], "no such file"),
+])
+def test_bad_input_is_one_clear_line(tiny_mnist, tmp_path, argv, message, capsys):
+    code = cli.main(["train", "--epochs", "1", "--out", str(tmp_path / "r"), "--quiet", *argv])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_unknown_config_key_is_named(tmp_path, capsys):
+    (tmp_path / "c.toml").write_text("epochz = 3\n")
+    assert cli.main(["train", "--config", str(tmp_path / "c.toml")]) == 2
+    assert "unknown setting(s) epochz" in capsys.readouterr().err
+
+
+def test_gradcheck_command_prints_a_passing_table(capsys):
+    assert cli.main(["gradcheck"]) == 0
+    out = capsys.readouterr().out
+    assert "SoftmaxCrossEntropy" in out and "all passed" in out and "FAIL" not in out
+
+
+def test_console_script_help():
+    done = subprocess.run([sys.executable, "-m", "gradwise.cli", "--help"], capture_output=True,
+                          text=True, check=True)
+    assert "train" in done.stdout and "gradcheck" in done.stdout
+
+
+def test_arch_and_schedule_parsing():
+    assert parse_arch("784-256-10") == [784, 256, 10]
+    assert make_schedule("none", 5) is None
+    assert make_schedule("step:3:10", 9)(3) == pytest.approx(0.1)
+    assert make_schedule("exp:0.5", 9)(2) == 0.25
+    assert make_schedule("warmup:1+cosine", 5)(0.5) == pytest.approx(0.505)
