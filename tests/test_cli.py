@@ -89,3 +89,16 @@ def test_arch_and_schedule_parsing():
     assert make_schedule("step:3:10", 9)(3) == pytest.approx(0.1)
     assert make_schedule("exp:0.5", 9)(2) == 0.25
     assert make_schedule("warmup:1+cosine", 5)(0.5) == pytest.approx(0.505)
+
+
+def test_data_commands(tiny_mnist, capsys):
+    assert cli.main(["data", "verify", "mnist"]) == 0
+    assert "OK, every file matches" in capsys.readouterr().out
+    assert cli.main(["data", "info", "mnist-mini"]) == 0
+    out = capsys.readouterr().out
+    assert "(5000, 28, 28)" in out and "[500, 500" in out
+    assert cli.main(["data", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "mnist-mini" in out and "embedded" in out and "cache folder" in out
+    assert cli.main(["data", "verify", "fashion-mnist"]) == 2
+    assert "not found" in capsys.readouterr().err

@@ -110,7 +110,7 @@ def test_checksum_mismatch_and_missing_files(tmp_path, monkeypatch, rng):
     with pytest.raises(DataError, match="t10k-labels-idx1-ubyte.gz: checksum mismatch"):
         gw.data.load("mnist", data_dir=tmp_path)
     with pytest.raises(DataError, match="not found; searched .*GRADWISE_DATA"):
-        gw.data.load("mnist", data_dir=tmp_path / "elsewhere")
+        gw.data.load("mnist", data_dir=tmp_path / "elsewhere", download=False)
     with pytest.raises(ValueError, match="fashion-mnist"):
         gw.data.load("cifar10")
 

