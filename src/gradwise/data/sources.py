@@ -166,6 +166,9 @@ def _dataset(spec: IdxSet, arrays: dict, source: str) -> Dataset:
         if len(arrays[images]) != len(arrays[labels]):
             raise DataError(f"{source}: {len(arrays[images])} {split} images but "
                             f"{len(arrays[labels])} labels")
+        if arrays[labels].size and int(arrays[labels].max()) >= len(spec.classes):
+            raise DataError(f"{source}: {split} labels must be in [0, {len(spec.classes)}); got "
+                            f"max {int(arrays[labels].max())}")
     return Dataset(spec.name, arrays["train-images"], arrays["train-labels"],
                    arrays["t10k-images"], arrays["t10k-labels"], spec.classes, source=source)
 
