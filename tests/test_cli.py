@@ -24,12 +24,12 @@ def tiny_mnist(tmp_path, monkeypatch, rng):
 def test_train_writes_a_complete_run_folder(tiny_mnist, tmp_path, capsys):
     out = tmp_path / "run"
     code = cli.main(["train", "--arch", "784-16-10", "--epochs", "2", "--batch-size", "8",
-                     "--val-split", "0.25", "--out", str(out), "--quiet"])
+                     "--val-split", "0.25", "--out", str(out), "--quiet", "--no-plots"])
     assert code == 0
     text = capsys.readouterr().out
     assert "epoch 2/2" in text and "test accuracy" in text and str(out) in text
-    assert sorted(p.name for p in out.iterdir()) == ["config.toml", "metrics.json", "model.json",
-                                                     "model.npz"]
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.npz", "config.toml", "metrics.json",
+                                                     "model.json", "model.npz"]
     result = json.loads((out / "metrics.json").read_text())
     assert len(result["history"]["loss"]) == 2
     assert np.array(result["test"]["confusion_matrix"]).sum() == 6

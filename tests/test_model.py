@@ -208,3 +208,45 @@ def test_a_fitted_scaler_travels_with_the_saved_model(tmp_path, rng):
     X_new = X_train[:10] + 1.0
     np.testing.assert_array_equal(loaded.predict(again.transform(X_new)),
                                   model.predict(scaler.transform(X_new)))
+
+
+def test_checkpoint_resume_gives_bit_identical_weights(tmp_path, rng):
+    from gradwise.checkpoint import load_checkpoint
+    X, y = blobs(rng, n=200)
+
+    def opt():
+        return gw.Adam(1e-2, schedule=gw.CosineDecay(4))
+
+    full = small_model(seed=5, dropout=0.3)
+    o = opt()
+    hist = gw.History()
+    full.fit(X, y, epochs=4, batch_size=16, optimizer=o, seed=7, verbose=0, validation_split=0.1,
+             history=hist, callbacks=[gw.Checkpoint(tmp_path / "full.npz", o, hist)])
+
+    first = small_model(seed=5, dropout=0.3)                       # "killed" after epoch 2
+    o1 = opt()
+    h1 = gw.History()
+    first.fit(X, y, epochs=2, batch_size=16, optimizer=o1, seed=7, verbose=0, validation_split=0.1,
+              history=h1, callbacks=[gw.Checkpoint(tmp_path / "ck.npz", o1, h1)])
+    ck = load_checkpoint(tmp_path / "ck.npz")
+    assert ck["epoch"] == 1 and len(ck["history"]["loss"]) == 2
+    o2 = opt()
+    o2.load_state_dict(ck["optimizer_state"])
+    resumed = ck["model"]
+    h2 = ck["history"]
+    resumed.fit(X, y, epochs=4, batch_size=16, optimizer=o2, seed=7, verbose=0, validation_split=0.1,
+                initial_epoch=ck["epoch"] + 1, resume_state=ck["training_state"], history=h2)
+    for a, b in zip(full.params, resumed.params):
+        np.testing.assert_array_equal(a, b)
+    assert h2["loss"] == hist["loss"]
+
+
+def test_stop_mid_epoch_skips_the_epoch_end(rng):
+    X, y = blobs(rng, n=64)
+    ends = []
+    stopper = gw.LambdaCallback(
+        on_batch_end=lambda b, logs: setattr(model, "stop_training", b == 1),
+        on_epoch_end=lambda e, logs: ends.append(e))
+    model = small_model()
+    hist = model.fit(X, y, epochs=3, batch_size=8, callbacks=[stopper], verbose=0)
+    assert model.interrupted and ends == [] and hist.epoch == []

@@ -7,8 +7,10 @@
 
 __version__ = "0.1.0"
 
-from . import callbacks, data, functional, gradcheck, init, metrics, optim  # noqa: E402
-from .callbacks import Callback, Checkpoint, EarlyStopping, History, LambdaCallback, Progress  # noqa: E402
+from . import callbacks, checkpoint, data, functional, gradcheck, init, metrics, optim  # noqa: E402
+from .callbacks import (Callback, EarlyStopping, History, LambdaCallback, ModelCheckpoint,  # noqa: E402
+                        Progress)
+from .checkpoint import Checkpoint  # noqa: E402
 from .errors import DataError, GradwiseError, ModelFileError  # noqa: E402
 from .layers import (Dense, Dropout, Flatten, Identity, Layer, LeakyReLU, ReLU, Sigmoid,  # noqa: E402
                      Softmax, Tanh)
@@ -22,7 +24,7 @@ __all__ = [
     "Identity", "Dropout", "Flatten", "Loss", "SoftmaxCrossEntropy", "MSE", "BinaryCrossEntropy",
     "Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "StepDecay", "ExponentialDecay",
     "CosineDecay", "LinearWarmup", "clip_grad_norm", "Callback", "History", "Progress",
-    "EarlyStopping", "Checkpoint", "LambdaCallback", "GradwiseError", "DataError",
-    "ModelFileError", "TrainingDiverged", "callbacks", "data", "functional", "gradcheck",
+    "EarlyStopping", "Checkpoint", "ModelCheckpoint", "LambdaCallback", "GradwiseError", "DataError",
+    "ModelFileError", "TrainingDiverged", "callbacks", "checkpoint", "data", "functional", "gradcheck",
     "init", "metrics", "optim", "__version__",
 ]

@@ -157,8 +157,9 @@ class EarlyStopping(Callback):
                 p[...] = best
 
 
-class Checkpoint(Callback):
-    """Save the model (atomically) at the end of every ``every``-th epoch to ``path``."""
+class ModelCheckpoint(Callback):
+    """Save the model alone (atomically) every ``every`` epochs; see
+    ``gradwise.checkpoint.Checkpoint`` for a checkpoint that can resume training."""
 
     def __init__(self, path, every: int = 1) -> None:
         self.path, self.every = path, int(every)
@@ -180,5 +181,5 @@ class LambdaCallback(Callback):
             setattr(self, name, fn)
 
 
-__all__ = ["Callback", "History", "Progress", "EarlyStopping", "Checkpoint", "LambdaCallback",
+__all__ = ["Callback", "History", "Progress", "EarlyStopping", "ModelCheckpoint", "LambdaCallback",
            "format_epoch"]

@@ -1,46 +1,59 @@
-"""The ``gradwise`` command line: ``gradwise train``, ``gradwise gradcheck``.
+"""The ``gradwise`` command line.
 
-Each subcommand is a thin shell over a library function; errors a user can cause are
-printed as one line with the fix, never as a traceback.
+    gradwise train [flags]                 train and write a run folder
+    gradwise evaluate RUN [--data NAME]    metrics, per-class table, confusion matrix
+    gradwise predict RUN IMAGE...          top-3 classes for photos or scans of digits
+    gradwise data list|fetch|info|verify   data sets
+    gradwise gradcheck                     finite-difference check of every layer and loss
+
+Each subcommand is a thin shell over library functions. An error a user can cause prints
+one line with the fix and exits with status 2 (``--debug`` shows the traceback).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from dataclasses import fields
 
 from . import __version__
 from .errors import GradwiseError
 
+TRAIN_HELP = {
+    "data": "data set: mnist (default), fashion-mnist or mnist-mini",
+    "data_dir": "folder holding DATA/ with the IDX files (default: $GRADWISE_DATA, then the cache)",
+    "arch": "layer sizes, input first: 784-256-128-10",
+    "act": "hidden activation: relu, leaky_relu, tanh, sigmoid",
+    "init": "weight init: he_normal, he_uniform, glorot_normal, glorot_uniform, lecun_normal, "
+            "uniform01, normal01",
+    "opt": "optimiser: sgd, rmsprop, adam, adamw",
+    "lr": "learning rate",
+    "momentum": "momentum for sgd/rmsprop",
+    "weight_decay": "L2 weight decay (decoupled for adamw)",
+    "schedule": "lr schedule: none, cosine, step:EVERY:FACTOR, exp:GAMMA, warmup:EPOCHS[+cosine]",
+    "dropout": "dropout rate after each hidden layer",
+    "epochs": "passes over the training data",
+    "batch_size": "samples per step",
+    "val_split": "share of the training set held out for validation",
+    "early_stopping": "stop after N epochs without a better validation loss (0: off)",
+    "seed": "random seed (init, shuffling, split, dropout)",
+    "out": "run folder (default: runs/DATA-DATE-TIME)",
+}
+
 
 def _add_train_flags(p: argparse.ArgumentParser) -> None:
     from .train import TrainConfig
-    helps = {
-        "data": "data set: mnist (default) or fashion-mnist",
-        "data_dir": "folder holding DATA/ with the IDX files (default: $GRADWISE_DATA)",
-        "arch": "layer sizes, input first: 784-256-128-10",
-        "act": "hidden activation: relu, leaky_relu, tanh, sigmoid",
-        "init": "weight init: he_normal, he_uniform, glorot_normal, glorot_uniform, lecun_normal, "
-                "uniform01, normal01",
-        "opt": "optimiser: sgd, rmsprop, adam, adamw",
-        "lr": "learning rate",
-        "momentum": "momentum for sgd/rmsprop",
-        "weight_decay": "L2 weight decay (decoupled for adamw)",
-        "schedule": "lr schedule: none, cosine, step:EVERY:FACTOR, exp:GAMMA, warmup:EPOCHS[+cosine]",
-        "dropout": "dropout rate after each hidden layer",
-        "epochs": "passes over the training data",
-        "batch_size": "samples per step",
-        "val_split": "share of the training set held out for validation",
-        "seed": "random seed (init, shuffling, split, dropout)",
-        "out": "run folder (default: runs/DATA-DATE-TIME)",
-    }
     defaults = TrainConfig()
     for f in fields(TrainConfig):
         kind = {"int": int, "float": float}.get(str(f.type), str)
         p.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=kind, default=None,
-                       help=f"{helps[f.name]} (default: {getattr(defaults, f.name)})")
+                       metavar=f.name.upper(),
+                       help=f"{TRAIN_HELP[f.name]} (default: {getattr(defaults, f.name)})")
     p.add_argument("--config", metavar="FILE.toml", help="read settings from a TOML file; flags override it")
+    p.add_argument("--resume", nargs="?", const="latest", metavar="RUN",
+                   help="continue a stopped run from its last checkpoint (default: the latest in runs/)")
+    p.add_argument("--no-plots", action="store_true", help="do not draw the PNG figures")
     p.add_argument("--quiet", action="store_true", help="no progress bar, only the summary lines")
 
 
@@ -49,11 +62,29 @@ def build_parser() -> argparse.ArgumentParser:
         prog="gradwise", description="Neural networks from scratch on NumPy.",
         epilog="Run 'gradwise COMMAND --help' for the options of a command.")
     parser.add_argument("--version", action="version", version=f"gradwise {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
     train = sub.add_parser("train", help="train a digit classifier (MNIST by default)",
                            description="Train an MLP and write a run folder: model.npz + model.json, "
-                                       "config.toml, metrics.json.")
+                                       "config.toml, checkpoint.npz, metrics.json and PNG plots.")
     _add_train_flags(train)
+
+    evaluate = sub.add_parser("evaluate", help="test metrics of a run",
+                              description="Accuracy, per-class table and confusion matrix of a run's model.")
+    evaluate.add_argument("run", help="run folder (runs/NAME) or model file")
+    evaluate.add_argument("--data", help="data set to evaluate on (default: the one it was trained on)")
+    evaluate.add_argument("--data-dir", help="folder holding DATA/")
+
+    predict = sub.add_parser("predict", help="classify photos or scans of digits",
+                             description="Preprocess each image the way MNIST was made (grayscale, "
+                                         "invert a white background, crop to the ink, fit 20x20, "
+                                         "centre the mass in 28x28) and print the top-3 classes.")
+    predict.add_argument("run", help="run folder (runs/NAME) or model file")
+    predict.add_argument("images", nargs="+", help="image files (PNG, JPG, ...)")
+    predict.add_argument("--json", action="store_true", help="machine-readable output")
+    predict.add_argument("--top", type=int, default=3, help="how many classes to show (default 3)")
+
     data = sub.add_parser("data", help="list, fetch, describe and verify data sets",
                           description="Data sets: where they are, what is in them, whether they are intact.")
     data_sub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
@@ -64,17 +95,84 @@ def build_parser() -> argparse.ArgumentParser:
         p = data_sub.add_parser(action, help=text, description=text)
         p.add_argument("name", help="mnist, fashion-mnist, mnist-mini, xor, spirals, ...")
         p.add_argument("--data-dir", help="folder holding NAME/ (default: $GRADWISE_DATA, then the cache)")
+
     sub.add_parser("gradcheck", help="check every layer and loss against finite differences",
                    description="Finite-difference check (float64) of every layer and loss.")
     return parser
 
 
+# ----------------------------------------------------------------------------- commands
+
 def cmd_train(args) -> int:
-    from .train import TrainConfig, load_config, run
+    from .train import TrainConfig, latest_run, load_config, run
     overrides = {f.name: getattr(args, f.name) for f in fields(TrainConfig)
                  if getattr(args, f.name) is not None}
-    cfg = load_config(args.config, overrides) if args.config else TrainConfig(**overrides)
-    run(cfg, verbose=2 if args.quiet else 1)
+    resume = None
+    if args.resume:
+        from pathlib import Path
+        resume = latest_run() if args.resume == "latest" and not args.out else Path(
+            args.out if args.resume == "latest" else args.resume)
+        cfg = load_config(resume / "config.toml", overrides) if (resume / "config.toml").is_file() \
+            else TrainConfig(**overrides)
+    elif args.config:
+        cfg = load_config(args.config, overrides)
+    else:
+        cfg = TrainConfig(**overrides)
+    result = run(cfg, resume=resume, plot=not args.no_plots, verbose=2 if args.quiet else 1)
+    return 130 if result.get("interrupted") else 0
+
+
+def cmd_evaluate(args) -> int:
+    import numpy as np
+
+    from . import data, metrics
+    from .preprocess import model_input
+    from .train import load_run
+    model = load_run(args.run)
+    name = args.data or model.meta.get("data")
+    if not name:
+        raise GradwiseError(f"{args.run}: the model does not record its data set; pass --data NAME")
+    ds = data.load(name, data_dir=args.data_dir)
+    X = model_input(ds.X_test, model.meta)
+    if X.shape[1] != model.layers[0].params["W"].shape[0]:
+        raise GradwiseError(f"{name} images have {X.shape[1]} inputs but the model expects "
+                            f"{model.layers[0].params['W'].shape[0]}")
+    y = ds.y_test.astype(np.intp)
+    classes = model.meta.get("classes") or list(ds.classes)
+    predicted = model.predict(X)
+    result = model.evaluate(X, y)
+    print(f"{name} test set ({len(y):,} images): accuracy {100 * result['accuracy']:.2f}%, "
+          f"loss {result['loss']:.4f}\n")
+    print(metrics.classification_report(y, predicted, class_names=classes))
+    cm = metrics.confusion_matrix(y, predicted, len(classes))
+    print("\nconfusion matrix (rows: true, columns: predicted)")
+    print("      " + " ".join(f"{str(c)[:5]:>5}" for c in classes))
+    for c, row in zip(classes, cm):
+        print(f"{str(c)[:5]:>5} " + " ".join(f"{v:5d}" for v in row))
+    return 0
+
+
+def cmd_predict(args) -> int:
+    import numpy as np
+
+    from .preprocess import mnist_style, model_input, read_grayscale
+    from .train import load_run
+    model = load_run(args.run)
+    classes = model.meta.get("classes") or [str(i) for i in range(model.layers[-1].params["W"].shape[1])]
+    images = np.stack([mnist_style(read_grayscale(path), source=path) for path in args.images])
+    proba = model.predict_proba(model_input(images, model.meta))
+    k = max(1, min(args.top, proba.shape[1]))
+    results = []
+    for path, p in zip(args.images, proba):
+        top = np.argsort(-p)[:k]
+        results.append({"image": path, "top": [{"class": classes[i], "probability": float(p[i])}
+                                               for i in top]})
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        for r in results:
+            ranked = "  ".join(f"{t['class']} {100 * t['probability']:5.1f}%" for t in r["top"])
+            print(f"{r['image']}: {ranked}")
     return 0
 
 
@@ -84,20 +182,19 @@ def cmd_data(args) -> int:
     from . import data
 
     if args.data_command == "list":
-        print(f"{'name':<14} {'where':<60}")
+        print(f"{'name':<14} where")
         for name in ("mnist", "fashion-mnist", "mnist-mini"):
             try:
                 where = data.load(name, download=False, quiet=True).source if name != "mnist-mini" \
                     else "embedded in gradwise"
             except data.DataError:
-                where = "not on this machine (gradwise data fetch " + name + ")"
-            print(f"{name:<14} {where:<60}")
-        print(f"{'toy sets':<14} {', '.join(['xor', 'and', 'or', 'nand', 'nor', 'spirals', 'blobs'])} "
+                where = f"not on this machine (gradwise data fetch {name})"
+            print(f"{name:<14} {where}")
+        print(f"{'toy sets':<14} xor, and, or, nand, nor, spirals, blobs "
               f"(all 16 two-input gates by name or truth table)")
         print(f"cache folder: {data.cache_dir()}")
         return 0
-    download = args.data_command == "fetch"
-    ds = data.load(args.name, data_dir=args.data_dir, download=download)
+    ds = data.load(args.name, data_dir=args.data_dir, download=args.data_command == "fetch")
     if args.data_command == "verify":
         if ds.name not in data.IDX_SETS:
             print(f"{args.name}: nothing to verify ({ds.source})")
@@ -120,6 +217,10 @@ def cmd_gradcheck(args) -> int:
     return 0 if ok else 1
 
 
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
+            "data": cmd_data, "gradcheck": cmd_gradcheck}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -127,8 +228,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return {"train": cmd_train, "data": cmd_data, "gradcheck": cmd_gradcheck}[args.command](args)
-    except (GradwiseError, ValueError) as e:
+        return COMMANDS[args.command](args)
+    except (GradwiseError, ValueError, OSError) as e:
+        if args.debug:
+            raise
         print(f"gradwise {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

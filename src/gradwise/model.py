@@ -63,6 +63,8 @@ class Sequential:
         self.optimizer: Optimizer | None = None
         self.meta: dict = {}
         self.stop_training = False
+        self.interrupted = False
+        self._fit_rng: np.random.Generator | None = None
 
     # ------------------------------------------------------------------ the two passes
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
@@ -115,7 +117,8 @@ class Sequential:
             optimizer: Optimizer | None = None, validation_data=None,
             validation_split: float = 0.0, shuffle: bool = True,
             callbacks: list[Callback] | None = None, seed: int | None = None,
-            verbose: int = 1) -> History:
+            verbose: int = 1, initial_epoch: int = 0, resume_state: dict | None = None,
+            history: History | None = None) -> History:
         """Train with mini-batch gradient descent.
 
         Args:
@@ -133,6 +136,14 @@ class Sequential:
             seed: seeds the shuffling, the split and dropout; the same seed on the same
                 model gives bit-identical runs.
             verbose: 0 silent, 1 progress bar and a line per epoch, 2 a line per epoch.
+            initial_epoch, resume_state, history: continue an interrupted run exactly: the
+                epoch to start at, the random-number state from ``training_state()`` saved
+                at the end of the previous epoch, and the History so far (see
+                ``gradwise.checkpoint``). Use the same seed and data as the first run.
+
+        A callback that sets ``model.stop_training`` in ``on_batch_end`` (Ctrl-C does) ends
+        training at once: the unfinished epoch gets no ``on_epoch_end``, so no checkpoint
+        ever holds half an epoch; ``model.interrupted`` is then True.
 
         Returns:
             History with per-epoch loss, accuracy, val_loss, val_accuracy, lr and time.
@@ -161,14 +172,17 @@ class Sequential:
         for layer in self.layers:                         # dropout masks follow the seed too
             if isinstance(layer, Dropout) and layer.rng_from_fit:
                 layer.rng = np.random.default_rng(rng.integers(2**63))
+        self._fit_rng = rng
+        if resume_state is not None:
+            self._restore_training_state(resume_state)
 
-        history = History()
+        history = history if history is not None else History()
         callbacks = [history, *(callbacks or [])]
         if verbose:
             callbacks.append(Progress(epochs, bar=verbose == 1))
         for cb in callbacks:
             cb.set_model(self)
-        self.stop_training = False
+        self.stop_training = self.interrupted = False
         params, grads = self.params, self.grads
         first = self.layers[0] if self.layers else None
         skip_input_grad = hasattr(first, "needs_input_grad")
@@ -179,7 +193,7 @@ class Sequential:
             with np.errstate(under="ignore"):            # underflow to 0 is harmless here
                 for cb in callbacks:
                     cb.on_train_begin({"epochs": epochs, "samples": n, "steps": steps})
-                for epoch in range(epochs):
+                for epoch in range(initial_epoch, epochs):
                     for cb in callbacks:
                         cb.on_epoch_begin(epoch, {"samples": n, "steps": steps})
                     start = time.perf_counter()
@@ -214,6 +228,9 @@ class Sequential:
                                                 "epoch": epoch, "step": step})
                         if self.stop_training:
                             break
+                    if self.stop_training and b + 1 < steps:
+                        self.interrupted = True           # half an epoch: no epoch-end hooks
+                        break
                     logs = {"loss": total_loss / max(1, min(n, (b + 1) * batch_size))}
                     if counted:
                         logs["accuracy"] = correct / counted
@@ -234,6 +251,27 @@ class Sequential:
             if skip_input_grad:
                 first.needs_input_grad = True
         return history
+
+    def training_state(self) -> dict:
+        """The random-number state of the current (or last) fit: shuffling and dropout masks.
+
+        Saved with a checkpoint at the end of an epoch, it lets ``fit(resume_state=...)``
+        draw exactly the numbers the uninterrupted run would have drawn.
+        """
+        dropout = [layer.rng.bit_generator.state for layer in self.layers
+                   if isinstance(layer, Dropout) and layer.rng is not None]
+        return {"shuffle": self._fit_rng.bit_generator.state, "dropout": dropout}
+
+    def _restore_training_state(self, state: dict) -> None:
+        self._fit_rng.bit_generator.state = state["shuffle"]
+        layers = [layer for layer in self.layers if isinstance(layer, Dropout)]
+        if len(layers) != len(state["dropout"]):
+            raise ValueError(f"resume_state has {len(state['dropout'])} dropout generators, the "
+                             f"model has {len(layers)} Dropout layers")
+        for layer, saved in zip(layers, state["dropout"]):
+            if layer.rng is None:
+                layer.rng = np.random.default_rng()
+            layer.rng.bit_generator.state = saved
 
     # ------------------------------------------------------------------ inference
     def _forward_chunks(self, X) -> np.ndarray:

@@ -159,12 +159,17 @@ class Optimizer:
         return g + self.weight_decay * p if self.weight_decay else g
 
     def state_dict(self) -> dict:
-        """Everything needed to resume: step count, current lr, and the per-parameter state."""
-        return {"t": self.t, "lr": self.lr, "state": [dict(s) for s in self.state]}
+        """Everything needed to resume: step count, current lr, and the per-parameter state
+        (scratch buffers, named "tmp", are left out: they carry nothing between steps)."""
+        return {"t": self.t, "lr": self.lr,
+                "state": [{k: v for k, v in s.items() if k != "tmp"} for s in self.state]}
 
     def load_state_dict(self, d: dict) -> None:
         self.t, self.lr = int(d["t"]), float(d["lr"])
         self.state = [{k: np.array(v) for k, v in s.items()} for s in d["state"]]
+        for s in self.state:
+            if s and "tmp" in self.init_state(next(iter(s.values()))):
+                s["tmp"] = np.empty_like(next(iter(s.values())))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(lr={self.base_lr})"

@@ -2,12 +2,20 @@
 
 ``gradwise train`` is a thin shell over ``run(TrainConfig(...))``. Every field of
 TrainConfig is a command-line flag of the same name (``batch_size`` -> ``--batch-size``).
+
+A run folder holds::
+
+    config.toml        the settings, enough to rerun it exactly (--config)
+    checkpoint.npz     weights + optimiser + random state after the last finished epoch
+    model.npz/.json    the final model (architecture, preprocessing, class names, version)
+    metrics.json       per-epoch history, test metrics, per-class table, confusion matrix
+    *.png              curves, confusion matrix, misclassified digits, first-layer weights
 """
 
 from __future__ import annotations
 
 import json
-import sys
+import signal
 import time
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
@@ -15,16 +23,20 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, data, metrics
+from . import __version__, data, metrics, plots
+from .callbacks import Callback, EarlyStopping, History
+from .checkpoint import Checkpoint, load_checkpoint
+from .errors import GradwiseError
 from .fileio import atomic_write_bytes
 from .model import ACTIVATIONS, Sequential, mlp
 from .optim import OPTIMIZERS, CosineDecay, ExponentialDecay, LinearWarmup, StepDecay
+from .preprocess import model_input
 
 
 @dataclass
 class TrainConfig:
-    data: str = "mnist"              # data set name: mnist, fashion-mnist
-    data_dir: str | None = None      # folder holding DATA/ (default: $GRADWISE_DATA)
+    data: str = "mnist"              # data set name: mnist, fashion-mnist, mnist-mini
+    data_dir: str | None = None      # folder holding DATA/ (default: $GRADWISE_DATA, then the cache)
     arch: str = "784-256-128-10"     # layer sizes, input first, classes last
     act: str = "relu"                # hidden activation: relu, leaky_relu, tanh, sigmoid
     init: str = "he_normal"          # weight initialiser (see gradwise.init)
@@ -37,8 +49,13 @@ class TrainConfig:
     epochs: int = 10                 # passes over the training set
     batch_size: int = 128            # samples per step
     val_split: float = 5000 / 60000  # share of the training set held out for validation
+    early_stopping: int = 0          # stop after N epochs without a better val_loss (0 = off)
     seed: int = 0                    # seeds init, shuffling, split and dropout
     out: str | None = None           # run folder (default: runs/DATA-YYYYmmdd-HHMMSS)
+
+
+class RunError(GradwiseError, ValueError):
+    """A run folder is missing or incomplete."""
 
 
 def parse_arch(arch: str) -> list[int]:
@@ -80,8 +97,7 @@ def make_schedule(spec: str, epochs: int):
 def make_optimizer(cfg: TrainConfig):
     if cfg.opt not in OPTIMIZERS:
         raise ValueError(f"--opt {cfg.opt!r}: choose one of {', '.join(OPTIMIZERS)}")
-    schedule = make_schedule(cfg.schedule, cfg.epochs)
-    kwargs = {"weight_decay": cfg.weight_decay, "schedule": schedule}
+    kwargs = {"weight_decay": cfg.weight_decay, "schedule": make_schedule(cfg.schedule, cfg.epochs)}
     if cfg.opt in ("sgd", "rmsprop"):
         kwargs["momentum"] = cfg.momentum
     return OPTIMIZERS[cfg.opt](cfg.lr, **kwargs)
@@ -99,6 +115,8 @@ def build_model(cfg: TrainConfig, n_inputs: int, n_classes: int) -> Sequential:
         raise ValueError(f"--act {cfg.act!r}: choose one of {', '.join(ACTIVATIONS)}")
     return mlp(sizes, activation=cfg.act, init=cfg.init, dropout=cfg.dropout, seed=cfg.seed)
 
+
+# ----------------------------------------------------------------------------- config files
 
 def to_toml(values: dict) -> str:
     """A flat dict of str/int/float/bool/None as TOML (None values are left out)."""
@@ -138,46 +156,154 @@ def load_config(path: str | Path, overrides: dict | None = None) -> TrainConfig:
     return TrainConfig(**values)
 
 
-def run(cfg: TrainConfig, *, verbose: int = 1, log=print) -> dict:
-    """Train as ``cfg`` says; write the run folder; return the final metrics."""
+# ----------------------------------------------------------------------------- data
+
+def prepare(cfg: TrainConfig):
+    """Load the data set and turn it into model input, as the saved model will record it."""
     ds = data.load(cfg.data, data_dir=cfg.data_dir)
-    X_train, X_test = data.scale_pixels(ds.X_train), data.scale_pixels(ds.X_test)
-    y_train, y_test = ds.y_train.astype(np.intp), ds.y_test.astype(np.intp)
-    model = build_model(cfg, X_train.shape[1], len(ds.classes))
+    meta = {"data": ds.name, "classes": list(ds.classes),
+            "preprocessing": {"scale": "pixels / 255", "flatten": True,
+                              "input_shape": list(ds.X_train.shape[1:])}}
+    X_train, X_test = model_input(ds.X_train, meta), model_input(ds.X_test, meta)
+    return ds, meta, X_train, ds.y_train.astype(np.intp), X_test, ds.y_test.astype(np.intp)
+
+
+def latest_run(root: Path = Path("runs")) -> Path:
+    """The most recently changed run folder that holds a checkpoint."""
+    runs = sorted((p.parent for p in root.glob("*/checkpoint.npz")), key=lambda p: p.stat().st_mtime)
+    if not runs:
+        raise RunError(f"no run to resume in {root}/ (pass the run folder: --resume runs/NAME)")
+    return runs[-1]
+
+
+class StopOnCtrlC(Callback):
+    """First Ctrl-C: finish the current batch, keep the last checkpoint, stop. Second: abort."""
+
+    def on_train_begin(self, logs):
+        self.pressed = False
+
+        def handler(signum, frame):
+            if self.pressed:
+                raise KeyboardInterrupt
+            self.pressed = True
+            self.model.stop_training = True
+            print("\nstopping after this batch (Ctrl-C again to abort now)...", flush=True)
+        try:
+            self._previous = signal.signal(signal.SIGINT, handler)
+        except ValueError:                       # not the main thread: leave Ctrl-C alone
+            self._previous = None
+
+    def on_train_end(self, logs):
+        self.restore()
+
+    def restore(self):
+        if getattr(self, "_previous", None) is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+
+# ----------------------------------------------------------------------------- the run
+
+def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True,
+        verbose: int = 1, log=print) -> dict:
+    """Train as ``cfg`` says (or continue the run folder ``resume``); write the run folder;
+    return the final metrics (or {"interrupted": True, ...} after Ctrl-C)."""
+    if resume is not None:
+        out = Path(resume)
+        if not (out / "config.toml").is_file():
+            raise RunError(f"{out}: not a run folder (no config.toml); nothing to resume")
+    else:
+        out = Path(cfg.out or f"runs/{cfg.data}-{datetime.now():%Y%m%d-%H%M%S}")
+    ds, meta, X_train, y_train, X_test, y_test = prepare(cfg)
     optimizer = make_optimizer(cfg)
-    out = Path(cfg.out or f"runs/{cfg.data}-{datetime.now():%Y%m%d-%H%M%S}")
-    out.mkdir(parents=True, exist_ok=True)
+    fit_kwargs = {}
+    if resume is not None:
+        ck = load_checkpoint(out / "checkpoint.npz")
+        model, history = ck["model"], ck["history"]
+        if ck["optimizer_type"] != type(optimizer).__name__:
+            raise RunError(f"{out}: the checkpoint was made with {ck['optimizer_type']}, the config "
+                           f"asks for {type(optimizer).__name__}")
+        optimizer.load_state_dict(ck["optimizer_state"])
+        fit_kwargs = {"initial_epoch": ck["epoch"] + 1, "resume_state": ck["training_state"]}
+        log(f"resuming {out} after epoch {ck['epoch'] + 1} of {cfg.epochs}")
+    else:
+        model, history = build_model(cfg, X_train.shape[1], len(ds.classes)), History()
+        out.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out / "config.toml", to_toml(asdict(cfg)).encode())
-    log(f"gradwise {__version__}: {cfg.data} ({len(X_train):,} train / {len(X_test):,} test, "
-        f"from {ds.source}) -> {out}")
+    log(f"gradwise {__version__}: {ds.name} ({len(X_train):,} train / {len(X_test):,} test) -> {out}")
     log(model.summary())
+    callbacks: list[Callback] = [Checkpoint(out / "checkpoint.npz", optimizer, history)]
+    if cfg.early_stopping:
+        callbacks.append(EarlyStopping("val_loss", patience=cfg.early_stopping))
+    ctrl_c = StopOnCtrlC()
+    callbacks.append(ctrl_c)
     start = time.perf_counter()
-    history = model.fit(X_train, y_train, epochs=cfg.epochs, batch_size=cfg.batch_size,
-                        optimizer=optimizer, validation_split=cfg.val_split, seed=cfg.seed,
-                        verbose=verbose)
+    try:
+        model.fit(X_train, y_train, epochs=cfg.epochs, batch_size=cfg.batch_size,
+                  optimizer=optimizer, validation_split=cfg.val_split, seed=cfg.seed,
+                  verbose=verbose, callbacks=callbacks, history=history, **fit_kwargs)
+    finally:
+        ctrl_c.restore()
     seconds = time.perf_counter() - start
-    predicted = model.predict(X_test)
-    test = model.evaluate(X_test, y_test)
-    report = metrics.precision_recall_f1(y_test, predicted, len(ds.classes))
-    model.meta = {"data": cfg.data, "classes": list(ds.classes),
-                  "preprocessing": {"scale": "pixels / 255", "flatten": True,
-                                    "input_shape": list(ds.X_train.shape[1:])}}
+    if model.interrupted:
+        done = len(history.epoch)
+        log(f"stopped: {done} of {cfg.epochs} epochs kept in {out}/checkpoint.npz; continue with "
+            f"gradwise train --resume {out}")
+        return {"interrupted": True, "epochs_done": done, "out": str(out)}
+    model.meta = meta
     model.save(out / "model")
-    result = {
-        "gradwise_version": __version__,
-        "config": asdict(cfg),
-        "history": history.to_dict(),
-        "train_seconds": seconds,
-        "test": {"loss": test["loss"], "accuracy": test["accuracy"],
-                 "per_class": {k: v.tolist() for k, v in report.items()},
-                 "confusion_matrix": metrics.confusion_matrix(y_test, predicted,
-                                                              len(ds.classes)).tolist()},
-    }
+    result = evaluate_model(model, X_test, y_test, ds.classes)
+    result.update({"gradwise_version": __version__, "config": asdict(cfg),
+                   "history": history.to_dict(), "train_seconds": seconds})
     atomic_write_bytes(out / "metrics.json", json.dumps(result, indent=2).encode())
-    log(f"test accuracy {100 * test['accuracy']:.2f}%  loss {test['loss']:.4f}  "
-        f"({cfg.epochs} epochs, {seconds:.1f}s); run saved in {out}/")
+    if plot:
+        written = write_plots(out, model, history.to_dict(), result, ds.X_test, X_test, y_test,
+                              ds.classes, meta)
+        if written is None:
+            log("plots skipped: matplotlib is not installed (pip install 'gradwise[plot]')")
+    log(f"test accuracy {100 * result['test']['accuracy']:.2f}%  loss {result['test']['loss']:.4f}  "
+        f"({len(history.epoch)} epochs, {seconds:.1f}s); run saved in {out}/")
     return result
 
 
-def stderr(message: str) -> None:
-    print(message, file=sys.stderr)
+def evaluate_model(model: Sequential, X, y, classes) -> dict:
+    predicted = model.predict(X)
+    test = model.evaluate(X, y)
+    report = metrics.precision_recall_f1(y, predicted, len(classes))
+    return {"test": {"loss": test["loss"], "accuracy": test["accuracy"],
+                     "per_class": {k: v.tolist() for k, v in report.items()},
+                     "confusion_matrix": metrics.confusion_matrix(y, predicted, len(classes)).tolist()}}
+
+
+def write_plots(out: Path, model, history: dict, result: dict, images, X_test, y_test, classes,
+                meta) -> list[Path] | None:
+    """The run's PNGs; None when matplotlib is missing."""
+    if not plots.available():
+        return None
+    proba = model.predict_proba(X_test)
+    predicted = proba.argmax(axis=1)
+    wrong = np.flatnonzero(predicted != y_test)
+    wrong = wrong[np.argsort(-proba[wrong, predicted[wrong]])]      # most confident mistakes first
+    first_dense = next(layer for layer in model.layers if "W" in layer.params)
+    return [
+        plots.training_curves(history, out / "curves.png"),
+        plots.confusion_matrix(np.array(result["test"]["confusion_matrix"]), classes,
+                               out / "confusion_matrix.png"),
+        plots.misclassified(images[wrong], y_test[wrong], predicted[wrong],
+                            proba[wrong, predicted[wrong]], classes, out / "misclassified.png"),
+        plots.first_layer_weights(first_dense.params["W"], meta["preprocessing"]["input_shape"],
+                                  out / "first_layer_weights.png"),
+    ]
+
+
+def load_run(path) -> Sequential:
+    """The final model of a run folder (or a model file)."""
+    path = Path(path)
+    candidate = path / "model" if path.is_dir() else path
+    if not Path(str(candidate) + ".npz").is_file() and not candidate.with_suffix(".npz").is_file():
+        if path.is_dir() and (path / "checkpoint.npz").is_file():
+            raise RunError(f"{path}: the run has no final model yet (it was stopped); finish it "
+                           f"with gradwise train --resume {path}")
+        raise RunError(f"{path}: no run folder or model here (expected {candidate}.npz, written by "
+                       f"gradwise train)")
+    return Sequential.load(candidate)

@@ -1,0 +1,113 @@
+"""Figures for a run folder, drawn with matplotlib's Agg backend (no screen needed).
+
+Each function takes plain arrays and a path, writes one PNG and returns the path.
+matplotlib is an optional extra (``pip install gradwise[plot]``); ``available()`` says
+whether it is installed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def available() -> bool:
+    try:
+        import matplotlib  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _save(fig, path) -> Path:
+    from .fileio import atomic_write
+    path = Path(path)
+    atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110, bbox_inches="tight"))
+    _pyplot().close(fig)
+    return path
+
+
+def training_curves(history: dict, path) -> Path:
+    """Loss and accuracy per epoch, training and validation side by side."""
+    plt = _pyplot()
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.8))
+    ax_loss.plot(epochs, history["loss"], "o-", label="train")
+    if "val_loss" in history:
+        ax_loss.plot(epochs, history["val_loss"], "s-", label="validation")
+    ax_loss.set(title="loss", xlabel="epoch", ylabel="cross-entropy")
+    ax_loss.set_yscale("log")
+    if "accuracy" in history:
+        ax_acc.plot(epochs, 100 * np.asarray(history["accuracy"]), "o-", label="train")
+    if "val_accuracy" in history:
+        ax_acc.plot(epochs, 100 * np.asarray(history["val_accuracy"]), "s-", label="validation")
+    ax_acc.set(title="accuracy", xlabel="epoch", ylabel="%")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        ax.legend()
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    return _save(fig, path)
+
+
+def confusion_matrix(cm: np.ndarray, classes, path) -> Path:
+    """Counts of true class (rows) against predicted class (columns), diagonal = correct."""
+    plt = _pyplot()
+    cm = np.asarray(cm)
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    shown = cm.astype(float).copy()
+    np.fill_diagonal(shown, np.nan)                 # colour the mistakes; the diagonal dwarfs them
+    im = ax.imshow(shown, cmap="Reds")
+    fig.colorbar(im, ax=ax, label="errors")
+    for i in range(cm.shape[0]):
+        for j in range(cm.shape[1]):
+            if cm[i, j]:
+                ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=7,
+                        fontweight="bold" if i == j else "normal")
+    ticks = np.arange(len(classes))
+    ax.set_xticks(ticks, [str(c) for c in classes], rotation=45 if len(str(classes[0])) > 2 else 0)
+    ax.set_yticks(ticks, [str(c) for c in classes])
+    ax.set(xlabel="predicted", ylabel="true", title="confusion matrix (off-diagonal = errors)")
+    return _save(fig, path)
+
+
+def misclassified(images: np.ndarray, y_true, y_pred, confidence, classes, path,
+                  limit: int = 36) -> Path:
+    """A grid of test images the model got wrong: true -> predicted (confidence)."""
+    plt = _pyplot()
+    n = min(limit, len(images))
+    cols = 6
+    rows = max(1, int(np.ceil(n / cols)))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.6, rows * 1.8))
+    for k, ax in enumerate(np.atleast_1d(axes).ravel()):
+        ax.axis("off")
+        if k < n:
+            ax.imshow(images[k], cmap="gray")
+            ax.set_title(f"{classes[y_true[k]]} → {classes[y_pred[k]]} ({100 * confidence[k]:.0f}%)",
+                         fontsize=8)
+    fig.suptitle(f"misclassified test images (true → predicted), {n} shown", fontsize=10)
+    return _save(fig, path)
+
+
+def first_layer_weights(W: np.ndarray, image_shape, path, limit: int = 64) -> Path:
+    """Each first-layer unit's incoming weights drawn as an image (red +, blue -)."""
+    plt = _pyplot()
+    n = min(limit, W.shape[1])
+    cols = 8
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.1, rows * 1.1))
+    for k, ax in enumerate(np.atleast_1d(axes).ravel()):
+        ax.axis("off")
+        if k < n:
+            w = W[:, k].reshape(image_shape)
+            limit_ = np.abs(w).max() or 1.0
+            ax.imshow(w, cmap="bwr", vmin=-limit_, vmax=limit_)
+    fig.suptitle(f"first-layer weights, {n} of {W.shape[1]} units (red +, blue -)", fontsize=10)
+    return _save(fig, path)
