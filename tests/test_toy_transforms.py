@@ -21,9 +21,9 @@ def test_all_sixteen_gates_by_name_and_table():
 def test_spirals_and_blobs_are_seeded():
     a, b = gw.data.load("spirals", seed=3), gw.data.load("spirals", seed=3)
     np.testing.assert_array_equal(a.X_train, b.X_train)
-    assert a.X_train.shape == (400, 2) and set(a.y_train) == {0, 1}
+    assert a.X_train.shape == (200, 2) and a.X_test.shape == (200, 2) and set(a.y_train) == {0, 1}
     blobs = gw.data.load("blobs", n=90, classes=3)
-    assert blobs.X_train.shape == (90, 2) and blobs.classes == ("0", "1", "2")
+    assert blobs.X_train.shape == (45, 2) and blobs.classes == ("0", "1", "2")
 
 
 def test_unknown_name_lists_the_choices():

@@ -4,7 +4,8 @@ Hooks, in the order fit calls them::
 
     on_train_begin(logs)
       on_epoch_begin(epoch, logs)
-        on_batch_end(batch, logs)      # logs: loss, size, epoch, step (global step count)
+        on_batch_end(batch, logs)      # logs: loss, size, epoch, step (global step count),
+                                       #       output (the batch's network output), target
       on_epoch_end(epoch, logs)        # logs: loss, accuracy, val_loss, val_accuracy, lr, time
     on_train_end(logs)
 

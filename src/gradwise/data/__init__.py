@@ -62,9 +62,9 @@ def load(name: str, *, data_dir=None, download: bool = True, seed: int = 0, **op
         return load_mini()
     if key in TOY:
         make = toy.spirals if key == "spirals" else toy.blobs
-        X, y = make(seed=seed, **options)
-        X_test, y_test = make(seed=seed + 1, **options)
-        return Dataset(key, X, y, X_test, y_test, tuple(str(c) for c in range(int(y.max()) + 1)),
+        X, y = make(seed=seed, **options)                   # one draw, split in two halves,
+        X_tr, y_tr, X_te, y_te = train_val_split(X, y, val_size=0.5, seed=seed)  # same distribution
+        return Dataset(key, X_tr, y_tr, X_te, y_te, tuple(str(c) for c in range(int(y.max()) + 1)),
                        source=f"generated (seed {seed})")
     try:
         table = toy.truth_table(name)

@@ -1,0 +1,130 @@
+"""What the doctor reports: Findings, gathered in a Report, most important first."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+SEVERITIES = ("error", "warning", "info")
+
+# Root causes first, then the mechanisms they set off, then the outcomes a user sees.
+# A finding's rank in this list orders the report (severity breaks ties), so that
+# "pixels are 0..255" comes before the "NaN at step 3" it explains.
+PRIORITY = [
+    # the data
+    "NONFINITE_INPUT", "LABEL_SHAPE", "LABEL_RANGE", "INPUT_SCALE", "TRAIN_TEST_SHIFT",
+    "CLASS_ORDERED",
+    # the code: gradients, optimiser, loss
+    "GRADIENT_SHAPE", "GRADIENT_MISMATCH", "OUTPUT_LOSS_MISMATCH", "LOSS_SUMMED",
+    "GRADIENT_NOT_RESET", "MOMENTUM",
+    # the initialisation
+    "INIT_SYMMETRIC", "INIT_ALL_POSITIVE", "INIT_TOO_LARGE", "INIT_TOO_SMALL",
+    # the learning rate
+    "LR_TOO_HIGH", "LR_TOO_LOW",
+    # mechanisms
+    "INITIAL_LOSS", "NONFINITE", "EXPLODING_GRADIENT", "SATURATION", "VANISHING_GRADIENT",
+    "DEAD_RELU", "WEIGHTS_FROZEN",
+    # classic learners
+    "NOT_LINEARLY_SEPARABLE", "DIVERGED",
+    # outcomes
+    "SINGLE_CLASS", "STALLED", "OVERFITTING", "CLASS_IMBALANCE",
+]
+_RANK = {code: i for i, code in enumerate(PRIORITY)}
+
+
+@dataclass
+class Finding:
+    """One diagnosis.
+
+    Attributes:
+        code: a stable name, e.g. "INPUT_SCALE" (see PRIORITY for the list).
+        severity: "error" (training cannot work), "warning" (it works badly), "info".
+        message: what is wrong, in a sentence.
+        evidence: the numbers that triggered it.
+        fix: what to change, concretely.
+        where: the layer, parameter or step concerned, if any.
+    """
+    code: str
+    severity: str
+    message: str
+    evidence: dict = field(default_factory=dict)
+    fix: str = ""
+    where: str | None = None
+
+    def __post_init__(self):
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"Finding: severity must be one of {SEVERITIES}; got {self.severity!r}")
+
+    def __str__(self) -> str:
+        head = f"[{self.severity.upper()}] {self.code}" + (f" ({self.where})" if self.where else "")
+        lines = [head, f"  {self.message}"]
+        if self.evidence:
+            lines.append("  evidence: " + ", ".join(f"{k}={_fmt(v)}" for k, v in self.evidence.items()))
+        if self.fix:
+            lines.append(f"  fix: {self.fix}")
+        return "\n".join(lines)
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple)) and len(value) > 8:
+        return "[" + ", ".join(_fmt(v) for v in value[:8]) + ", ...]"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    return str(value)
+
+
+def _key(f: Finding):
+    return (f.severity == "info", _RANK.get(f.code, len(PRIORITY)), SEVERITIES.index(f.severity))
+
+
+class Report:
+    """The doctor's findings, most important first (a root cause before its symptoms)."""
+
+    def __init__(self, findings=()):
+        merged: dict[tuple, Finding] = {}
+        for f in findings:                      # one finding per code and place: keep the worst
+            k = (f.code, f.where)
+            if k not in merged or SEVERITIES.index(f.severity) < SEVERITIES.index(merged[k].severity):
+                merged[k] = f
+        self.findings: list[Finding] = sorted(merged.values(), key=_key)
+
+    def codes(self) -> list[str]:
+        """Codes of the error and warning findings, in report order, without repeats."""
+        seen = []
+        for f in self.findings:
+            if f.severity != "info" and f.code not in seen:
+                seen.append(f.code)
+        return seen
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is an error or a warning."""
+        return not self.codes()
+
+    def __add__(self, other: "Report") -> "Report":
+        return Report([*self.findings, *other.findings])
+
+    def __iter__(self):
+        return iter(self.findings)
+
+    def __len__(self) -> int:
+        return len(self.findings)
+
+    def to_dict(self) -> dict:
+        return {"ok": self.ok, "codes": self.codes(),
+                "findings": [asdict(f) for f in self.findings]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, default=float)
+
+    def __str__(self) -> str:
+        if not self.findings:
+            return "gradwise doctor: no problems found."
+        head = ("gradwise doctor: no errors or warnings." if self.ok else
+                f"gradwise doctor: {len(self.codes())} problem(s): {', '.join(self.codes())}")
+        return "\n\n".join([head, *(str(f) for f in self.findings)])
+
+    def __repr__(self) -> str:
+        return f"Report(codes={self.codes()})"

@@ -1,0 +1,587 @@
+"""The doctor's rules: one small function each, thresholds as named constants.
+
+Each rule reads plain numbers (arrays, or the per-check records of a training trace) and
+returns a list of Findings, empty when all is well. A rule about training reports a symptom
+only when it persists over several checks and the loss shows that training suffers: that
+is how AutoTrainer keeps false alarms low, and it is the rule here too.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .findings import Finding
+
+# ----------------------------------------------------------------------------- thresholds
+
+#: Inputs to a fan-in-scaled network should be O(1): He and Glorot assume unit-variance
+#: inputs. The 99th percentile of |x| is robust to a few outliers; pixels in 0..255 give 255.
+INPUT_P99_MAX = 10.0
+#: Train and test must be scaled alike: a test set whose typical magnitude differs by this
+#: factor, or whose mean moved by this many training standard deviations, was preprocessed
+#: differently.
+SHIFT_SCALE_RATIO = 4.0
+SHIFT_MEAN_SIGMAS = 1.0
+#: Adjacent labels equal this much more often than shuffled data would make them: sorted.
+ORDERED_SAME_MIN = 0.5
+ORDERED_FACTOR = 3.0
+#: Largest / smallest class count above this is an imbalance worth a warning.
+IMBALANCE_RATIO = 10.0
+#: A layer's "gain" rms(W) * sqrt(fan_in): He gives sqrt(2) = 1.41, LeCun and Glorot about 1.
+#: Far above, activations grow layer after layer; far below, they shrink to nothing.
+GAIN_TOO_LARGE = 4.0
+GAIN_TOO_SMALL = 0.1
+#: Share of positive weights above which a layer is "all positive" (uniform(0, 1) init).
+ALL_POSITIVE_SHARE = 0.99
+#: Loss at initialisation should be near ln(C) for C classes (uniform predictions);
+#: far above it means huge logits (CS231n: "look for correct loss at chance performance").
+INITIAL_LOSS_FACTOR = 3.0
+#: CS231n: the ratio of an update's size to the weights' size should be around 1e-3.
+UPDATE_RATIO_HIGH = 0.1
+UPDATE_RATIO_LOW = 1e-4
+#: In a short healthy run the weights' norm grows little (measured here: 1.1-2x in two epochs
+#: of Adam 1e-3..1e-2 or SGD 0.1); a learning rate 10-100x too high grows it 10-200x.
+WEIGHT_GROWTH_HIGH = 4.0
+#: A ReLU unit is dead when active on fewer than 1% of a batch.
+DEAD_UNIT_ACTIVE = 0.01
+DEAD_LAYER_SHARE = 0.5
+#: A sigmoid/tanh output within this of its bounds is saturated (its gradient ~ 0).
+SATURATION_MARGIN = 0.02
+SATURATED_SHARE = 0.5
+#: Gradient rms of the first layer / the last layer below this: the signal does not reach back.
+VANISHING_RATIO = 1e-2
+#: Global gradient norm grown by this factor (and above EXPLODING_MIN): exploding.
+EXPLODING_FACTOR = 100.0
+EXPLODING_MIN = 10.0
+#: Consecutive gradients this aligned (median cosine) while their norm grows: never reset.
+NOT_RESET_COSINE = 0.95
+#: The momentum coefficient fitted from the updates (update = mu * last update + c * grad):
+#: 0.9 is healthy; 1 means the velocity is never damped. The fit must explain the updates.
+MOMENTUM_MU = 0.995
+MOMENTUM_RESIDUAL = 0.05
+#: Share of predictions in one class while the labels are varied: collapse.
+SINGLE_CLASS_SHARE = 0.95
+#: Overfitting: validation loss up this factor from its best, for this many epochs, and
+#: this many times the training loss.
+OVERFIT_RISE = 1.2
+OVERFIT_EPOCHS = 3
+OVERFIT_GAP = 2.0
+#: The loss must fall by at least this share over the run, or it "stalled".
+STALL_DROP = 0.05
+#: Checks a symptom must persist over (the last ones), and the least data to judge.
+PERSIST = 3
+MIN_CHECKS = 4
+
+
+def _f(code, severity, message, evidence=None, fix="", where=None) -> Finding:
+    return Finding(code, severity, message, evidence or {}, fix, where)
+
+
+# ============================================================================= data
+
+def nonfinite_input(X, name="X_train") -> list[Finding]:
+    """NaN or inf anywhere in the inputs: every output that touches them is NaN."""
+    X = np.asarray(X)
+    if X.dtype.kind != "f" or np.all(np.isfinite(X)):
+        return []
+    bad = ~np.isfinite(X.reshape(len(X), -1))
+    rows = np.flatnonzero(bad.any(axis=1))
+    return [_f("NONFINITE_INPUT", "error", f"{name} contains NaN or inf in {len(rows)} samples.",
+               {"samples": int(len(rows)), "first_sample": int(rows[0])},
+               "remove or impute those samples (np.isfinite(X).all(axis=1) selects the good rows)",
+               name)]
+
+
+def _p99(X) -> float:
+    flat = np.abs(np.asarray(X, dtype=np.float64).ravel())
+    if flat.size > 200_000:
+        flat = flat[:: flat.size // 200_000 + 1]
+    return float(np.percentile(flat, 99)) if flat.size else 0.0
+
+
+def input_scale(X, name="X_train") -> list[Finding]:
+    """Inputs far beyond O(1), e.g. pixels in 0..255: logits and gradients blow up."""
+    p99 = _p99(X)
+    if p99 <= INPUT_P99_MAX:
+        return []
+    pixels = np.asarray(X).dtype == np.uint8 or 200 <= np.max(X) <= 255
+    fix = ("divide pixels by 255 (gradwise.data.scale_pixels) before training, and do the same "
+           "to the test set" if pixels else
+           "standardise the features: s = gradwise.data.Standardizer().fit(X_train), then "
+           "s.transform() on every split")
+    return [_f("INPUT_SCALE", "error", f"{name} values are large (99% of |x| up to {p99:.4g}); a "
+               f"network expects inputs of order 1.", {"p99_abs": p99, "max": float(np.max(X)),
+                                                        "mean": float(np.mean(X))}, fix, name)]
+
+
+def train_test_shift(X_train, X_test) -> list[Finding]:
+    """Test data preprocessed differently from training data (scaled one, not the other)."""
+    if X_test is None or len(X_test) == 0:
+        return []
+    Xtr, Xte = np.asarray(X_train, np.float64), np.asarray(X_test, np.float64)
+    s_tr, s_te = _p99(Xtr) or 1e-12, _p99(Xte) or 1e-12
+    ratio = s_te / s_tr
+    mu_tr, mu_te, sd_tr = Xtr.mean(), Xte.mean(), Xtr.std() or 1e-12
+    shift = abs(mu_te - mu_tr) / sd_tr
+    if 1 / SHIFT_SCALE_RATIO <= ratio <= SHIFT_SCALE_RATIO and shift <= SHIFT_MEAN_SIGMAS:
+        return []
+    return [_f("TRAIN_TEST_SHIFT", "error",
+               f"the test inputs are on a different scale from the training inputs (typical "
+               f"magnitude x{ratio:.3g}, mean moved by {shift:.2g} training std).",
+               {"train_p99": s_tr, "test_p99": s_te, "train_mean": mu_tr, "test_mean": mu_te},
+               "apply exactly the same preprocessing to both: fit the scaler on X_train and call "
+               "its transform on X_test too (never rescale the test set on its own)", "X_test")]
+
+
+def class_ordered(y, *, shuffled_by_fit: bool = False) -> list[Finding]:
+    """Labels in blocks (all 0s, then all 1s, ...): unshuffled batches teach one class at a time."""
+    y = _labels(y)
+    if y is None or len(y) < 20:
+        return []
+    same = float(np.mean(y[1:] == y[:-1]))
+    shares = np.bincount(y - y.min()) / len(y)
+    expected = float(np.sum(shares ** 2))
+    if same < ORDERED_SAME_MIN or same < ORDERED_FACTOR * expected:
+        return []
+    severity = "info" if shuffled_by_fit else "warning"
+    return [_f("CLASS_ORDERED", severity,
+               f"the training labels are sorted or in blocks: {100 * same:.0f}% of neighbours share "
+               f"a label (shuffled data: {100 * expected:.0f}%)." +
+               (" fit() shuffles every epoch, so this is harmless there." if shuffled_by_fit else ""),
+               {"adjacent_same": same, "expected_if_shuffled": expected},
+               "shuffle every epoch: order = rng.permutation(len(X)); X, y = X[order], y[order] "
+               "(Sequential.fit does this unless shuffle=False)", "y_train")]
+
+
+def _labels(y):
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] > 1:
+        y = y.argmax(axis=1)
+    y = y.reshape(-1) if y.ndim == 2 else y
+    if y.ndim != 1 or y.size == 0 or y.dtype.kind not in "iuf":
+        return None
+    if y.dtype.kind == "f" and not np.all(y == np.round(y)):
+        return None
+    return y.astype(np.int64)
+
+
+def label_shape(y, n_samples: int | None = None, name="y_train") -> list[Finding]:
+    """Labels of the wrong shape: (N, 1) columns, rows that are not one-hot, a count mismatch."""
+    y = np.asarray(y)
+    out = []
+    if n_samples is not None and len(y) != n_samples:
+        out.append(_f("LABEL_SHAPE", "error", f"{n_samples} samples but {len(y)} labels.",
+                      {"samples": n_samples, "labels": len(y)}, "give one label per sample", name))
+    if y.ndim == 2 and y.shape[1] == 1:
+        out.append(_f("LABEL_SHAPE", "warning",
+                      "labels are a (N, 1) column; against (N, C) outputs, a hand-written loss or "
+                      "gradient broadcasts it to (N, C) and silently computes the wrong thing.",
+                      {"shape": list(y.shape)}, "use y.reshape(-1) (shape (N,)), or one-hot rows (N, C)",
+                      name))
+    elif y.ndim == 2 and y.dtype.kind == "f":
+        sums = y.sum(axis=1)
+        if not np.allclose(sums, 1, atol=1e-3) or y.min() < 0:
+            out.append(_f("LABEL_SHAPE", "error", "target rows are not one-hot (or probabilities): "
+                          "they do not sum to 1.", {"row_sum_min": float(sums.min()),
+                                                   "row_sum_max": float(sums.max())},
+                          "build targets with gradwise.data.one_hot(labels, C)", name))
+    return out
+
+
+def label_range(y, num_classes: int | None = None, name="y_train") -> list[Finding]:
+    """Labels outside [0, C): 1-based digits (1..10), or more classes than outputs."""
+    y = _labels(y)
+    if y is None:
+        return []
+    lo, hi = int(y.min()), int(y.max())
+    if num_classes is not None and (lo < 0 or hi >= num_classes):
+        one_based = lo >= 1 and hi == num_classes
+        return [_f("LABEL_RANGE", "error",
+                   f"labels run {lo}..{hi} but the model has {num_classes} outputs (classes 0.."
+                   f"{num_classes - 1})." + (" They look 1-based." if one_based else ""),
+                   {"min": lo, "max": hi, "outputs": num_classes},
+                   "subtract 1 from every label (y - 1)" if one_based else
+                   f"map the labels to 0..{num_classes - 1}, or give the last layer as many "
+                   f"outputs as there are classes", name)]
+    if num_classes is None and lo == 1 and hi == len(np.unique(y)) and hi > 1:
+        return [_f("LABEL_RANGE", "warning", f"labels run 1..{hi}: class 0 never occurs, so "
+                   f"output 0 is wasted and output {hi} may not exist.", {"min": lo, "max": hi},
+                   "subtract 1 from every label (y - 1)", name)]
+    return []
+
+
+def class_imbalance(y, name="y_train") -> list[Finding]:
+    """Some classes much rarer than others: accuracy alone will flatter the model."""
+    y = _labels(y)
+    if y is None or len(y) < 50:
+        return []
+    counts = np.bincount(y - y.min())
+    counts = counts[counts > 0]
+    if len(counts) < 2 or counts.max() / counts.min() <= IMBALANCE_RATIO:
+        return []
+    return [_f("CLASS_IMBALANCE", "warning",
+               f"the largest class has {counts.max() / counts.min():.0f}x as many samples as the "
+               f"smallest.", {"counts": counts.tolist()},
+               "judge the model by per-class recall (gradwise.metrics.classification_report), and "
+               "consider resampling or class weights", name)]
+
+
+# ============================================================================= initialisation
+
+def _gain(W: np.ndarray, fan_in: int) -> float:
+    return float(np.sqrt(np.mean(np.square(W, dtype=np.float64))) * math.sqrt(fan_in))
+
+
+def init_weights(W: np.ndarray, name: str, fan_in: int | None = None) -> list[Finding]:
+    """Static checks of one weight matrix before training.
+
+    ``fan_in`` is the number of inputs per unit (W.shape[0] for gradwise's (in, out) Dense).
+    When it is unknown (a user's own arrays, (in, out) or (out, in)), the verdicts use the
+    reading that gives the fewest alarms.
+    """
+    W = np.asarray(W, dtype=np.float64)
+    if W.ndim != 2 or W.size < 4:
+        return []
+    out = []
+    unit_axes = (1,) if fan_in else (1, 0)        # gradwise: units are columns; yours: either
+    if any(W.shape[ax] > 1 and np.all(np.ptp(W, axis=ax) == 0) for ax in unit_axes):
+        out.append(_f("INIT_SYMMETRIC", "error",
+                      f"every unit of {name} starts with the same weights (e.g. all zeros): they get "
+                      f"the same gradient and stay identical forever.",
+                      {"value": float(W.flat[0]), "shape": list(W.shape)},
+                      "draw weights at random: init='he_normal' for ReLU, 'glorot_uniform' for "
+                      "tanh/sigmoid (biases may start at 0)", name))
+        return out
+    positive = float(np.mean(W > 0))
+    if positive > ALL_POSITIVE_SHARE and W.size >= 16:
+        out.append(_f("INIT_ALL_POSITIVE", "error",
+                      f"{100 * positive:.0f}% of {name}'s weights are positive (uniform(0, 1)?): every "
+                      f"unit sums its inputs with the same sign, so all units fire alike and the "
+                      f"sums grow with the layer width.", {"positive_share": positive,
+                                                           "mean": float(W.mean())},
+                      "use zero-mean weights scaled by the fan-in: init='he_normal' "
+                      "(np.random.randn(n_in, n_out) * np.sqrt(2 / n_in))", name))
+    fans = (fan_in, fan_in) if fan_in else (min(W.shape), max(W.shape))
+    high, low = _gain(W, fans[0]), _gain(W, fans[1])
+    if high > GAIN_TOO_LARGE:
+        out.append(_f("INIT_TOO_LARGE", "error" if high > 2.5 * GAIN_TOO_LARGE else "warning",
+                      f"{name}'s weights are too large for its fan-in: rms(W)*sqrt(fan_in) = "
+                      f"{high:.3g} (He: 1.41, Glorot/LeCun: ~1); activations and logits grow "
+                      f"layer after layer.", {"gain": high, "rms": float(np.sqrt(np.mean(W ** 2))),
+                                              "fan_in": fans[0]},
+                      f"scale by the fan-in: np.random.randn(...) * np.sqrt(2 / {fans[0]}) "
+                      f"(init='he_normal')", name))
+    elif low < GAIN_TOO_SMALL:
+        out.append(_f("INIT_TOO_SMALL", "warning",
+                      f"{name}'s weights are tiny for its fan-in: rms(W)*sqrt(fan_in) = {low:.3g}; the "
+                      f"signal and the gradients shrink at every layer.", {"gain": low, "fan_in": fans[1]},
+                      "use init='he_normal' (ReLU) or 'glorot_uniform' (tanh/sigmoid)", name))
+    return out
+
+
+def initial_loss(loss0: float, num_classes: int, suffering: bool = True) -> list[Finding]:
+    """The first loss far above ln(C): the network starts out confidently wrong (a warning
+    when training then goes badly, otherwise information)."""
+    if num_classes < 2 or not np.isfinite(loss0):
+        return []
+    chance = math.log(num_classes)
+    if loss0 <= INITIAL_LOSS_FACTOR * chance + 1.0:
+        return []
+    return [_f("INITIAL_LOSS", "warning" if suffering else "info",
+               f"the loss starts at {loss0:.4g}, far above ln({num_classes}) = {chance:.3g} expected "
+               f"from a network that has learned nothing: its logits are huge from the start.",
+               {"initial_loss": loss0, "expected": chance},
+               "check the input scale and the initialisation (the findings above say which)")]
+
+
+def output_loss_mismatch(last_layer: str, loss_name: str, from_logits: bool | None = None,
+                         classification: bool = True) -> list[Finding]:
+    """The model's output and the loss disagree about logits vs probabilities."""
+    if last_layer == "Softmax" and loss_name == "SoftmaxCrossEntropy":
+        return [_f("OUTPUT_LOSS_MISMATCH", "error", "softmax is applied twice: the model ends in "
+                   "Softmax and SoftmaxCrossEntropy applies its own; gradients are squashed.",
+                   {"last_layer": last_layer, "loss": loss_name},
+                   "remove the final Softmax layer: SoftmaxCrossEntropy expects raw logits",
+                   "last layer")]
+    if last_layer == "Sigmoid" and loss_name == "BinaryCrossEntropy" and from_logits:
+        return [_f("OUTPUT_LOSS_MISMATCH", "error", "sigmoid is applied twice: the model ends in "
+                   "Sigmoid and BinaryCrossEntropy(from_logits=True) applies another.",
+                   {"last_layer": last_layer, "loss": loss_name},
+                   "remove the Sigmoid layer, or use BinaryCrossEntropy(from_logits=False)",
+                   "last layer")]
+    if last_layer not in ("Sigmoid", "Softmax") and loss_name == "BinaryCrossEntropy" and from_logits is False:
+        return [_f("OUTPUT_LOSS_MISMATCH", "error", "raw scores go into a loss that expects "
+                   "probabilities: BinaryCrossEntropy(from_logits=False) clips them to [0, 1].",
+                   {"last_layer": last_layer, "loss": loss_name},
+                   "use BinaryCrossEntropy() (from_logits=True) on raw scores", "last layer")]
+    if last_layer in ("Sigmoid", "Softmax") and loss_name == "MSE" and classification:
+        return [_f("OUTPUT_LOSS_MISMATCH", "warning",
+                   f"{last_layer} outputs trained with MSE: where the output saturates its "
+                   f"gradient vanishes, so confident mistakes are barely corrected.",
+                   {"last_layer": last_layer, "loss": loss_name},
+                   "drop the output activation and use SoftmaxCrossEntropy (or "
+                   "BinaryCrossEntropy for one output) on the logits", "last layer")]
+    return []
+
+
+# ============================================================================= training trace
+# A trace is the list of check records a Recorder keeps; see recorder.py for the fields.
+
+def _losses(trace) -> np.ndarray:
+    return np.array([r["loss"] for r in trace if r.get("loss") is not None], dtype=np.float64)
+
+
+def loss_progress(trace) -> dict | None:
+    """Start and end of the loss (means of the first and last fifth), and their ratio."""
+    loss = _losses(trace)
+    loss = loss[np.isfinite(loss)]
+    if len(loss) < MIN_CHECKS:
+        return None
+    k = max(1, len(loss) // 5)
+    start, end = float(loss[:k].mean()), float(loss[-k:].mean())
+    return {"start": start, "end": end, "ratio": end / start if start > 0 else 1.0,
+            "first": float(loss[0]), "max": float(loss.max())}
+
+
+def suffering(trace) -> bool:
+    """Training is not going well: the loss fell by less than half (or rose)."""
+    p = loss_progress(trace)
+    return p is not None and p["ratio"] > 0.5
+
+
+def nonfinite(trace) -> list[Finding]:
+    """The first step where the loss, an activation, a gradient or a weight became NaN/inf."""
+    for r in trace:
+        where = r.get("nonfinite")
+        if where:
+            return [_f("NONFINITE", "error", f"NaN or inf appeared at step {r['step']}, first in "
+                       f"{where}; from there on every number is meaningless.",
+                       {"step": r["step"], "first_in": where},
+                       "find the cause in the findings above (usually the learning rate, the input "
+                       "scale or the initialisation); clip gradients (clip_norm=...) as a stopgap",
+                       where)]
+    return []
+
+
+def _persistent(values, test) -> bool:
+    tail = values[-PERSIST:]
+    return len(values) >= MIN_CHECKS and len(tail) == PERSIST and all(test(v) for v in tail)
+
+
+def _median(values) -> float:
+    values = [v for v in values if v is not None and np.isfinite(v)]
+    return float(np.median(values)) if values else float("nan")
+
+
+def learning_rate(trace, lr: float | None = None) -> list[Finding]:
+    """LR_TOO_HIGH when the loss climbs or the updates dwarf the weights; LR_TOO_LOW when the
+    updates are vanishingly small and the loss does not move."""
+    p = loss_progress(trace)
+    if p is None:
+        return []
+    ratios = [r.get("update_ratio") for r in trace[1:]]
+    med = _median(ratios)
+    ev = {"loss_start": p["start"], "loss_end": p["end"], "median_update_ratio": med}
+    if lr is not None:
+        ev["lr"] = lr
+    norms = [r["weight_norm"] for r in trace if r.get("weight_norm")]
+    growth = norms[-1] / norms[0] if len(norms) >= 2 and norms[0] > 0 else 1.0
+    ev["weight_norm_growth"] = growth
+    diverged = p["ratio"] > 1.5 or p["max"] > 3 * p["first"] or any(r.get("nonfinite") for r in trace)
+    blown_up = growth > WEIGHT_GROWTH_HIGH and p["ratio"] > 0.3
+    if diverged or blown_up or (med > UPDATE_RATIO_HIGH and p["ratio"] > 0.9):
+        why = ("the loss grows instead of falling." if diverged else
+               f"the weights grew {growth:.0f}x in a few steps and the loss is not falling well."
+               if blown_up else
+               f"each step changes the weights by {100 * med:.0f}% of their size (healthy: ~0.1%).")
+        return [_f("LR_TOO_HIGH", "error", "the learning rate is too high: " + why,
+                   ev, "divide the learning rate by 10 (then tune: 1e-3 for Adam, 0.01-0.1 for SGD)")]
+    blocked = bool(dead_relu(trace) or vanishing_gradient(trace))   # not the lr's fault then
+    if med < UPDATE_RATIO_LOW and p["ratio"] > 1 - STALL_DROP and not blocked:
+        return [_f("LR_TOO_LOW", "warning", f"the learning rate is too low: each step changes the "
+                   f"weights by {med:.1e} of their size (healthy: ~1e-3) and the loss barely moves.",
+                   ev, "multiply the learning rate by 10-100 (1e-3 for Adam, 0.01-0.1 for SGD)")]
+    return []
+
+
+def weights_frozen(trace) -> list[Finding]:
+    """A parameter that never changes although its gradient is not zero."""
+    out = []
+    names = trace[-1].get("param_names", []) if trace else []
+    for i, name in enumerate(names):
+        deltas = [r["param_update"][i] for r in trace[1:] if r.get("param_update")]
+        grads = [r["grad_norms"][i] for r in trace if r.get("grad_norms")]
+        if len(deltas) >= MIN_CHECKS - 1 and max(deltas) == 0 and grads and _median(grads) > 0:
+            out.append(_f("WEIGHTS_FROZEN", "error", f"{name} never changes although its gradient "
+                          f"is not zero: the optimiser does not update it.",
+                          {"median_grad_norm": _median(grads)},
+                          "update the arrays in place (W -= lr * dW, not a copy), and pass every "
+                          "parameter to the optimiser", name))
+    return out
+
+
+def gradient_not_reset(trace) -> list[Finding]:
+    """Gradients summed across steps: consecutive gradients almost parallel, norm ever growing."""
+    cos = [r.get("grad_cosine") for r in trace if r.get("grad_cosine") is not None]
+    norms = [r["grad_norm"] for r in trace if r.get("grad_norm")]
+    if len(cos) < MIN_CHECKS or len(norms) < MIN_CHECKS:
+        return []
+    aligned = float(np.median(cos[len(cos) // 2:]))
+    growth = max(norms) / norms[0] if norms[0] > 0 else 0.0
+    if aligned < NOT_RESET_COSINE or growth < 3:
+        return []
+    return [_f("GRADIENT_NOT_RESET", "error",
+               f"the gradients are accumulated across steps instead of recomputed: consecutive "
+               f"gradients are parallel (median cosine {aligned:.3f}) and their norm grew "
+               f"{growth:.1f}x.", {"grad_norm_growth": growth, "median_cosine": aligned},
+               "set each gradient (dW = ...) instead of adding to it (dW += ...), or zero the "
+               "accumulators at the start of every step")]
+
+
+def momentum(trace) -> list[Finding]:
+    """Velocity without decay (v = v + g): each update is the previous one plus a gradient step.
+
+    Fits ``update_t = mu * update_(t-1) + c * grad_t`` over the logged steps: SGD with momentum
+    0.9 gives mu = 0.9 exactly, plain SGD mu = 0, the undamped velocity mu = 1.
+    """
+    fits = [r["momentum_fit"] for r in trace if r.get("momentum_fit")]
+    if len(fits) < MIN_CHECKS:
+        return []
+    mu = float(np.median([f[0] for f in fits]))
+    resid = float(np.median([f[2] for f in fits]))
+    if mu < MOMENTUM_MU or resid > MOMENTUM_RESIDUAL:
+        return []
+    return [_f("MOMENTUM", "error",
+               f"the velocity is never damped: each update equals the previous update plus a "
+               f"gradient step (momentum coefficient fitted from your updates: {mu:.3f}), so "
+               f"the steps keep growing.", {"fitted_momentum": mu, "fit_residual": resid},
+               "decay the velocity: v = 0.9 * v + g; W -= lr * v (and keep the learning rate "
+               "on the velocity)")]
+
+
+def loss_summed(trace) -> list[Finding]:
+    """A loss that is the sum over the batch, not the mean: steps scale with the batch size."""
+    first = next((r for r in trace if r.get("mean_ce") is not None and r.get("loss") is not None), None)
+    if first is None or first["batch"] < 4 or first["mean_ce"] <= 0:
+        return []
+    factor = first["loss"] / first["mean_ce"]
+    n = first["batch"]
+    if abs(factor - n) > 0.1 * n:
+        return []
+    return [_f("LOSS_SUMMED", "error",
+               f"the loss is summed over the batch, not averaged: it is {factor:.1f}x the mean "
+               f"cross-entropy, and the batch has {n} samples, so every step is {n}x too big.",
+               {"loss": first["loss"], "mean_cross_entropy": first["mean_ce"], "batch": n},
+               "divide the loss and its gradient by the batch size (dZ = (P - Y) / N)")]
+
+
+def dead_relu(trace) -> list[Finding]:
+    """ReLU layers whose units are mostly dead (active on < 1% of a batch), for several checks."""
+    out = []
+    for i, name in enumerate(trace[-1].get("act_names", []) if trace else []):
+        shares = [r["dead_share"][i] for r in trace if r.get("dead_share") and r["dead_share"][i] is not None]
+        if _persistent(shares, lambda s: s > DEAD_LAYER_SHARE):
+            out.append(_f("DEAD_RELU", "error" if shares[-1] > 0.9 else "warning",
+                          f"{100 * shares[-1]:.0f}% of the ReLU units in {name} are dead (active on "
+                          f"fewer than {100 * DEAD_UNIT_ACTIVE:.0f}% of samples): they pass no gradient.",
+                          {"dead_share": shares[-1]},
+                          "start biases at 0 (not negative), lower the learning rate, or use "
+                          "LeakyReLU", name))
+    return out
+
+
+def saturation(trace) -> list[Finding]:
+    """Sigmoid/tanh layers stuck at their bounds while the loss does not fall."""
+    if not suffering(trace):
+        return []
+    out = []
+    for i, name in enumerate(trace[-1].get("act_names", []) if trace else []):
+        shares = [r["saturated_share"][i] for r in trace
+                  if r.get("saturated_share") and r["saturated_share"][i] is not None]
+        if _persistent(shares, lambda s: s > SATURATED_SHARE):
+            out.append(_f("SATURATION", "error" if shares[-1] > 0.9 else "warning",
+                          f"{100 * shares[-1]:.0f}% of the outputs of {name} sit at the flat ends of "
+                          f"the curve, where the gradient is ~0.",
+                          {"saturated_share": shares[-1]},
+                          "scale inputs to ~[0, 1], use a fan-in-scaled init (glorot_uniform), and "
+                          "prefer cross-entropy on logits to MSE on sigmoid outputs", name))
+    return out
+
+
+def vanishing_gradient(trace) -> list[Finding]:
+    """The first layer's gradients are orders of magnitude smaller than the last layer's."""
+    ratios = [r.get("first_last_grad") for r in trace if r.get("first_last_grad") is not None]
+    if not suffering(trace) or not _persistent(ratios, lambda v: v < VANISHING_RATIO):
+        return []
+    return [_f("VANISHING_GRADIENT", "error" if ratios[-1] < VANISHING_RATIO ** 2 else "warning",
+               f"the gradient reaching the first layer is {ratios[-1]:.1e} of the last layer's: "
+               f"the early layers barely learn.", {"first_over_last": ratios[-1]},
+               "use ReLU in hidden layers with init='he_normal', fewer sigmoid layers, or batch "
+               "normalisation")]
+
+
+def exploding_gradient(trace) -> list[Finding]:
+    """The global gradient norm grows by orders of magnitude."""
+    norms = [r["grad_norm"] for r in trace if r.get("grad_norm") is not None]
+    finite = [n for n in norms if np.isfinite(n)]
+    if len(finite) < 2 or finite[0] <= 0:
+        return []
+    peak = max(finite)
+    if peak < EXPLODING_MIN or peak / finite[0] < EXPLODING_FACTOR:
+        return []
+    return [_f("EXPLODING_GRADIENT", "error",
+               f"the gradient norm grew {peak / finite[0]:.3g}x (to {peak:.3g}).",
+               {"first": finite[0], "peak": peak},
+               "lower the learning rate, clip the gradient norm (clip_norm=1.0), check the input scale")]
+
+
+def single_class(trace) -> list[Finding]:
+    """Nearly every prediction is the same class while the labels are varied."""
+    shares = [r.get("top_pred_share") for r in trace if r.get("top_pred_share") is not None]
+    label_share = [r.get("top_label_share") for r in trace if r.get("top_label_share") is not None]
+    if not label_share or _median(label_share) > 0.5:
+        return []
+    if not _persistent(shares, lambda s: s > SINGLE_CLASS_SHARE):
+        return []
+    cls = trace[-1].get("top_pred")
+    return [_f("SINGLE_CLASS", "error",
+               f"the network predicts class {cls} for {100 * shares[-1]:.0f}% of the samples: it "
+               f"has collapsed to one answer.", {"class": cls, "share": shares[-1]},
+               "look at the findings above: usually unscaled inputs, a bad init or learning rate, "
+               "or data fed in class order")]
+
+
+def stalled(trace, num_classes: int | None = None) -> list[Finding]:
+    """The loss has not fallen over the run."""
+    p = loss_progress(trace)
+    if p is None or p["ratio"] < 1 - STALL_DROP or p["ratio"] > 1.5:
+        return []
+    ev = {"loss_start": p["start"], "loss_end": p["end"]}
+    chance = ""
+    if num_classes:
+        ev["ln_C"] = math.log(num_classes)
+        if abs(p["end"] - math.log(num_classes)) < 0.1 * math.log(num_classes):
+            chance = f" It sits at ln({num_classes}): the predictions are uniform."
+    return [_f("STALLED", "error", f"the loss is not falling ({p['start']:.4g} -> {p['end']:.4g})." + chance,
+               ev, "see the findings above; if there are none, check the gradients with "
+               "gradwise.doctor.check_gradients")]
+
+
+def overfitting(epochs: list[dict]) -> list[Finding]:
+    """Validation loss rising for several epochs while the training loss keeps falling."""
+    val = [e.get("val_loss") for e in epochs]
+    train = [e.get("loss") for e in epochs]
+    if len(val) < 4 or any(v is None for v in val):
+        return []
+    best = int(np.argmin(val))
+    if (len(val) - 1 - best < OVERFIT_EPOCHS or val[-1] < OVERFIT_RISE * val[best]
+            or train[-1] >= train[best] or val[-1] < OVERFIT_GAP * train[-1]):
+        return []
+    return [_f("OVERFITTING", "warning",
+               f"the validation loss rose from {val[best]:.4g} (epoch {best + 1}) to {val[-1]:.4g} "
+               f"while the training loss kept falling.",
+               {"best_epoch": best + 1, "best_val_loss": val[best], "last_val_loss": val[-1]},
+               "stop earlier (EarlyStopping / --early-stopping 3), add dropout or weight decay, or "
+               "get more data")]
