@@ -3,6 +3,7 @@
     gradwise train [flags]                 train and write a run folder
     gradwise evaluate RUN [--data NAME]    metrics, per-class table, confusion matrix
     gradwise predict RUN IMAGE...          top-3 classes for photos or scans of digits
+    gradwise doctor [train flags]          a short watched run: why does it not learn?
     gradwise data list|fetch|info|verify   data sets
     gradwise gradcheck                     finite-difference check of every layer and loss
 
@@ -96,6 +97,19 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("name", help="mnist, fashion-mnist, mnist-mini, xor, spirals, ...")
         p.add_argument("--data-dir", help="folder holding NAME/ (default: $GRADWISE_DATA, then the cache)")
 
+    doc = sub.add_parser("doctor", help="a short watched run that says why a network does not learn",
+                         description="Checks the data and the initialisation, trains briefly while "
+                                     "watching, and prints the findings with evidence and fixes. "
+                                     "Exit status 1 when it finds errors or warnings.")
+    _add_train_flags(doc)
+    doc.add_argument("--subset", type=int, default=10000,
+                     help="train on this many samples (default 10000; 0 = all)")
+    doc.add_argument("--raw-pixels", action="store_true", help="make it fail: skip dividing pixels by 255")
+    doc.add_argument("--sorted", action="store_true", help="make it fail: feed the data in class order")
+    doc.add_argument("--loss", choices=["cross_entropy", "mse"], default="cross_entropy",
+                     help="the loss (mse on one-hot targets is a classic mistake)")
+    doc.add_argument("--json", action="store_true", help="machine-readable report")
+
     sub.add_parser("gradcheck", help="check every layer and loss against finite differences",
                    description="Finite-difference check (float64) of every layer and loss.")
     return parser
@@ -120,6 +134,39 @@ def cmd_train(args) -> int:
         cfg = TrainConfig(**overrides)
     result = run(cfg, resume=resume, plot=not args.no_plots, verbose=2 if args.quiet else 1)
     return 130 if result.get("interrupted") else 0
+
+
+def cmd_doctor(args) -> int:
+    import numpy as np
+
+    from . import doctor
+    from .train import TrainConfig, build_model, load_config, make_optimizer, prepare
+    overrides = {f.name: getattr(args, f.name) for f in fields(TrainConfig)
+                 if getattr(args, f.name) is not None}
+    overrides.setdefault("epochs", 2)
+    cfg = load_config(args.config, overrides) if args.config else TrainConfig(**overrides)
+    ds, meta, X, y, Xt, yt = prepare(cfg)
+    if args.raw_pixels:
+        X, Xt = ds.X_train.reshape(len(X), -1).astype(np.float32), ds.X_test.reshape(len(Xt), -1).astype(np.float32)
+    if args.subset and len(X) > args.subset:
+        pick = np.sort(np.random.default_rng(cfg.seed).choice(len(X), args.subset, replace=False))
+        X, y = X[pick], y[pick]
+    if args.sorted:
+        order = np.argsort(y, kind="stable")
+        X, y = X[order], y[order]
+    model = build_model(cfg, X.shape[1], len(ds.classes))
+    loss = "mse" if args.loss == "mse" else "cross_entropy"
+    if loss == "mse":
+        y, yt = np.eye(len(ds.classes), dtype=np.float32)[y], np.eye(len(ds.classes), dtype=np.float32)[yt]
+    if not args.json:
+        print(f"gradwise doctor: {cfg.data}, {len(X):,} samples, {cfg.epochs} epochs, "
+              f"{cfg.arch} {cfg.act} {cfg.init}, {cfg.opt} lr {cfg.lr:g}...", flush=True)
+    report = doctor.diagnose(model, X, y, X_test=Xt, y_test=yt, loss=loss,
+                             optimizer=make_optimizer(cfg), epochs=cfg.epochs,
+                             batch_size=cfg.batch_size, seed=cfg.seed, shuffle=not args.sorted,
+                             max_samples=None)
+    print(report.to_json() if args.json else report)
+    return 0 if report.ok else 1
 
 
 def cmd_evaluate(args) -> int:
@@ -217,7 +264,7 @@ def cmd_gradcheck(args) -> int:
     return 0 if ok else 1
 
 
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
+COMMANDS = {"train": cmd_train, "doctor": cmd_doctor, "evaluate": cmd_evaluate, "predict": cmd_predict,
             "data": cmd_data, "gradcheck": cmd_gradcheck}
 
 

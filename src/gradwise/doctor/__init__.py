@@ -26,13 +26,14 @@ from .recorder import Monitor, Recorder
 
 
 def check_data(X_train, y_train, X_test=None, y_test=None, *, num_classes: int | None = None,
-               shuffled: bool = False) -> Report:
+               shuffled: bool = False, classification: bool = True) -> Report:
     """Data checks before training: NaN, scale, train/test mismatch, label range and shape,
     class order and balance.
 
     Args:
         num_classes: the model's number of outputs, if known (labels must be below it).
         shuffled: the training loop shuffles every epoch (then class order is harmless).
+        classification: False for regression targets (then labels are not checked).
     """
     found = rules.nonfinite_input(X_train, "X_train")
     if X_test is not None:
@@ -41,6 +42,8 @@ def check_data(X_train, y_train, X_test=None, y_test=None, *, num_classes: int |
         found += rules.input_scale(X_train, "X_train")
         if X_test is not None:
             found += rules.train_test_shift(X_train, X_test)
+    if not classification:
+        return Report(found)
     found += rules.label_shape(y_train, len(X_train), "y_train")
     found += rules.label_range(y_train, num_classes, "y_train")
     if y_test is not None:
@@ -134,9 +137,12 @@ def diagnose(model, X, y, *, loss=None, optimizer=None, epochs: int = 2, batch_s
         X, y = X[np.sort(pick)], y[np.sort(pick)]       # keep the order the user has
     out_b = model.layers[-1].params.get("b")
     c = len(out_b) if out_b is not None and len(out_b) > 1 else None
-    found = list(check_data(X, y, X_test, y_test, num_classes=c, shuffled=shuffle).findings)
-    work = copy.deepcopy(model)
     loss = get_loss(loss if loss is not None else (model.loss or "SoftmaxCrossEntropy"))
+    one_hot_rows = y.ndim == 2 and y.shape[1] > 1 and np.all((y == 0) | (y == 1))
+    classification = type(loss).__name__ != "MSE" or bool(one_hot_rows)
+    found = list(check_data(X, y, X_test, y_test, num_classes=c, shuffled=shuffle,
+                            classification=classification).findings)
+    work = copy.deepcopy(model)
     optimizer = copy.deepcopy(optimizer) if optimizer is not None else Adam(1e-3)
     mon = Monitor(every=max(1, min(10, (len(X) // batch_size) // 8 or 1)))
     data_errors = any(f.severity == "error" and f.code in ("LABEL_RANGE", "LABEL_SHAPE",

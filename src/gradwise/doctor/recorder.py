@@ -17,12 +17,19 @@ from .findings import Finding, Report
 
 
 def _flat(arrays) -> np.ndarray:
-    return np.concatenate([np.asarray(a, dtype=np.float64).ravel() for a in arrays]) if arrays else np.zeros(0)
+    """One flat copy of every array, in their own float type (float32 stays float32)."""
+    flats = [np.ravel(a) for a in arrays]
+    flats = [f if f.dtype.kind == "f" else f.astype(np.float64) for f in flats]
+    return np.concatenate(flats) if flats else np.zeros(0)
 
 
 def _norm(a) -> float:
+    """L2 norm by a BLAS dot product: the Monitor's hot spot, so no temporary arrays."""
+    flat = np.ravel(a)
+    if flat.dtype.kind != "f":
+        flat = flat.astype(np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
-        return float(np.sqrt(np.sum(np.square(np.asarray(a, dtype=np.float64)))))
+        return float(np.sqrt(np.dot(flat, flat)))
 
 
 def _kind(a: np.ndarray) -> str:
@@ -225,11 +232,11 @@ class Recorder:
 class Monitor(Callback):
     """The doctor as a ``fit`` callback: ``model.fit(..., callbacks=[mon]); print(mon.report())``.
 
-    Looks at the model every ``every`` steps (a few array norms and one copy of the weights:
-    a few percent of the training time), and at the end of every epoch.
+    Looks at the model on two consecutive steps out of every ``every`` (a few array norms and
+    a flat copy of the weights: a few percent of the training time), and after every epoch.
     """
 
-    def __init__(self, every: int = 10) -> None:
+    def __init__(self, every: int = 50) -> None:
         self.every = max(1, int(every))
         self.recorder = Recorder()
         self.epochs: list[dict] = []
@@ -269,7 +276,7 @@ class Monitor(Callback):
         self.epochs.append(dict(logs))
 
     def report(self) -> Report:
-        lr = getattr(self.model.optimizer, "lr", None) if self.model is not None else None
+        lr = getattr(self.model.optimizer, "base_lr", None) if self.model is not None else None
         out = self.model.layers[-1].params.get("b") if self.model is not None else None
         c = len(out) if out is not None and len(out) > 1 else None
         # judge the update/gradient trends on the check-to-check pairs only

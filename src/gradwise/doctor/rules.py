@@ -392,7 +392,9 @@ def learning_rate(trace, lr: float | None = None) -> list[Finding]:
     diverged = p["ratio"] > 1.5 or p["max"] > 3 * p["first"] or any(r.get("nonfinite") for r in trace)
     blown_up = growth > WEIGHT_GROWTH_HIGH and p["ratio"] > 0.3
     if diverged or blown_up or (med > UPDATE_RATIO_HIGH and p["ratio"] > 0.9):
-        why = ("the loss grows instead of falling." if diverged else
+        jumped = p["max"] > 3 * p["first"]
+        why = (f"the loss jumped to {p['max']:.4g} (it started at {p['first']:.4g})." if jumped else
+               "the loss grows instead of falling." if diverged else
                f"the weights grew {growth:.0f}x in a few steps and the loss is not falling well."
                if blown_up else
                f"each step changes the weights by {100 * med:.0f}% of their size (healthy: ~0.1%).")

@@ -1,0 +1,56 @@
+"""Cost of watching: the default MNIST run with and without doctor.Monitor, alternated.
+
+    GRADWISE_DATA=/path/to/data python -m benchmarks.doctor.overhead [--repeats 3] [--epochs 3]
+
+Prints the seconds of each run and the ratio (with Monitor / without); the goal is < 1.10.
+Without MNIST at hand it uses mnist-mini (--data mnist-mini).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+import gradwise as gw
+from gradwise import doctor
+from gradwise.train import TrainConfig, build_model, make_optimizer, prepare
+
+
+def one_run(cfg: TrainConfig, data, monitor: bool) -> float:
+    _, _, X, y, _, _ = data
+    model = build_model(cfg, X.shape[1], 10)
+    callbacks = [doctor.Monitor()] if monitor else []
+    start = time.perf_counter()
+    model.fit(X, y, epochs=cfg.epochs, batch_size=cfg.batch_size, optimizer=make_optimizer(cfg),
+              seed=cfg.seed, verbose=0, callbacks=callbacks)
+    seconds = time.perf_counter() - start
+    if monitor:
+        assert callbacks[0].report().ok, str(callbacks[0].report())
+    return seconds
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", default="mnist")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    cfg = TrainConfig(data=args.data, epochs=args.epochs)
+    data = prepare(cfg)
+    plain, watched = [], []
+    for _ in range(args.repeats):                       # alternate, so drift hits both alike
+        plain.append(one_run(cfg, data, False))
+        watched.append(one_run(cfg, data, True))
+    p, w = statistics.median(plain), statistics.median(watched)
+    print(f"default MLP on {args.data}, {args.epochs} epochs, median of {args.repeats}: "
+          f"without Monitor {p:.2f}s, with Monitor {w:.2f}s; overhead x{w / p:.3f} "
+          f"({100 * (w / p - 1):+.1f}%)")
+    print(f"runs without: {np.round(plain, 2).tolist()}  with: {np.round(watched, 2).tolist()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
