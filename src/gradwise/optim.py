@@ -17,6 +17,26 @@ import math
 
 import numpy as np
 
+from . import kernels
+
+#: Use the fused numba kernels when numba is installed (set False to force the NumPy code).
+USE_KERNELS = kernels.AVAILABLE
+
+
+def _fused(p: np.ndarray, g: np.ndarray) -> bool:
+    return (USE_KERNELS and p.dtype == g.dtype and p.dtype in (np.float32, np.float64)
+            and p.flags.c_contiguous and g.flags.c_contiguous)
+
+
+#: Flush subnormal numbers in the optimiser state to zero (fused kernels only).
+FLUSH_SUBNORMALS = True
+
+
+def _tiny(p: np.ndarray) -> float:
+    """Below this a float is subnormal; 0 turns the flush off."""
+    return float(np.finfo(p.dtype).tiny) if FLUSH_SUBNORMALS else 0.0
+
+
 
 def clip_grad_norm(grads: list[np.ndarray], max_norm: float) -> float:
     """Scale all gradients together, in place, so that their global L2 norm is <= max_norm.
@@ -197,6 +217,12 @@ class SGD(Optimizer):
         return {"velocity": np.zeros_like(p)} if self.momentum else {}
 
     def update(self, p, g, state):
+        if self.momentum and _fused(p, g):
+            f = p.dtype.type                      # scalars in the arrays' precision
+            kernels.run(kernels.sgd_momentum, kernels.flat(p), kernels.flat(g), kernels.flat(state["velocity"]),
+                                 f(self.lr), f(self.momentum), self.nesterov,
+                                 f(self.weight_decay), f(_tiny(p)))
+            return
         g = self._decayed(p, g)
         if self.momentum:
             v = state["velocity"]
@@ -270,6 +296,16 @@ class Adam(Optimizer):
         return {"m": np.zeros_like(p), "v": np.zeros_like(p), "tmp": np.empty_like(p)}
 
     def update(self, p, g, state):
+        if _fused(p, g):
+            decoupled = isinstance(self, AdamW)
+            f = p.dtype.type                      # scalars in the arrays' precision: float64
+            kernels.run(                          # scalars would force float64 math, 10x slower
+                kernels.adam, kernels.flat(p), kernels.flat(g), kernels.flat(state["m"]), kernels.flat(state["v"]),
+                f(self.lr / (1 - self.beta1 ** self.t)), f(self.beta1), f(self.beta2),
+                f(1 / math.sqrt(1 - self.beta2 ** self.t)), f(self.eps),
+                f(1 - self.lr * self.weight_decay if decoupled else 1.0),
+                f(0.0 if decoupled else self.weight_decay), f(_tiny(p)))
+            return
         g = self._decayed(p, g)
         m, v, tmp = state["m"], state["v"], state["tmp"]
         b1, b2 = self.beta1, self.beta2

@@ -1,0 +1,251 @@
+"""gradwise against PyTorch and scikit-learn on the same MLPs, same data, same init, same Adam.
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks.compare \\
+        [--data-dir DIR] [--epochs 10] [--repeats 2] [--json benchmarks/results/compare.json]
+
+(Unset OPENBLAS_CORETYPE for this command only: forcing the Haswell kernel makes NumPy's
+matmul 25-35% slower on this machine; the kernel that ran is printed.)
+
+Per model it prints s/epoch (median over every epoch of every repeat; runs alternate between
+the frameworks so that drift hits all alike), samples/s, achieved GFLOP/s and its share of
+the measured matmul peak, test accuracy after the last epoch, peak memory (RSS high-water
+mark of the training, reset before each run), and the ratio gradwise / PyTorch. Then a
+per-phase profile of one gradwise epoch (batching, forward, loss, backward, optimiser).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+import gradwise as gw
+
+MODELS = {"784-128-10": [784, 128, 10], "784-512-512-10": [784, 512, 512, 10]}
+BATCH, LR, THREADS = 128, 1e-3, 2
+
+
+# ------------------------------------------------------------------------------ machine facts
+
+def reset_peak_rss() -> None:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")     # Linux: reset VmHWM to the current RSS
+    except OSError:
+        pass
+
+
+def peak_rss_mb() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def matmul_peak_gflops(n: int = 2048, repeats: int = 5) -> float:
+    a = np.random.default_rng(0).random((n, n), dtype=np.float32)
+    b = a.copy()
+    a @ b
+    best = min(_timed(lambda: a @ b) for _ in range(repeats))
+    return 2 * n ** 3 / best / 1e9
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def flops_per_epoch(sizes, n: int) -> float:
+    """Forward 2, backward 4 multiply-adds per weight and sample (the convention of the notes)."""
+    return 6.0 * n * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+# ------------------------------------------------------------------------------ the contenders
+
+def initial_weights(sizes, seed: int):
+    """He-normal weights and zero biases, shared by every framework."""
+    rng = np.random.default_rng(seed)
+    return [(rng.standard_normal((a, b)).astype(np.float32) * np.float32(np.sqrt(2 / a)),
+             np.zeros(b, np.float32)) for a, b in zip(sizes[:-1], sizes[1:])]
+
+
+def run_gradwise(sizes, weights, X, y, Xt, yt, epochs, seed):
+    model = gw.mlp(sizes, seed=seed)
+    dense = [layer for layer in model.layers if isinstance(layer, gw.Dense)]
+    for layer, (W, b) in zip(dense, weights):
+        layer.params["W"][...] = W
+        layer.params["b"][...] = b
+    times = []
+    cb = gw.LambdaCallback(on_epoch_end=lambda e, logs: times.append(logs["time"]))
+    model.fit(X, y, epochs=epochs, batch_size=BATCH, optimizer=gw.Adam(LR), seed=seed,
+              verbose=0, callbacks=[cb])
+    return times, model.evaluate(Xt, yt)["accuracy"]
+
+
+def run_torch(sizes, weights, X, y, Xt, yt, epochs, seed):
+    import torch
+    torch.manual_seed(seed)
+    layers = []
+    for i, (W, b) in enumerate(weights):
+        lin = torch.nn.Linear(*W.shape)
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(W.T.copy()))
+            lin.bias.copy_(torch.from_numpy(b))
+        layers += [lin, torch.nn.ReLU()] if i < len(weights) - 1 else [lin]
+    net = torch.nn.Sequential(*layers)
+    opt = torch.optim.Adam(net.parameters(), lr=LR)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    Xtr, ytr = torch.from_numpy(X), torch.from_numpy(y)
+    gen = torch.Generator().manual_seed(seed)
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        perm = torch.randperm(len(X), generator=gen)
+        for i in range(0, len(X), BATCH):
+            idx = perm[i:i + BATCH]
+            opt.zero_grad(set_to_none=True)
+            loss_fn(net(Xtr[idx]), ytr[idx]).backward()
+            opt.step()
+        times.append(time.perf_counter() - start)
+    with torch.no_grad():
+        acc = float((net(torch.from_numpy(Xt)).argmax(1).numpy() == yt).mean())
+    return times, acc
+
+
+def run_sklearn(sizes, weights, X, y, Xt, yt, epochs, seed):
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+    clf = MLPClassifier(hidden_layer_sizes=tuple(sizes[1:-1]), solver="adam", batch_size=BATCH,
+                        learning_rate_init=LR, max_iter=epochs, alpha=0.0, shuffle=True,
+                        random_state=seed, tol=0.0, n_iter_no_change=epochs + 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        total = _timed(lambda: clf.fit(X, y))
+    return [total / epochs] * epochs, float(clf.score(Xt, yt))
+
+
+CONTENDERS = {"gradwise": run_gradwise, "pytorch": run_torch, "sklearn": run_sklearn}
+
+
+# ------------------------------------------------------------------------------ phase profile
+
+def profile_phases(sizes, X, y, seed=0) -> dict:
+    """One epoch of gradwise's training step, timed phase by phase."""
+    model = gw.mlp(sizes, seed=seed)
+    loss, opt = gw.SoftmaxCrossEntropy(), gw.Adam(LR)
+    params, grads = model.params, model.grads
+    model.layers[0].needs_input_grad = False
+    rng = np.random.default_rng(seed)
+    phases = dict.fromkeys(("batching", "forward", "loss", "backward", "optimiser"), 0.0)
+    order = rng.permutation(len(X))
+    clock = time.perf_counter
+    with np.errstate(under="ignore"):
+        for i in range(0, len(X), BATCH):
+            t0 = clock()
+            idx = order[i:i + BATCH]
+            xb, yb = X[idx], y[idx]
+            t1 = clock()
+            out = model.forward(xb, training=True)
+            t2 = clock()
+            loss.forward(out, yb)
+            g = loss.backward()
+            t3 = clock()
+            model.backward(g)
+            t4 = clock()
+            opt.step(params, grads)
+            t5 = clock()
+            for key, dt in zip(phases, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
+                phases[key] += dt
+    return phases
+
+
+# ------------------------------------------------------------------------------ main
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", help="folder with mnist/ (default: $GRADWISE_DATA, then the cache)")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--skip", default="", help="contenders to leave out, e.g. sklearn")
+    parser.add_argument("--json", default="benchmarks/results/compare.json")
+    args = parser.parse_args(argv)
+
+    import torch
+    from threadpoolctl import threadpool_info, threadpool_limits
+    torch.set_num_threads(THREADS)
+    threadpool_limits(THREADS)
+    blas = [f"{i['internal_api']} {i.get('version')} {i.get('architecture')} ({i['num_threads']} threads)"
+            for i in threadpool_info() if i["user_api"] == "blas"]
+    ds = gw.data.load("mnist", data_dir=args.data_dir)
+    X, Xt = gw.data.scale_pixels(ds.X_train), gw.data.scale_pixels(ds.X_test)
+    y, yt = ds.y_train.astype(np.int64), ds.y_test.astype(np.int64)
+    peak = matmul_peak_gflops()
+    from gradwise import kernels
+    print(f"gradwise {gw.__version__}, numpy {np.__version__}, torch {torch.__version__}, "
+          f"python {platform.python_version()}; BLAS: {'; '.join(blas)}; numba kernels: "
+          f"{'on' if kernels.AVAILABLE else 'off'}")
+    print(f"matmul peak (2048^3 float32): {peak:.0f} GFLOP/s; {args.epochs} epochs x {args.repeats} "
+          f"repeats, batch {BATCH}, Adam {LR}, {THREADS} threads\n")
+    gw.mlp([784, 16, 10], seed=0).fit(X[:512], y[:512], epochs=1, verbose=0)   # JIT warm-up
+    skip = {s for s in args.skip.split(",") if s}
+    results = {"machine": {"blas": blas, "matmul_peak_gflops": peak, "numba": kernels.AVAILABLE,
+                           "numpy": np.__version__, "torch": torch.__version__},
+               "models": {}}
+    for name in args.models.split(","):
+        sizes = MODELS[name]
+        weights = initial_weights(sizes, seed=0)
+        per = {k: {"epoch_times": [], "accuracy": [], "peak_rss_mb": []} for k in CONTENDERS if k not in skip}
+        for rep in range(args.repeats):
+            for who in per:                                   # alternate the frameworks
+                reset_peak_rss()
+                times, acc = CONTENDERS[who](sizes, weights, X, y, Xt, yt, args.epochs, rep)
+                per[who]["epoch_times"] += times
+                per[who]["accuracy"].append(acc)
+                per[who]["peak_rss_mb"].append(peak_rss_mb())
+        flops = flops_per_epoch(sizes, len(X))
+        print(f"== {name} ==")
+        print(f"{'':<10} {'s/epoch':>8} {'samples/s':>10} {'GFLOP/s':>8} {'% peak':>7} {'test acc':>9} "
+              f"{'peak RSS':>9}")
+        summary = {}
+        for who, r in per.items():
+            s = statistics.median(r["epoch_times"])
+            summary[who] = {**r, "s_per_epoch": s, "samples_per_s": len(X) / s,
+                            "gflops": flops / s / 1e9, "share_of_peak": flops / s / 1e9 / peak,
+                            "test_accuracy": statistics.mean(r["accuracy"]),
+                            "peak_rss_mb": max(r["peak_rss_mb"])}
+            print(f"{who:<10} {s:8.3f} {len(X) / s:10,.0f} {flops / s / 1e9:8.1f} "
+                  f"{100 * flops / s / 1e9 / peak:6.1f}% {100 * summary[who]['test_accuracy']:8.2f}% "
+                  f"{summary[who]['peak_rss_mb']:7.0f}MB")
+        if "pytorch" in summary:
+            ratio = summary["gradwise"]["s_per_epoch"] / summary["pytorch"]["s_per_epoch"]
+            diff = 100 * (summary["gradwise"]["test_accuracy"] - summary["pytorch"]["test_accuracy"])
+            summary["ratio_gradwise_over_pytorch"] = ratio
+            summary["accuracy_diff_points"] = diff
+            print(f"gradwise / PyTorch s/epoch: {ratio:.2f}   accuracy difference: {diff:+.2f} points")
+        phases = profile_phases(sizes, X, y)
+        total = sum(phases.values())
+        summary["gradwise_phases_s"] = phases
+        print("gradwise per-phase profile (one epoch): " + ", ".join(
+            f"{k} {v:.3f}s ({100 * v / total:.0f}%)" for k, v in phases.items()) + "\n")
+        results["models"][name] = summary
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(results, indent=1))
+        print(f"results written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
