@@ -250,3 +250,23 @@ def test_stop_mid_epoch_skips_the_epoch_end(rng):
     model = small_model()
     hist = model.fit(X, y, epochs=3, batch_size=8, callbacks=[stopper], verbose=0)
     assert model.interrupted and ends == [] and hist.epoch == []
+
+
+def test_float32_training_never_promotes_to_float64(rng):
+    """Every array a float32 step makes (outputs, gradients, optimiser state) stays float32."""
+    X, y = blobs(rng, n=64)
+    seen = []
+
+    class Spy(gw.Callback):
+        def on_batch_end(self, batch, logs):
+            seen.append(logs["output"].dtype)
+            for layer in self.model.layers:
+                seen.extend(a.dtype for a in layer.grads.values())
+                seen.extend(v.dtype for k, v in vars(layer).items() if isinstance(v, np.ndarray)
+                            and v.dtype.kind == "f")
+    for opt in (gw.Adam(1e-3), gw.SGD(0.1, momentum=0.9), gw.RMSprop(1e-3), gw.AdamW(1e-3)):
+        model = gw.Sequential([gw.Dense(5, 8, rng=rng), gw.Tanh(), gw.Dropout(0.2), gw.Dense(8, 8, rng=rng),
+                               gw.Sigmoid(), gw.Dense(8, 3, rng=rng)])
+        model.fit(X, y, epochs=1, batch_size=16, optimizer=opt, callbacks=[Spy()], verbose=0)
+        seen.extend(a.dtype for s in opt.state for a in s.values())
+    assert seen and set(seen) == {np.dtype(np.float32)}
