@@ -139,11 +139,16 @@ def test_learning_rate_rules():
 
 
 def test_weights_frozen():
-    t = trace(6, param_names=["W1", "W2"], param_update=[[0.0, 0.1]] * 6, grad_norms=[[0.5, 0.5]] * 6)
+    t = trace(6, param_names=["W1", "W2"], param_update=[[0.0, 0.1]] * 6, grad_norms=[[0.5, 0.5]] * 6,
+              param_norms=[[10.0, 10.0]] * 6)
     f = rules.weights_frozen(t)
     assert codes(f) == ["WEIGHTS_FROZEN"] and f[0].where == "W1"
-    moving = trace(6, param_names=["W1"], param_update=[[0.1]] * 6, grad_norms=[[0.5]] * 6)
+    moving = trace(6, param_names=["W1"], param_update=[[0.1]] * 6, grad_norms=[[0.5]] * 6,
+                   param_norms=[[10.0]] * 6)
     assert rules.weights_frozen(moving) == []
+    vanished = trace(6, param_names=["W1"], param_update=[[0.0]] * 6, grad_norms=[[1e-6]] * 6,
+                     param_norms=[[10.0]] * 6)                    # too small to move float32
+    assert rules.weights_frozen(vanished) == []
 
 
 def test_gradient_not_reset():

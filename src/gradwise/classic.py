@@ -51,11 +51,12 @@ class Perceptron:
     and ``report`` holds NOT_LINEARLY_SEPARABLE.
     """
 
-    def __init__(self, lr: float = 1.0, max_epochs: int = 100, *, shuffle: bool = True,
-                 seed: int | None = 0) -> None:
+    def __init__(self, lr: float = 1.0, max_epochs: int = 100, *, fit_intercept: bool = True,
+                 shuffle: bool = True, seed: int | None = 0) -> None:
         if lr <= 0 or max_epochs < 1:
             raise ValueError(f"Perceptron: lr must be > 0 and max_epochs >= 1; got {lr}, {max_epochs}")
         self.lr, self.max_epochs, self.shuffle, self.seed = float(lr), int(max_epochs), shuffle, seed
+        self.fit_intercept = fit_intercept
 
     def fit(self, X, y) -> "Perceptron":
         X, y = _xy(X, y, "Perceptron")
@@ -73,7 +74,8 @@ class Perceptron:
                 error = t[i] - float(X[i] @ self.coef_ + self.intercept_ > 0)   # -1, 0 or 1
                 if error:
                     self.coef_ += self.lr * error * X[i]
-                    self.intercept_ += self.lr * error
+                    if self.fit_intercept:
+                        self.intercept_ += self.lr * error
                     mistakes += 1
             self.mistakes_.append(mistakes)
             if mistakes == 0:
@@ -82,11 +84,15 @@ class Perceptron:
         self.n_iter_ = epoch + 1
         found = rules.input_scale(X, "X")
         if not self.converged_:
+            through_origin = "" if self.fit_intercept else " through the origin (the bias is fixed at 0)"
             found.append(Finding(
                 "NOT_LINEARLY_SEPARABLE", "error",
-                f"no line (hyperplane) separates the two classes: after {self.max_epochs} epochs "
-                f"the perceptron still makes {self.mistakes_[-1]} mistakes per epoch.",
-                {"epochs": self.max_epochs, "mistakes_last_epoch": self.mistakes_[-1]},
+                f"no line (hyperplane){through_origin} separates the two classes: after "
+                f"{self.max_epochs} epochs the perceptron still makes {self.mistakes_[-1]} mistakes "
+                f"per epoch.", {"epochs": self.max_epochs, "mistakes_last_epoch": self.mistakes_[-1],
+                                "learned_bias": self.fit_intercept},
+                "learn the threshold as a bias weight (fit_intercept=True): a fixed threshold cannot "
+                "learn NAND or NOR" if not self.fit_intercept else
                 "use a network with a hidden layer, e.g. gradwise.mlp([2, 4, 1], activation='tanh') "
                 "with BinaryCrossEntropy, or add a feature (x1 * x2 makes XOR separable)"))
             warnings.warn(f"Perceptron did not converge in {self.max_epochs} epochs: the classes are "

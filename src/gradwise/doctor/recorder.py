@@ -163,6 +163,7 @@ class Recorder:
                     r.setdefault("nonfinite", f"the weights {name}")
             flat_w = _flat(weights)
             r["weight_norm"] = _norm(flat_w)
+            r["param_norms"] = [_norm(w) for w in weights]
             if self._prev_w is not None and flat_w.shape == self._prev_w.shape and self._prev_step is not None:
                 gap = max(1, step - self._prev_step)
                 with np.errstate(over="ignore", invalid="ignore"):

@@ -68,6 +68,8 @@ SINGLE_CLASS_SHARE = 0.95
 OVERFIT_RISE = 1.2
 OVERFIT_EPOCHS = 3
 OVERFIT_GAP = 2.0
+#: A parameter counts as frozen only if its gradient is at least this share of its size.
+FROZEN_GRAD_RATIO = 1e-3
 #: The loss must fall by at least this share over the run, or it "stalled".
 STALL_DROP = 0.05
 #: Checks a symptom must persist over (the last ones), and the least data to judge.
@@ -415,7 +417,11 @@ def weights_frozen(trace) -> list[Finding]:
     for i, name in enumerate(names):
         deltas = [r["param_update"][i] for r in trace[1:] if r.get("param_update")]
         grads = [r["grad_norms"][i] for r in trace if r.get("grad_norms")]
-        if len(deltas) >= MIN_CHECKS - 1 and max(deltas) == 0 and grads and _median(grads) > 0:
+        sizes = [r["param_norms"][i] for r in trace if r.get("param_norms")]
+        # the gradient must be big enough that any sane step would show in float precision
+        # (a tiny lr times a vanished gradient also leaves float32 weights unchanged)
+        meaningful = grads and sizes and _median(grads) > FROZEN_GRAD_RATIO * max(_median(sizes), 1e-12)
+        if len(deltas) >= MIN_CHECKS - 1 and max(deltas) == 0 and meaningful:
             out.append(_f("WEIGHTS_FROZEN", "error", f"{name} never changes although its gradient "
                           f"is not zero: the optimiser does not update it.",
                           {"median_grad_norm": _median(grads)},
@@ -479,37 +485,35 @@ def loss_summed(trace) -> list[Finding]:
                "divide the loss and its gradient by the batch size (dZ = (P - Y) / N)")]
 
 
+def _layers_over(trace, key: str, threshold: float):
+    """(layer name, last share) for each activation layer whose ``key`` share stayed above
+    ``threshold`` over the last checks."""
+    for i, name in enumerate(trace[-1].get("act_names", []) if trace else []):
+        shares = [r[key][i] for r in trace if r.get(key) and r[key][i] is not None]
+        if _persistent(shares, lambda s: s > threshold):
+            yield name, shares[-1]
+
+
 def dead_relu(trace) -> list[Finding]:
     """ReLU layers whose units are mostly dead (active on < 1% of a batch), for several checks."""
-    out = []
-    for i, name in enumerate(trace[-1].get("act_names", []) if trace else []):
-        shares = [r["dead_share"][i] for r in trace if r.get("dead_share") and r["dead_share"][i] is not None]
-        if _persistent(shares, lambda s: s > DEAD_LAYER_SHARE):
-            out.append(_f("DEAD_RELU", "error" if shares[-1] > 0.9 else "warning",
-                          f"{100 * shares[-1]:.0f}% of the ReLU units in {name} are dead (active on "
-                          f"fewer than {100 * DEAD_UNIT_ACTIVE:.0f}% of samples): they pass no gradient.",
-                          {"dead_share": shares[-1]},
-                          "start biases at 0 (not negative), lower the learning rate, or use "
-                          "LeakyReLU", name))
-    return out
+    return [_f("DEAD_RELU", "error" if share > 0.9 else "warning",
+               f"{100 * share:.0f}% of the ReLU units in {name} are dead (active on fewer than "
+               f"{100 * DEAD_UNIT_ACTIVE:.0f}% of samples): they pass no gradient.",
+               {"dead_share": share},
+               "start biases at 0 (not negative), lower the learning rate, or use LeakyReLU", name)
+            for name, share in _layers_over(trace, "dead_share", DEAD_LAYER_SHARE)]
 
 
 def saturation(trace) -> list[Finding]:
     """Sigmoid/tanh layers stuck at their bounds while the loss does not fall."""
     if not suffering(trace):
         return []
-    out = []
-    for i, name in enumerate(trace[-1].get("act_names", []) if trace else []):
-        shares = [r["saturated_share"][i] for r in trace
-                  if r.get("saturated_share") and r["saturated_share"][i] is not None]
-        if _persistent(shares, lambda s: s > SATURATED_SHARE):
-            out.append(_f("SATURATION", "error" if shares[-1] > 0.9 else "warning",
-                          f"{100 * shares[-1]:.0f}% of the outputs of {name} sit at the flat ends of "
-                          f"the curve, where the gradient is ~0.",
-                          {"saturated_share": shares[-1]},
-                          "scale inputs to ~[0, 1], use a fan-in-scaled init (glorot_uniform), and "
-                          "prefer cross-entropy on logits to MSE on sigmoid outputs", name))
-    return out
+    return [_f("SATURATION", "error" if share > 0.9 else "warning",
+               f"{100 * share:.0f}% of the outputs of {name} sit at the flat ends of the curve, "
+               f"where the gradient is ~0.", {"saturated_share": share},
+               "scale inputs to ~[0, 1], use a fan-in-scaled init (glorot_uniform), and prefer "
+               "cross-entropy on logits to MSE on sigmoid outputs", name)
+            for name, share in _layers_over(trace, "saturated_share", SATURATED_SHARE)]
 
 
 def vanishing_gradient(trace) -> list[Finding]:
