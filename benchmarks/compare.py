@@ -1,7 +1,7 @@
 """gradwise against PyTorch and scikit-learn on the same MLPs, same data, same init, same Adam.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks.compare \\
-        [--data-dir DIR] [--epochs 10] [--repeats 2] [--json benchmarks/results/compare.json]
+        [--data-dir DIR] [--epochs 10] [--repeats 5] [--json benchmarks/results/compare.json]
 
 (Unset OPENBLAS_CORETYPE for this command only: forcing the Haswell kernel makes NumPy's
 matmul 25-35% slower on this machine; the kernel that ran is printed.)
@@ -176,7 +176,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", help="folder with mnist/ (default: $GRADWISE_DATA, then the cache)")
     parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--skip", default="", help="contenders to leave out, e.g. sklearn")
     parser.add_argument("--json", default="benchmarks/results/compare.json")

@@ -88,3 +88,20 @@ def test_bad_inputs():
         classic.LinearRegression(method="newton")
     with pytest.raises(ValueError, match="single class"):
         classic.LogisticRegression().fit(np.eye(3), [1, 1, 1])
+
+
+def test_a_csv_of_features_in_the_thousands_is_diverged_not_nan(tmp_path, rng):
+    """The seed's situation end to end: house prices from a CSV file, lr=1e-3, raw features."""
+    X = np.column_stack([rng.uniform(600, 4000, 80), rng.uniform(1000, 9000, 80)]).round()
+    price = X @ np.array([120.0, 3.0]) + 30000
+    rows = ["price,size,lot"] + [f"{p:.1f},{a:.0f},{b:.0f}" for p, (a, b) in zip(price, X)]
+    (tmp_path / "houses.csv").write_text("\n".join(rows) + "\n")
+    data = np.loadtxt(tmp_path / "houses.csv", delimiter=",", skiprows=1)
+    X, y = data[:, 1:], data[:, 0]
+    with pytest.warns(ConvergenceWarning):
+        bad = classic.LinearRegression(lr=1e-3).fit(X, y)
+    assert bad.report.codes() == ["INPUT_SCALE", "DIVERGED"]
+    assert "standardize=True" in bad.report.findings[-1].fix
+    good = classic.LinearRegression(standardize=True).fit(X, y)
+    np.testing.assert_allclose(good.predict(X), y, rtol=1e-6)
+    np.testing.assert_allclose(good.coef_, [120.0, 3.0], rtol=1e-6)

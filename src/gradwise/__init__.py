@@ -11,6 +11,7 @@ from . import callbacks, checkpoint, data, functional, gradcheck, init, metrics,
 from .callbacks import (Callback, EarlyStopping, History, LambdaCallback, ModelCheckpoint,  # noqa: E402
                         Progress)
 from .checkpoint import Checkpoint  # noqa: E402
+from .conv import AvgPool2D, BatchNorm, Conv2D, GlobalAvgPool2D, MaxPool2D  # noqa: E402
 from .errors import DataError, GradwiseError, ModelFileError  # noqa: E402
 from .layers import (Dense, Dropout, Flatten, Identity, Layer, LeakyReLU, ReLU, Sigmoid,  # noqa: E402
                      Softmax, Tanh)
@@ -21,7 +22,8 @@ from .optim import (SGD, AdamW, Adam, CosineDecay, ExponentialDecay, LinearWarmu
 
 __all__ = [
     "Sequential", "mlp", "Layer", "Dense", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax",
-    "Identity", "Dropout", "Flatten", "Loss", "SoftmaxCrossEntropy", "MSE", "BinaryCrossEntropy",
+    "Identity", "Dropout", "Flatten", "Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D",
+    "BatchNorm", "Loss", "SoftmaxCrossEntropy", "MSE", "BinaryCrossEntropy",
     "Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "StepDecay", "ExponentialDecay",
     "CosineDecay", "LinearWarmup", "clip_grad_norm", "Callback", "History", "Progress",
     "EarlyStopping", "Checkpoint", "ModelCheckpoint", "LambdaCallback", "GradwiseError", "DataError",

@@ -26,6 +26,7 @@ from .callbacks import Callback, History, Progress
 from .errors import GradwiseError, ModelFileError
 from .fileio import atomic_write, atomic_write_bytes
 from .functional import softmax, stable_sigmoid
+from . import conv  # noqa: F401  (registers Conv2D, pooling and BatchNorm for load)
 from .layers import LAYERS, Dense, Dropout, Layer, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .losses import LOSSES, BinaryCrossEntropy, Loss, MSE, get_loss
 from .optim import Adam, Optimizer
@@ -176,6 +177,9 @@ class Sequential:
         if resume_state is not None:
             self._restore_training_state(resume_state)
 
+        # one buffer for the shuffled batch, reused every step: gathering rows into it copies
+        # the same bytes as X[idx] but allocates (and page-faults) nothing new
+        x_buffer = np.empty((batch_size, *X.shape[1:]), dtype=X.dtype) if shuffle else None
         history = history if history is not None else History()
         callbacks = [history, *(callbacks or [])]
         if verbose:
@@ -201,8 +205,12 @@ class Sequential:
                     total_loss, correct, counted = 0.0, 0, 0
                     for b in range(steps):
                         rows = slice(b * batch_size, (b + 1) * batch_size)
-                        idx = order[rows] if shuffle else rows
-                        xb, yb = X[idx], y[idx]
+                        if shuffle:
+                            idx = order[rows]
+                            xb = np.take(X, idx, axis=0, out=x_buffer[:len(idx)])
+                            yb = y[idx]
+                        else:
+                            xb, yb = X[rows], y[rows]
                         optimizer.set_epoch(epoch + b / steps)
                         out = self.forward(xb, training=True)
                         try:
@@ -374,6 +382,8 @@ class Sequential:
         base = _model_base(path)
         text = json.dumps(self.get_config(), indent=2)
         arrays = dict(self.named_params())
+        arrays.update({f"{i}.{k}": v for i, layer in enumerate(self.layers)
+                       for k, v in getattr(layer, "buffers", {}).items()})
         # The architecture travels inside the .npz too, so that one atomic rename keeps
         # weights and architecture consistent; the .json beside it is for people to read.
         arrays["__config__"] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
@@ -413,7 +423,7 @@ class Sequential:
             if spec["type"] not in LAYERS:
                 raise ModelFileError(f"{source}: layer {i} has unknown type {spec['type']!r}")
             layer = LAYERS[spec["type"]](**spec["config"])
-            for name, p in layer.params.items():
+            for name, p in {**layer.params, **getattr(layer, "buffers", {})}.items():
                 key = f"{i}.{name}"
                 if key not in arrays:
                     raise ModelFileError(f"{source}: missing weights {key!r}")

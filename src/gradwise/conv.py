@@ -1,0 +1,312 @@
+"""Convolution, pooling and batch normalisation, on images in NCHW layout.
+
+``N`` samples, ``C`` channels, ``H`` x ``W`` pixels. Convolution is written as one matrix
+product: the input patches are unfolded into the rows of a matrix ("im2col", here a strided
+view copied once), multiplied by the kernels, and on the way back the patch gradients are
+folded onto the image again ("col2im", one strided add per kernel position).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .init import get_initializer
+from .layers import Layer
+
+
+def _pair(v, name: str, who: str) -> tuple[int, int]:
+    pair = (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
+    if len(pair) != 2 or any(not isinstance(p, (int, np.integer)) or p < 0 for p in pair):
+        raise ValueError(f"{who}: {name} must be a non-negative int or a pair of them; got {v!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _padding(padding, size: int, k: int, stride: int, dilation: int) -> tuple[int, int]:
+    """(before, after) padding of one spatial axis; 'same' follows TensorFlow (out = ceil(in/stride))."""
+    if padding == "valid":
+        return 0, 0
+    if padding == "same":
+        out = math.ceil(size / stride)
+        total = max((out - 1) * stride + dilation * (k - 1) + 1 - size, 0)
+        return total // 2, total - total // 2
+    return padding, padding
+
+
+def _check_4d(x: np.ndarray, channels: int | None, who: str) -> None:
+    if x.ndim != 4:
+        raise ValueError(f"{who} expects images of shape (N, C, H, W); got {x.shape}"
+                         + (" (reshape flat rows with X.reshape(-1, 1, 28, 28))" if x.ndim == 2 else ""))
+    if channels is not None and x.shape[1] != channels:
+        raise ValueError(f"{who} expects {channels} input channels; got {x.shape[1]} (shape {x.shape})")
+
+
+def _windows(xp: np.ndarray, kh: int, kw: int, stride: tuple, dilation: tuple) -> np.ndarray:
+    """A view (N, C, Ho, Wo, kh, kw) of every receptive field of the padded input; no copy."""
+    dh, dw = dilation
+    span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
+    v = sliding_window_view(xp, (span_h, span_w), axis=(2, 3))   # (N, C, Hp-span+1, Wp-span+1, sh, sw)
+    return v[:, :, ::stride[0], ::stride[1], ::dh, ::dw]
+
+
+def _fold(dwin: np.ndarray, shape: tuple, stride: tuple, dilation: tuple) -> np.ndarray:
+    """col2im: add the gradient of every window (N, C, Ho, Wo, kh, kw) back onto the padded image."""
+    n, c, ho, wo, kh, kw = dwin.shape
+    out = np.zeros(shape, dtype=dwin.dtype)                      # (N, C, Hp, Wp)
+    sh, sw = stride
+    dh, dw = dilation
+    for i in range(kh):
+        for j in range(kw):
+            out[:, :, i * dh:i * dh + sh * (ho - 1) + 1:sh, j * dw:j * dw + sw * (wo - 1) + 1:sw] += dwin[..., i, j]
+    return out
+
+
+class Conv2D(Layer):
+    """2-D convolution (cross-correlation, as in every framework).
+
+    Args:
+        in_channels, out_channels: C_in and C_out.
+        kernel_size: k or (kh, kw). stride: s or (sh, sw). dilation: d or (dh, dw).
+        padding: 'valid' (none), 'same' (output size ceil(input / stride)), or an int / pair.
+        init: weight initialiser (He by default); rng: the Generator that draws it.
+
+    Shape:
+        x (N, C_in, H, W) -> y (N, C_out, Ho, Wo), Ho = (H + pads - dh (kh - 1) - 1) // sh + 1;
+        W (C_out, C_in, kh, kw), b (C_out,).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size=3, *, stride=1, padding=0,
+                 dilation=1, init="he_normal", rng: np.random.Generator | None = None,
+                 dtype=np.float32) -> None:
+        super().__init__()
+        who = "Conv2D"
+        for name, v in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{who}: {name} must be a positive integer; got {v!r}")
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size = _pair(kernel_size, "kernel_size", who)
+        self.stride = _pair(stride, "stride", who)
+        self.dilation = _pair(dilation, "dilation", who)
+        if min(self.kernel_size) < 1 or min(self.stride) < 1 or min(self.dilation) < 1:
+            raise ValueError(f"{who}: kernel_size, stride and dilation must be >= 1")
+        if padding not in ("valid", "same"):
+            padding = _pair(padding, "padding", who)
+        self.padding = padding
+        rng = np.random.default_rng() if rng is None else rng
+        shape = (self.out_channels, self.in_channels, *self.kernel_size)
+        self.params = {"W": get_initializer(init)(shape, rng, np.dtype(dtype)),
+                       "b": np.zeros(self.out_channels, dtype=dtype)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.needs_input_grad = True
+
+    def _pads(self, h: int, w: int):
+        if isinstance(self.padding, str):
+            return (_padding(self.padding, h, self.kernel_size[0], self.stride[0], self.dilation[0]),
+                    _padding(self.padding, w, self.kernel_size[1], self.stride[1], self.dilation[1]))
+        return (self.padding[0], self.padding[0]), (self.padding[1], self.padding[1])
+
+    def forward(self, x, training=False):
+        _check_4d(x, self.in_channels, "Conv2D")
+        W, b = self.params["W"], self.params["b"]
+        x = x.astype(W.dtype, copy=False)
+        (pt, pb), (pl, pr) = self._pads(*x.shape[2:])
+        xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr))) if pt or pb or pl or pr else x
+        kh, kw = self.kernel_size
+        if xp.shape[2] < self.dilation[0] * (kh - 1) + 1 or xp.shape[3] < self.dilation[1] * (kw - 1) + 1:
+            raise ValueError(f"Conv2D: a {kh}x{kw} kernel does not fit an input of {x.shape[2:]} "
+                             f"(with padding {self.padding}); pad it or use a smaller kernel")
+        win = _windows(xp, kh, kw, self.stride, self.dilation)          # (N, C, Ho, Wo, kh, kw)
+        n, c, ho, wo = win.shape[:4]
+        self.cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c * kh * kw)  # im2col
+        self.cache = (x.shape, xp.shape, (pt, pl), (n, ho, wo))
+        out = self.cols @ W.reshape(self.out_channels, -1).T           # (N*Ho*Wo, C_out)
+        out += b
+        return out.reshape(n, ho, wo, self.out_channels).transpose(0, 3, 1, 2)   # (N, C_out, Ho, Wo)
+
+    def backward(self, grad):
+        W = self.params["W"]
+        x_shape, xp_shape, (pt, pl), (n, ho, wo) = self.cache
+        g = grad.transpose(0, 2, 3, 1).reshape(n * ho * wo, self.out_channels)    # (N*Ho*Wo, C_out)
+        np.matmul(g.T, self.cols, out=self.grads["W"].reshape(self.out_channels, -1))  # (C_out, C*kh*kw)
+        np.sum(g, axis=0, out=self.grads["b"])
+        if not self.needs_input_grad:
+            return None
+        dcols = g @ W.reshape(self.out_channels, -1)                   # (N*Ho*Wo, C*kh*kw)
+        kh, kw = self.kernel_size
+        dwin = dcols.reshape(n, ho, wo, self.in_channels, kh, kw).transpose(0, 3, 1, 2, 4, 5)
+        dxp = _fold(dwin, xp_shape, self.stride, self.dilation)       # col2im
+        return dxp[:, :, pt:pt + x_shape[2], pl:pl + x_shape[3]]
+
+    def get_config(self):
+        return {"in_channels": self.in_channels, "out_channels": self.out_channels,
+                "kernel_size": list(self.kernel_size), "stride": list(self.stride),
+                "padding": self.padding if isinstance(self.padding, str) else list(self.padding),
+                "dilation": list(self.dilation), "dtype": self.params["W"].dtype.name}
+
+
+class _Pool2D(Layer):
+    def __init__(self, kernel_size=2, stride=None, padding=0) -> None:
+        super().__init__()
+        who = type(self).__name__
+        self.kernel_size = _pair(kernel_size, "kernel_size", who)
+        self.stride = _pair(stride if stride is not None else kernel_size, "stride", who)
+        self.padding = _pair(padding, "padding", who)
+        if min(self.kernel_size) < 1 or min(self.stride) < 1:
+            raise ValueError(f"{who}: kernel_size and stride must be >= 1")
+        if self.padding[0] > self.kernel_size[0] // 2 or self.padding[1] > self.kernel_size[1] // 2:
+            raise ValueError(f"{who}: padding must be at most half the kernel size; got {padding}")
+
+    def _windows(self, x, fill):
+        _check_4d(x, None, type(self).__name__)
+        (ph, pw) = self.padding
+        xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill) if ph or pw else x
+        if xp.shape[2] < self.kernel_size[0] or xp.shape[3] < self.kernel_size[1]:
+            raise ValueError(f"{type(self).__name__}: a {self.kernel_size} window does not fit {x.shape[2:]}")
+        win = _windows(xp, *self.kernel_size, self.stride, (1, 1))   # (N, C, Ho, Wo, kh, kw)
+        self.cache = (x.shape, xp.shape)
+        return win
+
+    def _unpad(self, dxp):
+        x_shape = self.cache[0]
+        ph, pw = self.padding
+        return dxp[:, :, ph:ph + x_shape[2], pw:pw + x_shape[3]]
+
+    def get_config(self):
+        return {"kernel_size": list(self.kernel_size), "stride": list(self.stride),
+                "padding": list(self.padding)}
+
+
+class MaxPool2D(_Pool2D):
+    """The largest value of each window; the gradient goes to that one position.
+
+    Shape: (N, C, H, W) -> (N, C, Ho, Wo), Ho = (H + 2 p - k) // s + 1.
+    """
+
+    def forward(self, x, training=False):
+        win = self._windows(x, -np.inf)
+        n, c, ho, wo, kh, kw = win.shape
+        flat = win.reshape(n, c, ho, wo, kh * kw)                     # copies the windows once
+        self.arg = flat.argmax(axis=-1)                               # (N, C, Ho, Wo)
+        return np.take_along_axis(flat, self.arg[..., None], axis=-1)[..., 0]
+
+    def backward(self, grad):
+        x_shape, xp_shape = self.cache
+        n, c, ho, wo = grad.shape
+        kh, kw = self.kernel_size
+        ki, kj = np.divmod(self.arg, kw)                              # position inside the window
+        rows = np.arange(ho)[None, None, :, None] * self.stride[0] + ki   # (N, C, Ho, Wo)
+        cols = np.arange(wo)[None, None, None, :] * self.stride[1] + kj
+        dxp = np.zeros(xp_shape, dtype=grad.dtype)
+        ni = np.arange(n)[:, None, None, None]
+        ci = np.arange(c)[None, :, None, None]
+        if self.stride[0] >= kh and self.stride[1] >= kw:             # windows do not overlap
+            dxp[ni, ci, rows, cols] = grad
+        else:
+            np.add.at(dxp, (ni, ci, rows, cols), grad)
+        return self._unpad(dxp)
+
+
+class AvgPool2D(_Pool2D):
+    """The mean of each window (padding counts as zeros, as in PyTorch's default).
+
+    Shape: (N, C, H, W) -> (N, C, Ho, Wo).
+    """
+
+    def forward(self, x, training=False):
+        win = self._windows(x, 0.0)
+        self.out_hw = win.shape[2:4]
+        return win.mean(axis=(-2, -1))
+
+    def backward(self, grad):
+        x_shape, xp_shape = self.cache
+        kh, kw = self.kernel_size
+        share = grad / (kh * kw)                                      # (N, C, Ho, Wo)
+        dwin = np.broadcast_to(share[..., None, None], (*share.shape, kh, kw))
+        return self._unpad(_fold(dwin, xp_shape, self.stride, (1, 1)))
+
+
+class GlobalAvgPool2D(Layer):
+    """The mean of each channel over the whole image: (N, C, H, W) -> (N, C)."""
+
+    def forward(self, x, training=False):
+        _check_4d(x, None, "GlobalAvgPool2D")
+        self.shape = x.shape
+        return x.mean(axis=(2, 3))
+
+    def backward(self, grad):
+        n, c, h, w = self.shape
+        return np.broadcast_to((grad / (h * w))[:, :, None, None], self.shape).copy()
+
+
+class BatchNorm(Layer):
+    """Batch normalisation of features (N, F) or of channels (N, C, H, W).
+
+    Training: ``y = gamma * (x - mean) / sqrt(var + eps) + beta`` with the batch's mean and
+    (biased) variance per feature/channel, and running averages kept for evaluation
+    (``running = (1 - momentum) * running + momentum * batch``, the unbiased variance, as
+    PyTorch does). Evaluation uses the running averages.
+
+    Shape: (N, F) -> (N, F) or (N, C, H, W) -> (N, C, H, W); gamma, beta (F,) or (C,).
+    """
+
+    def __init__(self, num_features: int, *, momentum: float = 0.1, eps: float = 1e-5,
+                 dtype=np.float32) -> None:
+        super().__init__()
+        if not isinstance(num_features, (int, np.integer)) or num_features < 1:
+            raise ValueError(f"BatchNorm: num_features must be a positive integer; got {num_features!r}")
+        if not 0 <= momentum <= 1 or eps <= 0:
+            raise ValueError(f"BatchNorm: momentum must be in [0, 1] and eps > 0; got {momentum}, {eps}")
+        self.num_features, self.momentum, self.eps = int(num_features), float(momentum), float(eps)
+        self.params = {"gamma": np.ones(num_features, dtype), "beta": np.zeros(num_features, dtype)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.buffers = {"running_mean": np.zeros(num_features, dtype),
+                        "running_var": np.ones(num_features, dtype)}
+
+    def _axes(self, x):
+        if x.ndim not in (2, 4) or x.shape[1] != self.num_features:
+            raise ValueError(f"BatchNorm({self.num_features}) expects (N, {self.num_features}) or "
+                             f"(N, {self.num_features}, H, W); got {x.shape}")
+        return (0,) if x.ndim == 2 else (0, 2, 3)
+
+    def _b(self, v, ndim):                     # a per-channel vector, broadcastable to x
+        return v if ndim == 2 else v[None, :, None, None]
+
+    def forward(self, x, training=False):
+        axes = self._axes(x)
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        x = x.astype(gamma.dtype, copy=False)
+        if training:
+            m = x.size // self.num_features
+            if m < 2:
+                raise ValueError("BatchNorm: training needs more than one value per channel")
+            mean = x.mean(axis=axes)                                   # (F,)
+            var = x.var(axis=axes)                                     # (F,) biased
+            rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
+            rm *= 1 - self.momentum
+            rm += self.momentum * mean
+            rv *= 1 - self.momentum
+            rv += self.momentum * var * (m / (m - 1))                  # unbiased, as PyTorch
+        else:
+            mean, var = self.buffers["running_mean"], self.buffers["running_var"]
+        self.inv_std = 1.0 / np.sqrt(var + self.eps)                   # (F,)
+        self.xhat = (x - self._b(mean, x.ndim)) * self._b(self.inv_std, x.ndim)
+        self.training, self.axes = training, axes
+        return self.xhat * self._b(gamma, x.ndim) + self._b(beta, x.ndim)
+
+    def backward(self, grad):
+        nd, axes = grad.ndim, self.axes
+        np.sum(grad * self.xhat, axis=axes, out=self.grads["gamma"])
+        np.sum(grad, axis=axes, out=self.grads["beta"])
+        dxhat = grad * self._b(self.params["gamma"], nd)
+        if not self.training:                                          # running stats: constants
+            return dxhat * self._b(self.inv_std, nd)
+        m = grad.size // self.num_features
+        s1 = dxhat.sum(axis=axes)                                      # (F,)
+        s2 = (dxhat * self.xhat).sum(axis=axes)                        # (F,)
+        return self._b(self.inv_std / m, nd) * (m * dxhat - self._b(s1, nd) - self.xhat * self._b(s2, nd))
+
+    def get_config(self):
+        return {"num_features": self.num_features, "momentum": self.momentum, "eps": self.eps,
+                "dtype": self.params["gamma"].dtype.name}

@@ -1,0 +1,165 @@
+"""Convolution, pooling, batch norm: float64 gradient checks, PyTorch twins, save/load."""
+
+import numpy as np
+import pytest
+
+import gradwise as gw
+from gradwise.gradcheck import check_layer, check_model
+
+CONV_CASES = [
+    dict(kernel_size=3),
+    dict(kernel_size=3, stride=2, padding=1),
+    dict(kernel_size=3, padding="same"),
+    dict(kernel_size=(2, 3), stride=(1, 2), padding=(1, 0)),
+    dict(kernel_size=3, dilation=2, padding=2),
+    dict(kernel_size=3, stride=2, padding="same"),
+]
+
+
+@pytest.mark.parametrize("kw", CONV_CASES, ids=[str(c) for c in CONV_CASES])
+def test_conv2d_gradient_check(kw, rng):
+    layer = gw.Conv2D(3, 4, rng=rng, **kw)
+    report = check_layer(layer, rng.standard_normal((2, 3, 7, 6)))
+    assert report.ok and report.max_rel_error < 1e-6, str(report)
+
+
+def test_conv2d_same_padding_keeps_the_size(rng):
+    y = gw.Conv2D(1, 2, 5, padding="same", rng=rng).forward(np.zeros((1, 1, 28, 28), np.float32))
+    assert y.shape == (1, 2, 28, 28)
+    y = gw.Conv2D(1, 2, 3, stride=2, padding="same", rng=rng).forward(np.zeros((1, 1, 28, 28), np.float32))
+    assert y.shape == (1, 2, 14, 14)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: gw.MaxPool2D(2), lambda: gw.MaxPool2D(3, stride=2, padding=1),
+    lambda: gw.AvgPool2D(2), lambda: gw.AvgPool2D(3, stride=2, padding=1),
+    gw.GlobalAvgPool2D,
+], ids=["max2", "max3s2p1", "avg2", "avg3s2p1", "global"])
+def test_pooling_gradient_check(make, rng):
+    report = check_layer(make(), rng.standard_normal((2, 3, 6, 7)))
+    assert report.ok and report.max_rel_error < 1e-6, str(report)
+
+
+@pytest.mark.parametrize("shape", [(8, 5), (4, 3, 5, 5)])
+@pytest.mark.parametrize("training", [True, False])
+def test_batchnorm_gradient_check(shape, training, rng):
+    layer = gw.BatchNorm(shape[1])
+    layer.params["gamma"][:] = rng.uniform(0.5, 1.5, shape[1])
+    layer.params["beta"][:] = rng.standard_normal(shape[1])
+    layer.buffers["running_mean"][:] = rng.standard_normal(shape[1])
+    report = check_layer(layer, rng.standard_normal(shape) * 2 + 1, training=training)
+    assert report.ok and report.max_rel_error < 1e-6, str(report)
+
+
+def test_batchnorm_normalises_and_tracks_running_statistics(rng):
+    bn = gw.BatchNorm(3, dtype=np.float64)
+    x = rng.standard_normal((500, 3)) * [1, 5, 10] + [0, -3, 7]
+    y = bn.forward(x, training=True)
+    np.testing.assert_allclose(y.mean(0), 0, atol=1e-9)
+    np.testing.assert_allclose(y.std(0), 1, atol=1e-3)
+    np.testing.assert_allclose(bn.buffers["running_mean"], 0.1 * x.mean(0))
+    with pytest.raises(ValueError, match=r"\(N, 3\)"):
+        bn.forward(np.zeros((4, 5)))
+
+
+def test_a_small_cnn_passes_the_model_check(rng):
+    model = gw.Sequential([gw.Conv2D(1, 3, 3, padding=1, rng=rng), gw.BatchNorm(3), gw.ReLU(),
+                           gw.MaxPool2D(2), gw.Conv2D(3, 4, 3, rng=rng), gw.Tanh(),
+                           gw.GlobalAvgPool2D(), gw.Dense(4, 3, rng=rng)])
+    X, y = rng.standard_normal((6, 1, 8, 8)), rng.integers(0, 3, 6)
+    report = check_model(model, X, y, gw.SoftmaxCrossEntropy())
+    assert report.ok and report.max_rel_error < 1e-6, str(report)
+
+
+def test_cnn_save_load_keeps_weights_and_batchnorm_statistics(tmp_path, rng):
+    model = gw.Sequential([gw.Conv2D(1, 4, 3, padding="same", rng=rng), gw.BatchNorm(4), gw.ReLU(),
+                           gw.MaxPool2D(2), gw.Flatten(), gw.Dense(4 * 4 * 4, 3, rng=rng)])
+    X = rng.standard_normal((32, 1, 8, 8)).astype(np.float32)
+    y = rng.integers(0, 3, 32)
+    model.fit(X, y, epochs=2, batch_size=8, verbose=0)
+    model.save(tmp_path / "cnn")
+    loaded = gw.Sequential.load(tmp_path / "cnn")
+    np.testing.assert_array_equal(loaded.layers[1].buffers["running_var"], model.layers[1].buffers["running_var"])
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_shape_errors_say_what_to_do():
+    with pytest.raises(ValueError, match=r"\(N, C, H, W\).*reshape"):
+        gw.Conv2D(1, 2, 3).forward(np.zeros((4, 784), np.float32))
+    with pytest.raises(ValueError, match="expects 3 input channels; got 1"):
+        gw.Conv2D(3, 2, 3).forward(np.zeros((1, 1, 8, 8), np.float32))
+    with pytest.raises(ValueError, match="does not fit"):
+        gw.Conv2D(1, 2, 5).forward(np.zeros((1, 1, 3, 3), np.float32))
+    with pytest.raises(ValueError, match="kernel_size"):
+        gw.MaxPool2D((2, 2, 2))
+
+
+# --------------------------------------------------------------------------- PyTorch twins
+
+def _torch():
+    return pytest.importorskip("torch")
+
+
+@pytest.mark.parametrize("kw", [dict(kernel_size=3, stride=1, padding=0),
+                                dict(kernel_size=3, stride=2, padding=1),
+                                dict(kernel_size=(3, 2), stride=(2, 1), padding=(1, 1), dilation=2),
+                                dict(kernel_size=5, stride=1, padding=2)])
+def test_conv2d_matches_torch(kw, rng):
+    torch = _torch()
+    cin, cout = 3, 5
+    layer = gw.Conv2D(cin, cout, rng=rng, dtype=np.float64, **kw)
+    x = rng.standard_normal((4, cin, 11, 9))
+    g = rng.standard_normal(layer.forward(x).shape)
+    conv = torch.nn.Conv2d(cin, cout, **kw).double()
+    with torch.no_grad():
+        conv.weight.copy_(torch.from_numpy(layer.params["W"]))
+        conv.bias.copy_(torch.from_numpy(layer.params["b"]))
+    tx = torch.from_numpy(x).requires_grad_()
+    ty = conv(tx)
+    ty.backward(torch.from_numpy(g))
+    y = layer.forward(x)
+    dx = layer.backward(g)
+    np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(layer.grads["W"], conv.weight.grad.numpy(), rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(layer.grads["b"], conv.bias.grad.numpy(), rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("kind,k,s,p", [("max", 2, 2, 0), ("max", 3, 2, 1), ("avg", 2, 2, 0), ("avg", 3, 2, 1)])
+def test_pooling_matches_torch(kind, k, s, p, rng):
+    torch = _torch()
+    ours = (gw.MaxPool2D if kind == "max" else gw.AvgPool2D)(k, stride=s, padding=p)
+    theirs = (torch.nn.MaxPool2d if kind == "max" else torch.nn.AvgPool2d)(k, stride=s, padding=p)
+    x = rng.standard_normal((3, 2, 9, 8))
+    y = ours.forward(x)
+    g = rng.standard_normal(y.shape)
+    tx = torch.from_numpy(x).requires_grad_()
+    ty = theirs(tx)
+    ty.backward(torch.from_numpy(g))
+    np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(ours.backward(g), tx.grad.numpy(), rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("shape", [(16, 6), (5, 4, 6, 7)])
+def test_batchnorm_matches_torch_in_training_and_eval(shape, rng):
+    torch = _torch()
+    ours = gw.BatchNorm(shape[1], dtype=np.float64)
+    theirs = (torch.nn.BatchNorm1d if len(shape) == 2 else torch.nn.BatchNorm2d)(shape[1]).double()
+    gamma, beta = rng.uniform(0.5, 2, shape[1]), rng.standard_normal(shape[1])
+    ours.params["gamma"][:], ours.params["beta"][:] = gamma, beta
+    with torch.no_grad():
+        theirs.weight.copy_(torch.from_numpy(gamma))
+        theirs.bias.copy_(torch.from_numpy(beta))
+    for training in (True, True, False):
+        theirs.train(training)
+        x = rng.standard_normal(shape) * 3 + 1
+        g = rng.standard_normal(shape)
+        tx = torch.from_numpy(x).requires_grad_()
+        ty = theirs(tx)
+        ty.backward(torch.from_numpy(g))
+        np.testing.assert_allclose(ours.forward(x, training=training), ty.detach().numpy(), rtol=1e-5, atol=1e-8)
+        np.testing.assert_allclose(ours.backward(g), tx.grad.numpy(), rtol=1e-5, atol=1e-8)
+        np.testing.assert_allclose(ours.grads["gamma"], theirs.weight.grad.numpy(), rtol=1e-5, atol=1e-8)
+        theirs.weight.grad = theirs.bias.grad = None
+    np.testing.assert_allclose(ours.buffers["running_mean"], theirs.running_mean.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ours.buffers["running_var"], theirs.running_var.numpy(), rtol=1e-6)
