@@ -43,3 +43,13 @@ def test_one_hot_and_its_errors():
         one_hot(np.array([1, 10]), 10)
     with pytest.raises(ValueError, match="1-D"):
         one_hot(np.zeros((2, 2), int), 3)
+
+
+def test_integer_labels_accepts_whole_floats_and_names_the_bad_ones():
+    from gradwise.functional import integer_labels
+    assert integer_labels(np.array([0.0, 2.0]), "y").dtype == np.intp
+    assert integer_labels(np.array([True, False]), "y").tolist() == [1, 0]
+    with pytest.raises(ValueError, match=r"y: labels must be whole numbers; got \[0.5\]"):
+        integer_labels(np.array([0.0, 0.5]), "y")
+    with pytest.raises(ValueError, match="dtype <U1"):
+        integer_labels(np.array(["a"]), "y")

@@ -14,7 +14,6 @@ import time
 
 import numpy as np
 
-import gradwise as gw
 from gradwise import doctor
 from gradwise.train import TrainConfig, build_model, make_optimizer, prepare
 

@@ -49,6 +49,19 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return e / np.sum(e, axis=axis, keepdims=True)          # (N, C), rows sum to 1
 
 
+def integer_labels(y, who: str) -> np.ndarray:
+    """Class labels as an integer array, checked: integers (or booleans), or floats that hold
+    whole numbers. Raises ValueError naming ``who`` otherwise."""
+    y = np.asarray(y)
+    if y.dtype.kind == "f":
+        if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
+            bad = y[~np.isfinite(y) | (y != np.round(y))][:3]
+            raise ValueError(f"{who}: labels must be whole numbers; got {bad.tolist()}...")
+    elif y.dtype.kind not in "iub":
+        raise ValueError(f"{who}: labels must be integers; got dtype {y.dtype}")
+    return y.astype(np.intp)
+
+
 def one_hot(labels: np.ndarray, num_classes: int, dtype=np.float32) -> np.ndarray:
     """Integer labels (N,) -> one-hot rows (N, num_classes).
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .functional import log_sigmoid, log_softmax, stable_sigmoid
+from .functional import integer_labels, log_sigmoid, log_softmax, stable_sigmoid
 
 LOSSES: dict[str, type["Loss"]] = {}
 
@@ -56,17 +56,12 @@ def class_targets(target: np.ndarray, num_classes: int, who: str) -> tuple[str, 
     """
     target = np.asarray(target)
     if target.ndim == 1 or (target.ndim == 2 and target.shape[1] == 1 and num_classes > 1):
-        labels = target.reshape(-1)
-        if labels.dtype.kind == "f":
-            if not np.all(np.isfinite(labels)) or np.any(labels != np.round(labels)):
-                raise ValueError(f"{who}: labels must be whole numbers; got {labels[:5]}...")
-        elif labels.dtype.kind not in "iu":
-            raise ValueError(f"{who}: labels must be integers; got dtype {labels.dtype}")
+        labels = integer_labels(target.reshape(-1), who)
         if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
             hint = " (are they 1-based? subtract 1)" if labels.max() == num_classes else ""
             raise ValueError(f"{who}: labels must be integers in [0, {num_classes}); got "
                              f"min {labels.min()}, max {labels.max()}{hint}")
-        return "labels", labels.astype(np.intp)
+        return "labels", labels
     if target.ndim == 2 and target.shape[1] == num_classes:
         if not np.all(np.isfinite(target)) or target.min() < 0:
             raise ValueError(f"{who}: one-hot / probability targets must be finite and >= 0")

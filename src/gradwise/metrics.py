@@ -8,18 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from .functional import integer_labels
+
 
 def _labels(y, name: str) -> np.ndarray:
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] > 1:
         y = y.argmax(axis=1)          # scores or one-hot rows -> class index
-    y = y.reshape(-1)
-    if y.dtype.kind == "f":
-        if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
-            raise ValueError(f"{name} must hold whole-number class labels")
-    elif y.dtype.kind not in "iub":
-        raise ValueError(f"{name} must hold integer class labels; got dtype {y.dtype}")
-    return y.astype(np.intp)
+    return integer_labels(y.reshape(-1), name)
 
 
 def _pair(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:

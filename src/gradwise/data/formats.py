@@ -16,10 +16,15 @@ import warnings
 import zipfile
 import zlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import DataError
+from ..functional import integer_labels
+
+if TYPE_CHECKING:                    # sources imports this module; the import is for annotations
+    from .sources import Dataset
 
 # ------------------------------------------------------------------------ shared checks
 
@@ -45,12 +50,10 @@ def check_pair(X, y, source: str, split: str = "") -> tuple[np.ndarray, np.ndarr
     if X.dtype.kind == "f" and not np.all(np.isfinite(X)):
         bad = int(np.argwhere(~np.isfinite(X.reshape(len(X), -1)))[0][0])
         raise DataError(f"{where}: samples contain NaN or inf (first in sample {bad})")
-    if y.dtype.kind == "f":
-        if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
-            raise DataError(f"{where}: labels must be whole numbers")
-        y = y.astype(np.int64)
-    elif y.dtype.kind not in "iub":
-        raise DataError(f"{where}: labels must be integers; got dtype {y.dtype}")
+    try:
+        y = integer_labels(y, where).astype(np.int64)
+    except ValueError as e:
+        raise DataError(str(e)) from None
     if y.size and y.min() < 0:
         raise DataError(f"{where}: labels must be >= 0; got {y.min()}")
     return X, y
