@@ -130,7 +130,7 @@ def test_gradcheck_and_data_commands():
     assert "[500, 500" in gradwise("data", "info", "mnist-mini", check=True).stdout
 
 
-def wait_for(predicate, timeout=60):
+def wait_for(predicate, timeout=180):
     start = time.time()
     while not predicate():
         if time.time() - start > timeout:
@@ -170,9 +170,35 @@ def test_ctrl_c_stops_after_the_batch_and_keeps_the_checkpoint(tmp_path):
     lines = []
     wait_for(lambda: lines.append(proc.stdout.readline()) or "epoch 1/50" in lines[-1])
     proc.send_signal(signal.SIGINT)
-    stdout, _ = proc.communicate(timeout=60)
+    stdout, _ = proc.communicate(timeout=180)
     assert proc.returncode == 130
     assert "continue with gradwise train --resume" in stdout
     assert (out / "checkpoint.npz").exists() and not (out / "model.npz").exists()
     from gradwise.checkpoint import load_checkpoint
     assert load_checkpoint(out / "checkpoint.npz")["epoch"] >= 0
+
+
+@pytest.mark.parametrize("preset", ["cnn", "lenet5"])
+def test_cnn_presets_train_evaluate_and_predict(preset, tmp_path):
+    out = tmp_path / preset
+    done = gradwise("train", "--data", "mnist-mini", "--model", preset, "--epochs", "1", "--batch-size",
+                    "64", "--augment", "--quiet", "--out", out, check=True)
+    assert "Conv2D" in done.stdout and "test accuracy" in done.stdout
+    assert (out / "first_layer_weights.png").exists()
+    assert "accuracy" in gradwise("evaluate", out, check=True).stdout
+    seven = draw_digit(tmp_path / "seven.png", "7")
+    result = json.loads(gradwise("predict", out, seven, "--json", check=True).stdout)
+    assert len(result[0]["top"]) == 3
+
+
+def test_augment_is_reproducible_and_keeps_shapes(rng):
+    from gradwise.augment import Augment
+    x = rng.random((4, 784)).astype(np.float32)
+    a, b = Augment()(x, np.random.default_rng(3)), Augment()(x, np.random.default_rng(3))
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == x.shape and a.dtype == np.float32 and not np.array_equal(a, x)
+    np.testing.assert_allclose(Augment(0, 0, 0)(x, rng), x)
+    images = rng.random((2, 1, 28, 28)).astype(np.float32)
+    assert Augment()(images, rng).shape == (2, 1, 28, 28)
+    with pytest.raises(ValueError, match="not \\(28, 28\\) images"):
+        Augment()(np.zeros((2, 100), np.float32), rng)

@@ -20,7 +20,7 @@ from gradwise.train import TrainConfig, build_model, make_optimizer, prepare
 
 def one_run(cfg: TrainConfig, data, monitor: bool) -> float:
     _, _, X, y, _, _ = data
-    model = build_model(cfg, X.shape[1], 10)
+    model = build_model(cfg, int(np.prod(X.shape[1:])), 10)
     callbacks = [doctor.Monitor()] if monitor else []
     start = time.perf_counter()
     model.fit(X, y, epochs=cfg.epochs, batch_size=cfg.batch_size, optimizer=make_optimizer(cfg),

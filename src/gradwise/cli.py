@@ -23,6 +23,8 @@ from .errors import GradwiseError
 
 TRAIN_HELP = {
     "data": "data set: mnist (default), fashion-mnist or mnist-mini",
+    "model": "network: mlp (sizes from --arch), mlp-large (784-800-800-10), cnn, lenet5",
+    "augment": "random shifts, rotations and scalings of the training images",
     "data_dir": "folder holding DATA/ with the IDX files (default: $GRADWISE_DATA, then the cache)",
     "arch": "layer sizes, input first: 784-256-128-10",
     "act": "hidden activation: relu, leaky_relu, tanh, sigmoid",
@@ -47,9 +49,13 @@ def _add_train_flags(p: argparse.ArgumentParser) -> None:
     from .train import TrainConfig
     defaults = TrainConfig()
     for f in fields(TrainConfig):
+        flag = "--" + f.name.replace("_", "-")
+        if str(f.type) == "bool":
+            p.add_argument(flag, dest=f.name, action="store_const", const=True, default=None,
+                           help=TRAIN_HELP[f.name])
+            continue
         kind = {"int": int, "float": float}.get(str(f.type), str)
-        p.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=kind, default=None,
-                       metavar=f.name.upper(),
+        p.add_argument(flag, dest=f.name, type=kind, default=None, metavar=f.name.upper(),
                        help=f"{TRAIN_HELP[f.name]} (default: {getattr(defaults, f.name)})")
     p.add_argument("--config", metavar="FILE.toml", help="read settings from a TOML file; flags override it")
     p.add_argument("--resume", nargs="?", const="latest", metavar="RUN",
@@ -154,7 +160,7 @@ def cmd_doctor(args) -> int:
     if args.sorted:
         order = np.argsort(y, kind="stable")
         X, y = X[order], y[order]
-    model = build_model(cfg, X.shape[1], len(ds.classes))
+    model = build_model(cfg, int(np.prod(X.shape[1:])), len(ds.classes))
     loss = "mse" if args.loss == "mse" else "cross_entropy"
     if loss == "mse":
         y, yt = np.eye(len(ds.classes), dtype=np.float32)[y], np.eye(len(ds.classes), dtype=np.float32)[yt]
@@ -181,9 +187,9 @@ def cmd_evaluate(args) -> int:
         raise GradwiseError(f"{args.run}: the model does not record its data set; pass --data NAME")
     ds = data.load(name, data_dir=args.data_dir)
     X = model_input(ds.X_test, model.meta)
-    if X.shape[1] != model.layers[0].params["W"].shape[0]:
-        raise GradwiseError(f"{name} images have {X.shape[1]} inputs but the model expects "
-                            f"{model.layers[0].params['W'].shape[0]}")
+    W = model.layers[0].params.get("W")
+    if W is not None and W.ndim == 2 and X.shape[1] != W.shape[0]:
+        raise GradwiseError(f"{name} images have {X.shape[1]} inputs but the model expects {W.shape[0]}")
     y = ds.y_test.astype(np.intp)
     classes = model.meta.get("classes") or list(ds.classes)
     predicted = model.predict(X)

@@ -119,7 +119,7 @@ class Sequential:
             validation_split: float = 0.0, shuffle: bool = True,
             callbacks: list[Callback] | None = None, seed: int | None = None,
             verbose: int = 1, initial_epoch: int = 0, resume_state: dict | None = None,
-            history: History | None = None) -> History:
+            history: History | None = None, augment=None) -> History:
         """Train with mini-batch gradient descent.
 
         Args:
@@ -137,6 +137,8 @@ class Sequential:
             seed: seeds the shuffling, the split and dropout; the same seed on the same
                 model gives bit-identical runs.
             verbose: 0 silent, 1 progress bar and a line per epoch, 2 a line per epoch.
+            augment: a callable ``(batch, rng) -> batch`` applied to each training batch
+                (e.g. ``gradwise.augment.Augment()``), drawing from the run's generator.
             initial_epoch, resume_state, history: continue an interrupted run exactly: the
                 epoch to start at, the random-number state from ``training_state()`` saved
                 at the end of the previous epoch, and the History so far (see
@@ -212,6 +214,8 @@ class Sequential:
                         else:
                             xb, yb = X[rows], y[rows]
                         optimizer.set_epoch(epoch + b / steps)
+                        if augment is not None:
+                            xb = augment(xb, rng)
                         out = self.forward(xb, training=True)
                         try:
                             batch_loss = loss.forward(out, yb)

@@ -85,4 +85,6 @@ def model_input(images: np.ndarray, meta: dict) -> np.ndarray:
     elif "kind" in pre:                                        # a fitted scaler's numbers
         from .data.transforms import scaler_from_dict
         return scaler_from_dict(pre).transform(X)
-    return X.reshape(len(X), -1) if pre.get("flatten", True) else X
+    if pre.get("flatten", True):
+        return X.reshape(len(X), -1)
+    return X.reshape(len(X), *pre["input_shape"]) if "input_shape" in pre else X

@@ -36,6 +36,7 @@ from .preprocess import model_input
 @dataclass
 class TrainConfig:
     data: str = "mnist"              # data set name: mnist, fashion-mnist, mnist-mini
+    model: str = "mlp"               # preset: mlp (layers from --arch), mlp-large, cnn, lenet5
     data_dir: str | None = None      # folder holding DATA/ (default: $GRADWISE_DATA, then the cache)
     arch: str = "784-256-128-10"     # layer sizes, input first, classes last
     act: str = "relu"                # hidden activation: relu, leaky_relu, tanh, sigmoid
@@ -50,6 +51,7 @@ class TrainConfig:
     batch_size: int = 128            # samples per step
     val_split: float = 5000 / 60000  # share of the training set held out for validation
     early_stopping: int = 0          # stop after N epochs without a better val_loss (0 = off)
+    augment: bool = False            # random shifts, rotations and scalings of training images
     seed: int = 0                    # seeds init, shuffling, split and dropout
     out: str | None = None           # run folder (default: runs/DATA-YYYYmmdd-HHMMSS)
 
@@ -103,7 +105,21 @@ def make_optimizer(cfg: TrainConfig):
     return OPTIMIZERS[cfg.opt](cfg.lr, **kwargs)
 
 
+PRESETS = ("mlp", "mlp-large", "cnn", "lenet5")
+IMAGE_PRESETS = ("cnn", "lenet5")           # these take (N, 1, H, W) images, not rows
+
+
 def build_model(cfg: TrainConfig, n_inputs: int, n_classes: int) -> Sequential:
+    """The network a config asks for: ``--model`` preset, or ``--arch`` sizes for "mlp"."""
+    if cfg.model not in PRESETS:
+        raise ValueError(f"--model {cfg.model!r}: choose one of {', '.join(PRESETS)}")
+    if cfg.act not in ACTIVATIONS:
+        raise ValueError(f"--act {cfg.act!r}: choose one of {', '.join(ACTIVATIONS)}")
+    if cfg.model == "mlp-large":
+        return mlp([n_inputs, 800, 800, n_classes], activation=cfg.act, init=cfg.init,
+                   dropout=cfg.dropout, seed=cfg.seed)
+    if cfg.model in IMAGE_PRESETS:
+        return cnn_preset(cfg.model, n_inputs, n_classes, dropout=cfg.dropout, seed=cfg.seed)
     sizes = parse_arch(cfg.arch)
     if sizes[0] != n_inputs:
         raise ValueError(f"--arch {cfg.arch}: the first size must be the input size of {cfg.data}, "
@@ -111,9 +127,31 @@ def build_model(cfg: TrainConfig, n_inputs: int, n_classes: int) -> Sequential:
     if sizes[-1] != n_classes:
         raise ValueError(f"--arch {cfg.arch}: the last size must be the number of classes of "
                          f"{cfg.data}, {n_classes}; got {sizes[-1]}")
-    if cfg.act not in ACTIVATIONS:
-        raise ValueError(f"--act {cfg.act!r}: choose one of {', '.join(ACTIVATIONS)}")
     return mlp(sizes, activation=cfg.act, init=cfg.init, dropout=cfg.dropout, seed=cfg.seed)
+
+
+def cnn_preset(name: str, n_inputs: int, n_classes: int, *, dropout: float = 0.0,
+               seed: int | None = 0) -> Sequential:
+    """cnn: conv32-pool-conv64-pool-dense128; lenet5: LeCun's 1998 net (tanh, average pooling)."""
+    from .conv import AvgPool2D, Conv2D, MaxPool2D
+    from .layers import Dense, Dropout, Flatten, ReLU, Tanh
+    side = int(round(n_inputs ** 0.5))
+    if side * side != n_inputs or side % 4:
+        raise ValueError(f"--model {name}: needs square images with a side divisible by 4; "
+                         f"got {n_inputs} inputs")
+    rng = np.random.default_rng(seed)
+    if name == "cnn":
+        layers = [Conv2D(1, 32, 3, padding=1, rng=rng), ReLU(), MaxPool2D(2),
+                  Conv2D(32, 64, 3, padding=1, rng=rng), ReLU(), MaxPool2D(2), Flatten(),
+                  Dense(64 * (side // 4) ** 2, 128, rng=rng), ReLU()]
+        layers += [Dropout(dropout)] if dropout else []
+        return Sequential(layers + [Dense(128, n_classes, rng=rng)])
+    last = (side // 2 - 4) // 2                                 # 28 -> 14 -> 10 -> 5
+    return Sequential([Conv2D(1, 6, 5, padding=2, init="glorot_uniform", rng=rng), Tanh(), AvgPool2D(2),
+                       Conv2D(6, 16, 5, init="glorot_uniform", rng=rng), Tanh(), AvgPool2D(2), Flatten(),
+                       Dense(16 * last * last, 120, init="glorot_uniform", rng=rng), Tanh(),
+                       Dense(120, 84, init="glorot_uniform", rng=rng), Tanh(),
+                       Dense(84, n_classes, init="glorot_uniform", rng=rng)])
 
 
 # ----------------------------------------------------------------------------- config files
@@ -161,9 +199,10 @@ def load_config(path: str | Path, overrides: dict | None = None) -> TrainConfig:
 def prepare(cfg: TrainConfig):
     """Load the data set and turn it into model input, as the saved model will record it."""
     ds = data.load(cfg.data, data_dir=cfg.data_dir)
+    images = cfg.model in IMAGE_PRESETS
     meta = {"data": ds.name, "classes": list(ds.classes),
-            "preprocessing": {"scale": "pixels / 255", "flatten": True,
-                              "input_shape": list(ds.X_train.shape[1:])}}
+            "preprocessing": {"scale": "pixels / 255", "flatten": not images,
+                              "input_shape": ([1] if images else []) + list(ds.X_train.shape[1:])}}
     X_train, X_test = model_input(ds.X_train, meta), model_input(ds.X_test, meta)
     return ds, meta, X_train, ds.y_train.astype(np.intp), X_test, ds.y_test.astype(np.intp)
 
@@ -227,7 +266,8 @@ def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True
         fit_kwargs = {"initial_epoch": ck["epoch"] + 1, "resume_state": ck["training_state"]}
         log(f"resuming {out} after epoch {ck['epoch'] + 1} of {cfg.epochs}")
     else:
-        model, history = build_model(cfg, X_train.shape[1], len(ds.classes)), History()
+        n_inputs = int(np.prod(X_train.shape[1:]))
+        model, history = build_model(cfg, n_inputs, len(ds.classes)), History()
         out.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out / "config.toml", to_toml(asdict(cfg)).encode())
     log(f"gradwise {__version__}: {ds.name} ({len(X_train):,} train / {len(X_test):,} test) -> {out}")
@@ -239,9 +279,12 @@ def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True
     callbacks.append(ctrl_c)
     start = time.perf_counter()
     try:
+        from .augment import Augment
         model.fit(X_train, y_train, epochs=cfg.epochs, batch_size=cfg.batch_size,
                   optimizer=optimizer, validation_split=cfg.val_split, seed=cfg.seed,
-                  verbose=verbose, callbacks=callbacks, history=history, **fit_kwargs)
+                  verbose=verbose, callbacks=callbacks, history=history,
+                  augment=Augment(image_shape=tuple(ds.X_train.shape[1:])) if cfg.augment else None,
+                  **fit_kwargs)
     finally:
         ctrl_c.restore()
     seconds = time.perf_counter() - start
@@ -284,15 +327,19 @@ def write_plots(out: Path, model, history: dict, result: dict, images, X_test, y
     predicted = proba.argmax(axis=1)
     wrong = np.flatnonzero(predicted != y_test)
     wrong = wrong[np.argsort(-proba[wrong, predicted[wrong]])]      # most confident mistakes first
-    first_dense = next(layer for layer in model.layers if "W" in layer.params)
+    first = next(layer for layer in model.layers if "W" in layer.params)
+    W = first.params["W"]
+    if W.ndim == 4:                                   # convolution kernels (out, in, kh, kw)
+        filters, filter_shape = W[:, 0].reshape(len(W), -1).T, W.shape[2:]
+    else:
+        filters, filter_shape = W, meta["preprocessing"]["input_shape"][-2:]
     return [
         plots.training_curves(history, out / "curves.png"),
         plots.confusion_matrix(np.array(result["test"]["confusion_matrix"]), classes,
                                out / "confusion_matrix.png"),
         plots.misclassified(images[wrong], y_test[wrong], predicted[wrong],
                             proba[wrong, predicted[wrong]], classes, out / "misclassified.png"),
-        plots.first_layer_weights(first_dense.params["W"], meta["preprocessing"]["input_shape"],
-                                  out / "first_layer_weights.png"),
+        plots.first_layer_weights(filters, filter_shape, out / "first_layer_weights.png"),
     ]
 
 
