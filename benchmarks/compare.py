@@ -26,7 +26,8 @@ import numpy as np
 
 import gradwise as gw
 
-MODELS = {"784-128-10": [784, 128, 10], "784-512-512-10": [784, 512, 512, 10]}
+MODELS = {"784-128-10": [784, 128, 10], "784-512-512-10": [784, 512, 512, 10],
+          "cnn": "cnn"}            # conv32-pool-conv64-pool-128-10 (gradwise.train.cnn_preset)
 BATCH, LR, THREADS = 128, 1e-3, 2
 
 
@@ -65,23 +66,44 @@ def _timed(fn) -> float:
 
 
 def flops_per_epoch(sizes, n: int) -> float:
-    """Forward 2, backward 4 multiply-adds per weight and sample (the convention of the notes)."""
-    return 6.0 * n * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    """Forward 2, backward 4 flops per multiply-add and sample (the convention of the notes)."""
+    model = build(sizes, seed=0)
+    x = np.zeros((1, *input_shape(sizes)), np.float32)
+    macs = 0
+    for layer in model.layers:
+        y = layer.forward(x)
+        if isinstance(layer, gw.Conv2D):
+            macs += y.shape[2] * y.shape[3] * layer.params["W"].size
+        elif isinstance(layer, gw.Dense):
+            macs += layer.params["W"].size
+        x = y
+    return 6.0 * n * macs
+
+
+def input_shape(sizes) -> tuple:
+    return (1, 28, 28) if sizes == "cnn" else (sizes[0],)
+
+
+def build(sizes, seed: int):
+    """The gradwise model: an MLP of these sizes, or the CNN preset."""
+    if sizes == "cnn":
+        from gradwise.train import cnn_preset
+        return cnn_preset("cnn", 784, 10, seed=seed)
+    return gw.mlp(sizes, seed=seed)
 
 
 # ------------------------------------------------------------------------------ the contenders
 
 def initial_weights(sizes, seed: int):
-    """He-normal weights and zero biases, shared by every framework."""
-    rng = np.random.default_rng(seed)
-    return [(rng.standard_normal((a, b)).astype(np.float32) * np.float32(np.sqrt(2 / a)),
-             np.zeros(b, np.float32)) for a, b in zip(sizes[:-1], sizes[1:])]
+    """He-normal weights and zero biases (W, b) per Conv2D/Dense layer, shared by every framework."""
+    return [(layer.params["W"].copy(), layer.params["b"].copy()) for layer in build(sizes, seed).layers
+            if "W" in layer.params]
 
 
 def run_gradwise(sizes, weights, X, y, Xt, yt, epochs, seed):
-    model = gw.mlp(sizes, seed=seed)
-    dense = [layer for layer in model.layers if isinstance(layer, gw.Dense)]
-    for layer, (W, b) in zip(dense, weights):
+    model = build(sizes, seed)
+    weighted = [layer for layer in model.layers if "W" in layer.params]
+    for layer, (W, b) in zip(weighted, weights):
         layer.params["W"][...] = W
         layer.params["b"][...] = b
     times = []
@@ -96,11 +118,20 @@ def run_torch(sizes, weights, X, y, Xt, yt, epochs, seed):
     torch.manual_seed(seed)
     layers = []
     for i, (W, b) in enumerate(weights):
-        lin = torch.nn.Linear(*W.shape)
+        if W.ndim == 4:                                    # the CNN: conv, ReLU, 2x2 max-pool
+            mod = torch.nn.Conv2d(W.shape[1], W.shape[0], W.shape[2], padding=W.shape[2] // 2)
+            extra = [torch.nn.ReLU(), torch.nn.MaxPool2d(2)]
+            if i + 1 < len(weights) and weights[i + 1][0].ndim == 2:
+                extra.append(torch.nn.Flatten())
+            weight = W
+        else:
+            mod = torch.nn.Linear(*W.shape)
+            extra = [torch.nn.ReLU()] if i < len(weights) - 1 else []
+            weight = W.T.copy()
         with torch.no_grad():
-            lin.weight.copy_(torch.from_numpy(W.T.copy()))
-            lin.bias.copy_(torch.from_numpy(b))
-        layers += [lin, torch.nn.ReLU()] if i < len(weights) - 1 else [lin]
+            mod.weight.copy_(torch.from_numpy(weight))
+            mod.bias.copy_(torch.from_numpy(b))
+        layers += [mod, *extra]
     net = torch.nn.Sequential(*layers)
     opt = torch.optim.Adam(net.parameters(), lr=LR)
     loss_fn = torch.nn.CrossEntropyLoss()
@@ -142,7 +173,7 @@ CONTENDERS = {"gradwise": run_gradwise, "pytorch": run_torch, "sklearn": run_skl
 
 def profile_phases(sizes, X, y, seed=0) -> dict:
     """One epoch of gradwise's training step, timed phase by phase."""
-    model = gw.mlp(sizes, seed=seed)
+    model = build(sizes, seed)
     loss, opt = gw.SoftmaxCrossEntropy(), gw.Adam(LR)
     params, grads = model.params, model.grads
     model.layers[0].needs_input_grad = False
@@ -177,7 +208,9 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir", help="folder with mnist/ (default: $GRADWISE_DATA, then the cache)")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--models", default="784-128-10,784-512-512-10",
+                        help=f"comma-separated, from {', '.join(MODELS)} (the CNN takes ~1 min/epoch: "
+                             f"run it alone with --models cnn --epochs 2 --repeats 1)")
     parser.add_argument("--skip", default="", help="contenders to leave out, e.g. sklearn")
     parser.add_argument("--json", default="benchmarks/results/compare.json")
     args = parser.parse_args(argv)
@@ -206,11 +239,13 @@ def main(argv=None) -> int:
     for name in args.models.split(","):
         sizes = MODELS[name]
         weights = initial_weights(sizes, seed=0)
-        per = {k: {"epoch_times": [], "accuracy": [], "peak_rss_mb": []} for k in CONTENDERS if k not in skip}
+        Xm, Xtm = (X.reshape(-1, 1, 28, 28), Xt.reshape(-1, 1, 28, 28)) if sizes == "cnn" else (X, Xt)
+        who_runs = [k for k in CONTENDERS if k not in skip and not (k == "sklearn" and sizes == "cnn")]
+        per = {k: {"epoch_times": [], "accuracy": [], "peak_rss_mb": []} for k in who_runs}
         for rep in range(args.repeats):
             for who in per:                                   # alternate the frameworks
                 reset_peak_rss()
-                times, acc = CONTENDERS[who](sizes, weights, X, y, Xt, yt, args.epochs, rep)
+                times, acc = CONTENDERS[who](sizes, weights, Xm, y, Xtm, yt, args.epochs, rep)
                 per[who]["epoch_times"] += times
                 per[who]["accuracy"].append(acc)
                 per[who]["peak_rss_mb"].append(peak_rss_mb())
@@ -234,7 +269,7 @@ def main(argv=None) -> int:
             summary["ratio_gradwise_over_pytorch"] = ratio
             summary["accuracy_diff_points"] = diff
             print(f"gradwise / PyTorch s/epoch: {ratio:.2f}   accuracy difference: {diff:+.2f} points")
-        phases = profile_phases(sizes, X, y)
+        phases = profile_phases(sizes, Xm, y)
         total = sum(phases.values())
         summary["gradwise_phases_s"] = phases
         print("gradwise per-phase profile (one epoch): " + ", ".join(

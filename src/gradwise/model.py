@@ -33,7 +33,8 @@ from .optim import Adam, Optimizer
 
 MODEL_FORMAT = "gradwise-model"
 MODEL_FORMAT_VERSION = 1
-PREDICT_CHUNK = 8192          # rows per forward pass in predict/evaluate: large, bounded memory
+PREDICT_CHUNK = 1024          # rows per forward pass in predict/evaluate: large for speed, small
+                              # enough that a CNN's im2col of a chunk stays in the hundreds of MB
 
 
 class TrainingDiverged(GradwiseError, FloatingPointError):
