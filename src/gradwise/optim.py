@@ -187,9 +187,10 @@ class Optimizer:
     def load_state_dict(self, d: dict) -> None:
         self.t, self.lr = int(d["t"]), float(d["lr"])
         self.state = [{k: np.array(v) for k, v in s.items()} for s in d["state"]]
-        for s in self.state:
-            if s and "tmp" in self.init_state(next(iter(s.values()))):
-                s["tmp"] = np.empty_like(next(iter(s.values())))
+        for s in self.state:                      # put back what state_dict left out (scratch)
+            if s:
+                like = next(iter(s.values()))     # every state array has the parameter's shape
+                s.update({k: v for k, v in self.init_state(like).items() if k not in s})
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(lr={self.base_lr})"
@@ -219,9 +220,9 @@ class SGD(Optimizer):
     def update(self, p, g, state):
         if self.momentum and _fused(p, g):
             f = p.dtype.type                      # scalars in the arrays' precision
-            kernels.run(kernels.sgd_momentum, kernels.flat(p), kernels.flat(g), kernels.flat(state["velocity"]),
-                                 f(self.lr), f(self.momentum), self.nesterov,
-                                 f(self.weight_decay), f(_tiny(p)))
+            kernels.run(kernels.sgd_momentum, kernels.flat(p), kernels.flat(g),
+                        kernels.flat(state["velocity"]), f(self.lr), f(self.momentum),
+                        self.nesterov, f(self.weight_decay), f(_tiny(p)))
             return
         g = self._decayed(p, g)
         if self.momentum:
@@ -300,7 +301,8 @@ class Adam(Optimizer):
             decoupled = isinstance(self, AdamW)
             f = p.dtype.type                      # scalars in the arrays' precision: float64
             kernels.run(                          # scalars would force float64 math, 10x slower
-                kernels.adam, kernels.flat(p), kernels.flat(g), kernels.flat(state["m"]), kernels.flat(state["v"]),
+                kernels.adam, kernels.flat(p), kernels.flat(g), kernels.flat(state["m"]),
+                kernels.flat(state["v"]),
                 f(self.lr / (1 - self.beta1 ** self.t)), f(self.beta1), f(self.beta2),
                 f(1 / math.sqrt(1 - self.beta2 ** self.t)), f(self.eps),
                 f(1 - self.lr * self.weight_decay if decoupled else 1.0),

@@ -139,6 +139,7 @@ class Recorder:
                         {"param_shape": list(np.shape(w)), "grad_shape": list(np.shape(g))},
                         "dW = X.T @ dZ has the shape of W (in, out); db = dZ.sum(axis=0) sums over "
                         "the batch (axis 0), giving the shape of b", name))
+        flat_g = None
         if grads is not None:
             g_norms = [_norm(g) for g in grads]
             r["grad_norms"] = g_norms
@@ -146,14 +147,13 @@ class Recorder:
             for name, n in zip(names, g_norms):
                 if not math.isfinite(n):
                     r.setdefault("nonfinite", f"the gradient of {name}")
-            mats = [np.asarray(g) for g in grads if np.ndim(g) == 2]
-            if len(mats) >= 2:
-                first, last = (float(np.sqrt(np.mean(np.square(m, dtype=np.float64)))) for m in (mats[0], mats[-1]))
-                if last > 0 and math.isfinite(first) and math.isfinite(last):
-                    r["first_last_grad"] = first / last
+            # rms of the first and the last weight matrix's gradient, from the norms above
+            rms = [n / math.sqrt(np.size(g)) for g, n in zip(grads, g_norms) if np.ndim(g) == 2]
+            if len(rms) >= 2 and rms[-1] > 0 and math.isfinite(rms[0]) and math.isfinite(rms[-1]):
+                r["first_last_grad"] = rms[0] / rms[-1]
             flat_g = _flat(grads)
             if self._prev_g is not None and self._prev_step == step - 1 and flat_g.shape == self._prev_g.shape:
-                denom = _norm(flat_g) * _norm(self._prev_g)
+                denom = r["grad_norm"] * _norm(self._prev_g)
                 if denom > 0 and math.isfinite(denom):
                     r["grad_cosine"] = float(np.dot(flat_g, self._prev_g) / denom)
             self._prev_g = flat_g
@@ -162,20 +162,18 @@ class Recorder:
                 if not np.all(np.isfinite(w)):
                     r.setdefault("nonfinite", f"the weights {name}")
             flat_w = _flat(weights)
-            r["weight_norm"] = _norm(flat_w)
+            w_norm = r["weight_norm"] = _norm(flat_w)
             r["param_norms"] = [_norm(w) for w in weights]
             if self._prev_w is not None and flat_w.shape == self._prev_w.shape and self._prev_step is not None:
                 gap = max(1, step - self._prev_step)
                 with np.errstate(over="ignore", invalid="ignore"):
                     delta = flat_w - self._prev_w
-                w_norm = _norm(flat_w)
                 r["update_norm"] = _norm(delta) / gap
                 r["update_ratio"] = r["update_norm"] / w_norm if w_norm > 0 else None
                 if r.get("grad_norm"):
                     r["update_per_grad"] = r["update_norm"] / r["grad_norm"]
                 sizes = np.cumsum([0] + [np.size(w) for w in weights])
                 r["param_update"] = [_norm(delta[a:b]) for a, b in zip(sizes[:-1], sizes[1:])]
-                flat_g = _flat(grads) if grads is not None else None
                 if (gap == 1 and flat_g is not None and self._prev_delta is not None
                         and flat_g.shape == delta.shape == self._prev_delta.shape):
                     r["momentum_fit"] = _fit_momentum(delta, self._prev_delta, flat_g)
