@@ -102,3 +102,18 @@ def test_data_commands(tiny_mnist, capsys):
     assert "mnist-mini" in out and "embedded" in out and "cache folder" in out
     assert cli.main(["data", "verify", "fashion-mnist"]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_doctor_honours_the_config_files_epochs(tmp_path, monkeypatch, capsys):
+    """The doctor's short default (2 epochs) sits under a config file, flags over both."""
+    seen = []
+
+    def record_and_stop(cfg):
+        seen.append(cfg.epochs)
+        raise ValueError("stop before loading data")
+    monkeypatch.setattr("gradwise.train.prepare", record_and_stop)
+    (tmp_path / "c.toml").write_text("epochs = 5\n")
+    cli.main(["doctor", "--config", str(tmp_path / "c.toml")])
+    cli.main(["doctor", "--config", str(tmp_path / "c.toml"), "--epochs", "7"])
+    cli.main(["doctor"])
+    assert seen == [5, 7, 2]

@@ -123,21 +123,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 # ----------------------------------------------------------------------------- commands
 
+def train_config(args, path=None, **defaults):
+    """The TrainConfig of a command: ``defaults``, under the TOML file at ``path`` (if any),
+    under the flags given on the command line."""
+    from .train import TrainConfig, load_config
+    flags = {f.name: getattr(args, f.name) for f in fields(TrainConfig)
+             if getattr(args, f.name) is not None}
+    if path is not None:
+        return load_config(path, flags, defaults)
+    return TrainConfig(**{**defaults, **flags})
+
+
 def cmd_train(args) -> int:
-    from .train import TrainConfig, latest_run, load_config, run
-    overrides = {f.name: getattr(args, f.name) for f in fields(TrainConfig)
-                 if getattr(args, f.name) is not None}
-    resume = None
+    from .train import latest_run, run
+    resume, path = None, args.config
     if args.resume:
         from pathlib import Path
         resume = latest_run() if args.resume == "latest" and not args.out else Path(
             args.out if args.resume == "latest" else args.resume)
-        cfg = load_config(resume / "config.toml", overrides) if (resume / "config.toml").is_file() \
-            else TrainConfig(**overrides)
-    elif args.config:
-        cfg = load_config(args.config, overrides)
-    else:
-        cfg = TrainConfig(**overrides)
+        path = resume / "config.toml" if (resume / "config.toml").is_file() else None
+    cfg = train_config(args, path)
     result = run(cfg, resume=resume, plot=not args.no_plots, verbose=2 if args.quiet else 1)
     return 130 if result.get("interrupted") else 0
 
@@ -146,11 +151,8 @@ def cmd_doctor(args) -> int:
     import numpy as np
 
     from . import doctor
-    from .train import TrainConfig, build_model, load_config, make_optimizer, prepare
-    overrides = {f.name: getattr(args, f.name) for f in fields(TrainConfig)
-                 if getattr(args, f.name) is not None}
-    overrides.setdefault("epochs", 2)
-    cfg = load_config(args.config, overrides) if args.config else TrainConfig(**overrides)
+    from .train import build_model, make_optimizer, prepare
+    cfg = train_config(args, args.config, epochs=2)        # a short run unless told otherwise
     ds, meta, X, y, Xt, yt = prepare(cfg)
     if args.raw_pixels:
         X, Xt = ds.X_train.reshape(len(X), -1).astype(np.float32), ds.X_test.reshape(len(Xt), -1).astype(np.float32)

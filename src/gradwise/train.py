@@ -172,8 +172,10 @@ def to_toml(values: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def load_config(path: str | Path, overrides: dict | None = None) -> TrainConfig:
-    """Read a TOML file of TrainConfig fields; ``overrides`` (from flags) win."""
+def load_config(path: str | Path, overrides: dict | None = None,
+                defaults: dict | None = None) -> TrainConfig:
+    """Read a TOML file of TrainConfig fields: ``overrides`` (from flags) win over the file,
+    the file wins over ``defaults``."""
     try:
         import tomllib
     except ModuleNotFoundError:                     # Python 3.10
@@ -190,8 +192,7 @@ def load_config(path: str | Path, overrides: dict | None = None) -> TrainConfig:
     if unknown:
         raise ValueError(f"--config {path}: unknown setting(s) {', '.join(unknown)}; known: "
                          f"{', '.join(sorted(known))}")
-    values.update(overrides or {})
-    return TrainConfig(**values)
+    return TrainConfig(**{**(defaults or {}), **values, **(overrides or {})})
 
 
 # ----------------------------------------------------------------------------- data
