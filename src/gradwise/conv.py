@@ -177,15 +177,15 @@ class _Pool2D(Layer):
         if self.padding[0] > self.kernel_size[0] // 2 or self.padding[1] > self.kernel_size[1] // 2:
             raise ValueError(f"{who}: padding must be at most half the kernel size; got {padding}")
 
-    def _windows(self, x, fill):
+    def _pad(self, x, fill):
+        """The input padded with ``fill``, checked to hold one window; remembers both shapes."""
         _check_4d(x, None, type(self).__name__)
         (ph, pw) = self.padding
         xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill) if ph or pw else x
         if xp.shape[2] < self.kernel_size[0] or xp.shape[3] < self.kernel_size[1]:
             raise ValueError(f"{type(self).__name__}: a {self.kernel_size} window does not fit {x.shape[2:]}")
-        win = _windows(xp, *self.kernel_size, self.stride, (1, 1))   # (N, C, Ho, Wo, kh, kw)
         self.cache = (x.shape, xp.shape)
-        return win
+        return xp
 
     def _unpad(self, dxp):
         x_shape = self.cache[0]
@@ -216,12 +216,8 @@ class MaxPool2D(_Pool2D):
                                    slice(j, j + sw * (wo - 1) + 1, sw))
 
     def forward(self, x, training=False):
-        _check_4d(x, None, "MaxPool2D")
-        ph, pw = self.padding
-        xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf) if ph or pw else x
+        xp = self._pad(x, -np.inf)
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
-        if xp.shape[2] < kh or xp.shape[3] < kw:
-            raise ValueError(f"MaxPool2D: a {self.kernel_size} window does not fit {x.shape[2:]}")
         ho, wo = (xp.shape[2] - kh) // sh + 1, (xp.shape[3] - kw) // sw + 1
         out = arg = None
         for p, sl in self._slices(ho, wo):
@@ -232,12 +228,11 @@ class MaxPool2D(_Pool2D):
                 better = v > out                                      # strict: first max wins
                 np.copyto(out, v, where=better)
                 arg[better] = p
-        self.arg, self.cache = arg, (x.shape, xp.shape)
+        self.arg = arg
         return out
 
     def backward(self, grad):
-        x_shape, xp_shape = self.cache
-        dxp = np.zeros(xp_shape, dtype=grad.dtype)
+        dxp = np.zeros(self.cache[1], dtype=grad.dtype)
         overlap = self.stride[0] < self.kernel_size[0] or self.stride[1] < self.kernel_size[1]
         for p, sl in self._slices(*grad.shape[2:]):
             routed = np.where(self.arg == p, grad, 0)                 # (N, C, Ho, Wo)
@@ -255,12 +250,11 @@ class AvgPool2D(_Pool2D):
     """
 
     def forward(self, x, training=False):
-        win = self._windows(x, 0.0)
-        self.out_hw = win.shape[2:4]
+        win = _windows(self._pad(x, 0.0), *self.kernel_size, self.stride, (1, 1))  # (N, C, Ho, Wo, kh, kw)
         return win.mean(axis=(-2, -1))
 
     def backward(self, grad):
-        x_shape, xp_shape = self.cache
+        xp_shape = self.cache[1]
         kh, kw = self.kernel_size
         share = grad / (kh * kw)                                      # (N, C, Ho, Wo)
         dwin = np.broadcast_to(share[..., None, None], (*share.shape, kh, kw))
