@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from ..functional import integer_labels
 from .findings import Finding
 
 # ----------------------------------------------------------------------------- thresholds
@@ -164,9 +165,10 @@ def _labels(y):
     y = y.reshape(-1) if y.ndim == 2 else y
     if y.ndim != 1 or y.size == 0 or y.dtype.kind not in "iuf":
         return None
-    if y.dtype.kind == "f" and not np.all(y == np.round(y)):
+    try:
+        return integer_labels(y, "labels").astype(np.int64)
+    except ValueError:                     # not class labels (regression targets): no verdict
         return None
-    return y.astype(np.int64)
 
 
 def label_shape(y, n_samples: int | None = None, name="y_train") -> list[Finding]:
