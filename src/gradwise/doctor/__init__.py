@@ -84,13 +84,12 @@ def check_gradients(f, params, grads, *, eps: float = 1e-6, tol: float = 1e-6,
     parameter, which entries, how far off).
     """
     from ..gradcheck import _named, check_function
-    named_p = _named(params, "param")
-    as_dict = isinstance(params, dict)
-    copies = [np.array(p, dtype=np.float64) for _, p in named_p]
-    new_params = dict(zip([n for n, _ in named_p], copies)) if as_dict else copies
-    grads_list = [g for _, g in _named(grads, "grad")]
-    report = check_function(f, new_params, dict(zip([n for n, _ in named_p], grads_list)) if as_dict
-                            else grads_list, eps=eps, tol=tol, max_coords=max_coords)
+    names = [name for name, _ in _named(params, "param")]
+    copies = [np.array(p, dtype=np.float64) for _, p in _named(params, "param")]  # f gets these
+    grad_arrays = [g for _, g in _named(grads, "grad")]
+    if isinstance(params, dict):                      # f reads params by name: keep the names
+        copies, grad_arrays = dict(zip(names, copies)), dict(zip(names, grad_arrays))
+    report = check_function(f, copies, grad_arrays, eps=eps, tol=tol, max_coords=max_coords)
     found = []
     for pc in report.params:
         if pc.problem:
