@@ -6,6 +6,7 @@
     gradwise doctor [train flags]          a short watched run: why does it not learn?
     gradwise data list|fetch|info|verify   data sets
     gradwise gradcheck                     finite-difference check of every layer and loss
+    gradwise serve [RUN] [--port 8000]     the web page: draw a digit, watch a network learn
 
 Each subcommand is a thin shell over library functions. An error a user can cause prints
 one line with the fix and exits with status 2 (``--debug`` shows the traceback).
@@ -118,6 +119,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("gradcheck", help="check every layer and loss against finite differences",
                    description="Finite-difference check (float64) of every layer and loss.")
+
+    serve = sub.add_parser("serve", help="the web page: draw a digit, watch a network learn",
+                           description="Serve the draw page (the model's view of your digit) and the "
+                                       "learn page (train live, inject classic mistakes, see the "
+                                       "doctor's findings) on http://127.0.0.1:PORT/. Needs the web "
+                                       'extra: pip install "gradwise[web]".')
+    serve.add_argument("run", nargs="?", help="run folder to serve (default: the most recent in runs/, "
+                                              "else a quick model trained on mnist-mini)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1, this machine only; "
+                            "anything else warns)")
+    serve.add_argument("--data-dir", help="folder holding DATA/ (default: $GRADWISE_DATA, then the cache)")
     return parser
 
 
@@ -272,8 +286,19 @@ def cmd_gradcheck(args) -> int:
     return 0 if ok else 1
 
 
+def cmd_serve(args) -> int:
+    from .web import serve
+    if not 0 < args.port < 65536:
+        raise GradwiseError(f"--port must be between 1 and 65535; got {args.port}")
+    try:
+        serve(args.run, host=args.host, port=args.port, data_dir=args.data_dir)
+    except ImportError as e:
+        raise GradwiseError(str(e)) from None
+    return 0
+
+
 COMMANDS = {"train": cmd_train, "doctor": cmd_doctor, "evaluate": cmd_evaluate, "predict": cmd_predict,
-            "data": cmd_data, "gradcheck": cmd_gradcheck}
+            "data": cmd_data, "gradcheck": cmd_gradcheck, "serve": cmd_serve}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,20 +19,37 @@ INK_THRESHOLD = 0.2    # a pixel is ink if brighter than 20% of the brightest (a
 
 def read_grayscale(path) -> np.ndarray:
     """Any image file -> float (H, W) in [0, 255]; transparency is composited on white."""
-    from PIL import Image, UnidentifiedImageError
     path = Path(path)
     try:
-        with Image.open(path) as im:
+        with open(path, "rb") as f:
+            return decode_grayscale(f, source=str(path))
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+
+
+def decode_grayscale(file, *, source: str = "image", max_pixels: int | None = None) -> np.ndarray:
+    """An image (bytes or a binary file) -> float (H, W) in [0, 255], as ``read_grayscale``.
+
+    ``max_pixels`` refuses larger images before decoding them (the web page's upload limit).
+    """
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+    if isinstance(file, (bytes, bytearray, memoryview)):
+        file = io.BytesIO(file)
+    try:
+        with Image.open(file) as im:
+            if max_pixels is not None and im.width * im.height > max_pixels:
+                raise DataError(f"{source}: {im.width}x{im.height} pixels is more than the "
+                                f"{max_pixels:,} allowed")
             if im.mode in ("RGBA", "LA") or (im.mode == "P" and "transparency" in im.info):
                 background = Image.new("RGBA", im.size, (255, 255, 255, 255))
                 im = Image.alpha_composite(background, im.convert("RGBA"))
             return np.asarray(im.convert("L"), dtype=np.float64)
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
     except UnidentifiedImageError:
-        raise DataError(f"{path}: not an image PIL can read (use PNG or JPG)") from None
+        raise DataError(f"{source}: not an image PIL can read (use PNG or JPG)") from None
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
-        raise DataError(f"{path}: unreadable image ({e})") from None
+        raise DataError(f"{source}: unreadable image ({e})") from None
 
 
 def mnist_style(gray: np.ndarray, *, source: str = "image") -> np.ndarray:

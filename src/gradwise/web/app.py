@@ -1,0 +1,306 @@
+"""The web app: two pages (draw, learn) and the small JSON API behind them.
+
+    GET  /                      the draw page            GET  /learn          the learn page
+    GET  /static/NAME           the pages' own scripts and styles (nothing else)
+    GET  /api/model             the served model: name, layers, classes
+    POST /api/predict           body: a PNG or JPEG of the drawing (image/png, image/jpeg)
+                                -> the 28x28 input as the model sees it, probabilities,
+                                   hidden activations, training digits of the runner-up class
+    GET  /api/run/files/NAME    a picture or record of the served run (curves.png, ...)
+    POST /api/train             JSON settings -> starts the one training job (409 if one runs)
+    GET  /api/train             the job's status
+    GET  /api/train/events      its events as server-sent events (resumes at Last-Event-ID)
+    POST /api/train/stop        asks it to stop after the current batch
+    POST /api/train/use         serve the model it trained on the draw page
+
+Every input is checked: body size (413), content type (415), JSON and settings (400/422),
+image size and decodability (422). Errors are JSON: ``{"error": "..."}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..errors import DataError
+from .jobs import MISTAKES, Job, SettingsError, TrainSettings
+
+STATIC = Path(__file__).parent / "static"
+MAX_IMAGE_BYTES = 512 * 1024          # a 280x280 canvas as PNG is about 10 KB
+MAX_IMAGE_PIXELS = 1024 * 1024
+MAX_JSON_BYTES = 16 * 1024
+IMAGE_TYPES = ("image/png", "image/jpeg")
+RUN_FILE_TYPES = {".png": "image/png", ".json": "application/json", ".toml": "text/plain"}
+EXAMPLES_PER_CLASS = 6
+LOCAL_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
+
+
+class Served:
+    """The model on the draw page, what it was trained on, and a few training digits per class."""
+
+    def __init__(self, model, name: str, run_dir: Path | None = None, data_dir=None) -> None:
+        self.model, self.name, self.run_dir = model, name, run_dir
+        self.meta = getattr(model, "meta", None) or {}
+        n_out = _n_outputs(model)
+        self.classes = [str(c) for c in self.meta.get("classes") or range(n_out)]
+        self.examples = _examples(self.meta.get("data"), data_dir)
+
+    def info(self) -> dict:
+        return {"name": self.name, "data": self.meta.get("data"), "classes": self.classes,
+                "layers": [repr(layer) for layer in self.model.layers],
+                "files": sorted(p.name for p in self.run_dir.iterdir()
+                                if self.file(p.name)) if self.run_dir else []}
+
+    def file(self, name: str) -> Path | None:
+        """A plain, visible file directly in the run folder, of a kind the page shows; else None."""
+        if self.run_dir is None or "/" in name or "\\" in name or name.startswith("."):
+            return None
+        path = self.run_dir / name
+        return path if path.suffix in RUN_FILE_TYPES and path.is_file() else None
+
+
+def _n_outputs(model) -> int:
+    for layer in reversed(model.layers):
+        b = layer.params.get("b")
+        if b is not None:
+            return len(b)
+    raise ValueError("the model has no layer with outputs")
+
+
+def _examples(data_name: str | None, data_dir) -> dict[int, list]:
+    """A few training digits of each class (uint8 28x28 lists), from the embedded mnist-mini
+    for MNIST models, from the local copy for others; none when there is no local copy."""
+    from .. import data
+    name = "mnist-mini" if data_name in ("mnist", "mnist-mini", None) else data_name
+    try:
+        ds = data.load(name, data_dir=data_dir, download=False, quiet=True)
+    except (data.DataError, ValueError):
+        return {}
+    rng = np.random.default_rng(0)
+    out = {}
+    for c in np.unique(ds.y_train):
+        idx = rng.choice(np.flatnonzero(ds.y_train == c), EXAMPLES_PER_CLASS, replace=False)
+        out[int(c)] = ds.X_train[idx].reshape(len(idx), 28, 28).astype(int).tolist()
+    return out
+
+
+def error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it is larger than ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise HTTPException(413, f"the body is larger than the {limit:,} bytes allowed")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise HTTPException(413, f"the body is larger than the {limit:,} bytes allowed")
+    return bytes(body)
+
+
+async def read_json(request: Request) -> dict:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip()
+    if ctype != "application/json":
+        raise HTTPException(415, f"send JSON (Content-Type: application/json); got {ctype or 'none'}")
+    body = await read_body(request, MAX_JSON_BYTES)
+    try:
+        return json.loads(body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise HTTPException(400, f"the body is not valid JSON ({e})") from None
+
+
+def forward_with_activations(model, x: np.ndarray) -> tuple[np.ndarray, list[dict]]:
+    """Run one input through the model layer by layer; the output of each activation layer
+    (the hidden representations) is kept, at most 256 values each (channel means for images)."""
+    acts = []
+    for i, layer in enumerate(model.layers):
+        x = layer.forward(x, training=False)
+        kind = type(layer).__name__
+        if kind in ("ReLU", "LeakyReLU", "Sigmoid", "Tanh") and i < len(model.layers) - 1:
+            v = x[0] if x.ndim == 2 else x[0].mean(axis=(1, 2))     # (units,) or (channels,)
+            acts.append({"layer": i, "kind": kind, "size": int(v.size),
+                         "values": np.round(v[:256].astype(np.float64), 4).tolist()})
+    return x, acts
+
+
+def create_app(served: Served, *, data_dir=None, allowed_hosts=None) -> Starlette:
+    """The app for one served model (see ``load_served``)."""
+    from ..functional import softmax
+    from ..preprocess import decode_grayscale, mnist_style, model_input
+    state = {"served": served, "job": None}
+    lock = threading.Lock()
+
+    async def page_draw(request):
+        return FileResponse(STATIC / "draw.html")
+
+    async def page_learn(request):
+        return FileResponse(STATIC / "learn.html")
+
+    async def model_info(request):
+        return JSONResponse(state["served"].info())
+
+    async def predict(request):
+        ctype = request.headers.get("content-type", "").split(";")[0].strip()
+        if ctype not in IMAGE_TYPES:
+            return error(415, f"send the drawing as {' or '.join(IMAGE_TYPES)}; got {ctype or 'none'}")
+        body = await read_body(request, MAX_IMAGE_BYTES)
+        if not body:
+            return error(400, "the body is empty: send the drawing as a PNG")
+        s = state["served"]
+        try:
+            gray = decode_grayscale(body, source="the drawing", max_pixels=MAX_IMAGE_PIXELS)
+            digit = mnist_style(gray, source="the drawing")                  # (28, 28) uint8
+        except DataError as e:
+            return error(422, str(e))
+        x = model_input(digit[None], s.meta)
+        out, acts = await asyncio.to_thread(forward_with_activations, s.model, x)
+        out = out.astype(np.float64)
+        last = type(s.model.layers[-1]).__name__
+        proba = out[0] if last in ("Softmax", "Sigmoid") else softmax(out)[0]
+        order = np.argsort(-proba)
+        runner_up = int(order[1]) if len(order) > 1 else int(order[0])
+        return JSONResponse({
+            "input": digit.astype(int).tolist(),
+            "probabilities": np.round(proba, 6).tolist(),
+            "classes": s.classes,
+            "predicted": int(order[0]), "label": s.classes[int(order[0])],
+            "activations": acts,
+            "runner_up": {"class": runner_up, "label": s.classes[runner_up],
+                          "examples": s.examples.get(runner_up, [])},
+        })
+
+    async def run_file(request):
+        name = request.path_params["name"]
+        path = state["served"].file(name)
+        if path is None:
+            return error(404, f"no file {name!r} in the served run")
+        return FileResponse(path, media_type=RUN_FILE_TYPES[path.suffix])
+
+    async def train_start(request):
+        try:
+            settings = TrainSettings.parse(await read_json(request))
+        except SettingsError as e:
+            return error(422, str(e))
+        with lock:
+            job = state["job"]
+            if job is not None and job.running:
+                return error(409, "a training run is already going; stop it (POST /api/train/stop) "
+                                  "or wait for it to end: one run at a time")
+            state["job"] = Job(settings, data_dir=data_dir).start()
+        return JSONResponse({"status": "started", "settings": settings.__dict__}, status_code=202)
+
+    async def train_status(request):
+        job = state["job"]
+        if job is None:
+            return JSONResponse({"status": "idle", "mistakes": MISTAKES})
+        return JSONResponse({"status": job.status, "events": len(job.events),
+                             "settings": job.settings.__dict__, "mistakes": MISTAKES})
+
+    async def train_stop(request):
+        job = state["job"]
+        if job is None or not job.running:
+            return error(409, "no training run is going")
+        job.stop()
+        return JSONResponse({"status": "stopping"}, status_code=202)
+
+    async def train_use(request):
+        job = state["job"]
+        if job is None or job.model is None:
+            return error(409, "no finished training run to use; train one first")
+        served = await asyncio.to_thread(Served, job.model, "trained on the learn page",
+                                         None, data_dir)
+        state["served"] = served
+        return JSONResponse(served.info())
+
+    async def train_events(request):
+        job = state["job"]
+        if job is None:
+            return error(404, "no training run yet: POST /api/train starts one")
+        start = request.headers.get("last-event-id") or request.query_params.get("since") or "0"
+        if not start.isdigit():
+            return error(400, f"since / Last-Event-ID must be a whole number; got {start!r}")
+
+        async def stream():
+            i = int(start)
+            while True:
+                if i < len(job.events):
+                    event = job.events[i]
+                    yield f"id: {i + 1}\ndata: {json.dumps(event)}\n\n"
+                    i += 1
+                    if event["type"] == "end":
+                        return
+                elif not await asyncio.to_thread(job.wait_for, i, 1.0):
+                    if not job.running and i >= len(job.events):
+                        return
+                    yield ": still here\n\n"          # a comment keeps the connection open
+
+        return StreamingResponse(stream(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store"})
+
+    async def http_error(request, exc):
+        return error(exc.status_code, str(exc.detail))
+
+    routes = [
+        Route("/", page_draw), Route("/learn", page_learn),
+        Route("/api/model", model_info),
+        Route("/api/predict", predict, methods=["POST"]),
+        Route("/api/run/files/{name}", run_file),
+        Route("/api/train", train_start, methods=["POST"]),
+        Route("/api/train", train_status, methods=["GET"]),
+        Route("/api/train/events", train_events),
+        Route("/api/train/stop", train_stop, methods=["POST"]),
+        Route("/api/train/use", train_use, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error},
+                    middleware=[Middleware(TrustedHostMiddleware,
+                                           allowed_hosts=allowed_hosts or LOCAL_HOSTS)])
+    app.state.gradwise = state
+    return app
+
+
+def load_served(run=None, *, runs_root=Path("runs"), data_dir=None, log=print) -> Served:
+    """The model to serve: the run folder given, else the newest run in ``runs/`` with a final
+    model, else a small MLP trained on the embedded mnist-mini in a few seconds."""
+    from ..train import load_run
+    if run is not None:
+        path = Path(run)
+        model = load_run(path)
+        return Served(model, path.name, path if path.is_dir() else None, data_dir)
+    finished = sorted((p.parent for p in Path(runs_root).glob("*/model.npz")),
+                      key=lambda p: p.stat().st_mtime)
+    if finished:
+        log(f"serving the most recent run: {finished[-1]}")
+        return Served(load_run(finished[-1]), finished[-1].name, finished[-1], data_dir)
+    log("no run in runs/: training a quick model on mnist-mini (a few seconds)...")
+    return Served(quick_model(), "quick model", None, data_dir)
+
+
+def quick_model(epochs: int = 8, seed: int = 0):
+    """784-128-10 on the embedded mnist-mini: about 93% test accuracy in a few seconds."""
+    from .. import data
+    from ..model import mlp
+    from ..optim import Adam
+    ds = data.load("mnist-mini")
+    X = ds.X_train.reshape(len(ds.X_train), -1).astype(np.float32) / np.float32(255)
+    model = mlp([784, 128, 10], seed=seed)
+    model.fit(X, ds.y_train.astype(np.intp), epochs=epochs, batch_size=64,
+              optimizer=Adam(1e-3), seed=seed, verbose=0)
+    model.meta = {"data": "mnist-mini", "classes": list(ds.classes),
+                  "preprocessing": {"scale": "pixels / 255", "flatten": True}}
+    return model

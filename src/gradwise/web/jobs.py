@@ -1,0 +1,296 @@
+"""A training run started from the learn page: checked settings, a worker thread, an event log.
+
+The page posts settings; ``TrainSettings.parse`` checks every field (type and range) and
+says which one is wrong. ``Job`` trains in a worker thread (NumPy's matmuls release the GIL,
+so the server keeps answering) and appends events to a list that any number of
+server-sent-event streams read from their own position:
+
+    {"type": "start", ...settings, "n_train", "n_test", "steps_per_epoch"}
+    {"type": "batch", "epoch", "step", "loss", "accuracy"}   # a few dozen per epoch
+    {"type": "epoch", "epoch", "loss", "accuracy", "val_loss", "val_accuracy"}
+    {"type": "weights", "step", "images": [[784 values 0..255], ...]}   # first-layer units
+    {"type": "finding", "code", "severity", "message", "evidence", "fix", "where"}
+    {"type": "end", "status": "finished" | "stopped" | "diverged" | "failed", "message"}
+
+The "make it fail" menu injects the classic mistakes the doctor exists to name.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ..callbacks import Callback
+
+MISTAKES = {
+    "unscaled": "pixels left in 0..255",
+    "uniform_init": "weights drawn from uniform(0, 1)",
+    "lr_x100": "learning rate x100",
+    "class_order": "training data sorted by class, never shuffled",
+    "sigmoid_mse": "sigmoid output with mean squared error",
+}
+DATASETS = ("mnist-mini", "mnist", "fashion-mnist")
+ACTIVATIONS = ("relu", "tanh", "sigmoid")
+OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
+MAX_HIDDEN_LAYERS, MAX_UNITS = 4, 1024
+MAX_EPOCHS = 50
+BATCH_EVENTS_PER_EPOCH = 40        # points on the live loss curve per epoch
+WEIGHT_UNITS = 16                  # first-layer units shown as images
+
+
+class SettingsError(ValueError):
+    """A setting from the page is missing, of the wrong type or out of range."""
+
+
+@dataclass
+class TrainSettings:
+    data: str = "mnist-mini"
+    hidden: list[int] = field(default_factory=lambda: [64])
+    activation: str = "relu"
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    epochs: int = 1
+    batch_size: int = 64
+    seed: int = 0
+    mistakes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, body: dict) -> TrainSettings:
+        """Check a JSON object from the page, field by field; unknown keys are refused."""
+        if not isinstance(body, dict):
+            raise SettingsError("the body must be a JSON object of settings")
+        unknown = set(body) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise SettingsError(f"unknown setting(s) {sorted(unknown)}; known: "
+                                f"{sorted(cls.__dataclass_fields__)}")
+        s = cls()
+        if "data" in body:
+            s.data = _choice(body["data"], DATASETS, "data")
+        if "hidden" in body:
+            h = body["hidden"]
+            if not isinstance(h, list) or len(h) > MAX_HIDDEN_LAYERS:
+                raise SettingsError(f"hidden: a list of at most {MAX_HIDDEN_LAYERS} layer sizes")
+            s.hidden = [_int(v, "hidden", 1, MAX_UNITS) for v in h]
+        if "activation" in body:
+            s.activation = _choice(body["activation"], ACTIVATIONS, "activation")
+        if "optimizer" in body:
+            s.optimizer = _choice(body["optimizer"], OPTIMIZERS, "optimizer")
+        if "lr" in body:
+            s.lr = _float(body["lr"], "lr", 1e-6, 10.0)
+        if "epochs" in body:
+            s.epochs = _int(body["epochs"], "epochs", 1, MAX_EPOCHS)
+        if "batch_size" in body:
+            s.batch_size = _int(body["batch_size"], "batch_size", 1, 4096)
+        if "seed" in body:
+            s.seed = _int(body["seed"], "seed", 0, 2**31 - 1)
+        if "mistakes" in body:
+            m = body["mistakes"]
+            if not isinstance(m, list):
+                raise SettingsError(f"mistakes: a list drawn from {sorted(MISTAKES)}")
+            s.mistakes = sorted({_choice(v, tuple(MISTAKES), "mistakes") for v in m})
+        return s
+
+
+def _choice(v, allowed, name):
+    if v not in allowed:
+        raise SettingsError(f"{name}: {v!r} is not one of {', '.join(allowed)}")
+    return v
+
+
+def _int(v, name, lo, hi):
+    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+        raise SettingsError(f"{name}: expected a whole number from {lo} to {hi}; got {v!r}")
+    return v
+
+
+def _float(v, name, lo, hi):
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not lo <= v <= hi:
+        raise SettingsError(f"{name}: expected a number from {lo:g} to {hi:g}; got {v!r}")
+    return float(v)
+
+
+def first_layer_images(W: np.ndarray, units: int = WEIGHT_UNITS) -> list[list[int]]:
+    """The incoming weights of the first ``units`` hidden units, each scaled to 0..255 (grey = 0)."""
+    W = np.asarray(W[:, :units], dtype=np.float64).T                # (units, inputs)
+    scale = np.abs(W).max(axis=1, keepdims=True)
+    scale[~np.isfinite(scale) | (scale == 0)] = 1.0
+    img = np.nan_to_num(127.5 + 127.5 * W / scale, nan=127.5, posinf=255, neginf=0)
+    return np.clip(np.rint(img), 0, 255).astype(int).tolist()
+
+
+class Job:
+    """One training run in a worker thread, its settings and the events it has sent."""
+
+    def __init__(self, settings: TrainSettings, *, data_dir=None) -> None:
+        self.settings = settings
+        self.data_dir = data_dir
+        self.events: list[dict] = []
+        self.status = "starting"
+        self.model = None                       # the trained model (with .meta), once finished
+        self.started = time.time()
+        self._stop = threading.Event()
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="gradwise-train", daemon=True)
+
+    # ---------------------------------------------------------------- control
+
+    def start(self) -> Job:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    def emit(self, event: dict) -> None:
+        # strict JSON: NaN/inf (a diverged loss) become null, which the page draws as a gap
+        event = json.loads(json.dumps(event, default=_plain), parse_constant=lambda _: None)
+        with self._changed:
+            self.events.append(event)
+            self._changed.notify_all()
+
+    def wait_for(self, index: int, timeout: float) -> bool:
+        """Wait until there is an event at ``index`` (or the timeout); True if there is."""
+        with self._changed:
+            return self._changed.wait_for(lambda: len(self.events) > index, timeout)
+
+    # ---------------------------------------------------------------- the run
+
+    def _run(self) -> None:
+        from ..model import TrainingDiverged
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+                self.status = "running"
+                self._train()
+            self.status = "stopped" if self._stop.is_set() else "finished"
+            message = ("stopped from the page" if self._stop.is_set()
+                       else "try it on the draw page (Use on the draw page)")
+        except TrainingDiverged as e:
+            self.status, message = "diverged", str(e)
+        except Exception as e:                  # reported on the page, never a dead thread
+            self.status, message = "failed", f"{type(e).__name__}: {e}"
+        self.emit({"type": "end", "status": self.status, "message": message})
+
+    def _data(self):
+        from .. import data
+        s = self.settings
+        ds = data.load(s.data, data_dir=self.data_dir, download=False, quiet=True)
+        X = ds.X_train.reshape(len(ds.X_train), -1).astype(np.float32)
+        Xt = ds.X_test.reshape(len(ds.X_test), -1).astype(np.float32)
+        if "unscaled" not in s.mistakes:
+            X, Xt = X / np.float32(255), Xt / np.float32(255)
+        y, yt = ds.y_train.astype(np.intp), ds.y_test.astype(np.intp)
+        if "class_order" in s.mistakes:
+            order = np.argsort(y, kind="stable")
+            X, y = X[order], y[order]
+        return ds, X, y, Xt, yt
+
+    def _model(self, n_inputs: int, n_classes: int):
+        from ..layers import Sigmoid
+        from ..model import mlp
+        s = self.settings
+        act = "sigmoid" if "sigmoid_mse" in s.mistakes else s.activation
+        init = "uniform01" if "uniform_init" in s.mistakes else None
+        model = mlp([n_inputs, *s.hidden, n_classes], activation=act, init=init, seed=s.seed)
+        if "sigmoid_mse" in s.mistakes:
+            model.layers.append(Sigmoid())
+        return model
+
+    def _optimizer(self):
+        from ..optim import SGD, Adam, RMSprop
+        s = self.settings
+        lr = s.lr * (100 if "lr_x100" in s.mistakes else 1)
+        return {"sgd": lambda: SGD(lr), "momentum": lambda: SGD(lr, momentum=0.9),
+                "adam": lambda: Adam(lr), "rmsprop": lambda: RMSprop(lr)}[s.optimizer]()
+
+    def _train(self) -> None:
+        from .. import doctor
+        s = self.settings
+        ds, X, y, Xt, yt = self._data()
+        n_classes = len(ds.classes)
+        model = self._model(X.shape[1], n_classes)
+        mse = "sigmoid_mse" in s.mistakes
+        loss = "mse" if mse else "cross_entropy"
+        targets = np.eye(n_classes, dtype=np.float32)[y] if mse else y
+        test_targets = np.eye(n_classes, dtype=np.float32)[yt] if mse else yt
+        steps = math.ceil(len(X) / s.batch_size)
+        self.emit({"type": "start", **asdict(s), "classes": list(ds.classes), "n_train": len(X),
+                   "n_test": len(Xt), "steps_per_epoch": steps,
+                   "mistake_names": [MISTAKES[m] for m in s.mistakes]})
+        shuffle = "class_order" not in s.mistakes
+        before = doctor.check_data(X, y, Xt, yt, num_classes=n_classes, shuffled=shuffle)
+        watcher = _Watcher(self, every=max(1, steps // BATCH_EVENTS_PER_EPOCH), initial=before)
+        self.emit({"type": "weights", "step": 0, "images": first_layer_images(model.layers[0].params["W"])})
+        model.fit(X, targets, epochs=s.epochs, batch_size=s.batch_size, loss=loss,
+                  optimizer=self._optimizer(), validation_data=(Xt, test_targets), seed=s.seed,
+                  shuffle=shuffle, verbose=0, callbacks=[watcher.monitor, watcher])
+        watcher.send_findings()
+        if not self._stop.is_set():
+            model.meta = {"data": ds.name, "classes": list(ds.classes),
+                         "preprocessing": {"scale": "none" if "unscaled" in s.mistakes else "pixels / 255",
+                                           "flatten": True}}
+            self.model = model
+
+
+class _Watcher(Callback):
+    """Turns the run into page events; the doctor's Monitor watches beside it."""
+
+    def __init__(self, job: Job, every: int, initial) -> None:
+        from ..doctor.recorder import Monitor
+        self.job, self.every = job, every
+        self.monitor = Monitor(every=every)
+        self.initial = list(initial.findings)
+        self.sent: set[tuple] = set()
+
+    def send_findings(self) -> None:
+        found = self.initial + (list(self.monitor.report().findings) if self.monitor.model else [])
+        for f in found:
+            key = (f.code, f.where)
+            if key not in self.sent:
+                self.sent.add(key)
+                self.job.emit({"type": "finding", **asdict(f)})
+
+    def on_train_begin(self, logs):
+        self.send_findings()                    # data and init findings, before the first step
+
+    def on_batch_end(self, batch, logs):
+        if self.job._stop.is_set():
+            self.model.stop_training = True
+        step = logs["step"]
+        if step % self.every and batch != 0:
+            return
+        out, target = logs["output"], logs["target"]
+        truth = target.argmax(axis=1) if target.ndim == 2 else target
+        acc = float(np.mean(out.argmax(axis=1) == truth))
+        self.job.emit({"type": "batch", "epoch": logs["epoch"], "step": step,
+                       "loss": float(logs["loss"]), "accuracy": acc})
+        if step % (4 * self.every) == 0:
+            self.job.emit({"type": "weights", "step": step,
+                           "images": first_layer_images(self.model.layers[0].params["W"])})
+            self.send_findings()
+
+    def on_epoch_end(self, epoch, logs):
+        self.job.emit({"type": "epoch", "epoch": epoch,
+                       **{k: logs.get(k) for k in ("loss", "accuracy", "val_loss", "val_accuracy")}})
+        self.job.emit({"type": "weights", "step": -1,
+                       "images": first_layer_images(self.model.layers[0].params["W"])})
+        self.send_findings()
+
+
+def _plain(v):
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    raise TypeError(f"{type(v).__name__} is not JSON")

@@ -1,0 +1,147 @@
+// The learn page: posts the settings to /api/train, then follows /api/train/events
+// (server-sent events) and draws the curves, the doctor's findings and the first-layer weights.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const status = $("status");
+let source = null, run = null;
+
+function newRun() {
+  return { batches: [], epochs: [], stepsPerEpoch: 1, totalEpochs: 1 };
+}
+
+async function init() {
+  showModelName();
+  const state = await api("/api/train");
+  for (const [key, text] of Object.entries(state.mistakes)) {
+    const label = document.createElement("label");
+    label.innerHTML = `<input type="checkbox" value="${key}"> ${text}`;
+    $("mistakes").append(label);
+  }
+  if (state.status === "running" || state.status === "starting") follow();
+}
+
+function settings() {
+  const hidden = $("hidden").value.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
+  return {
+    data: $("data").value, hidden, activation: $("activation").value, optimizer: $("optimizer").value,
+    lr: Number($("lr").value), epochs: Number($("epochs").value), batch_size: Number($("batch_size").value),
+    mistakes: [...document.querySelectorAll("#mistakes input:checked")].map((el) => el.value),
+  };
+}
+
+$("start").addEventListener("click", async () => {
+  try {
+    await api("/api/train", { method: "POST", headers: { "Content-Type": "application/json" },
+                              body: JSON.stringify(settings()) });
+    follow();
+  } catch (e) {
+    status.textContent = e.message; status.className = "error";
+  }
+});
+$("stop").addEventListener("click", () => api("/api/train/stop", { method: "POST" }).catch(() => {}));
+$("use").addEventListener("click", async () => {
+  await api("/api/train/use", { method: "POST" });
+  location.href = "/";
+});
+
+function follow() {
+  run = newRun();
+  $("findings").replaceChildren();
+  $("start").disabled = true; $("stop").disabled = false; $("use").disabled = true;
+  status.textContent = "Starting..."; status.className = "hint";
+  if (source) source.close();
+  source = new EventSource("/api/train/events");
+  source.onmessage = (message) => handle(JSON.parse(message.data));
+}
+
+function handle(e) {
+  if (e.type === "start") {
+    run.stepsPerEpoch = e.steps_per_epoch;
+    run.totalEpochs = e.epochs;
+    status.textContent = `Training on ${e.data}: ${e.n_train} images, ${e.epochs} epoch(s) of ` +
+      `${e.steps_per_epoch} steps` + (e.mistake_names.length ? `; injected: ${e.mistake_names.join(", ")}` : "");
+  } else if (e.type === "batch") {
+    run.batches.push(e);
+    $("loss-chart").dataset.points = String(run.batches.length);
+    drawCharts();
+  } else if (e.type === "epoch") {
+    run.epochs.push(e);
+    const pct = (v) => (v == null ? "-" : `${(100 * v).toFixed(2)}%`);
+    $("epoch-line").textContent = `epoch ${e.epoch + 1}: train ${pct(e.accuracy)}, test ${pct(e.val_accuracy)}`;
+    drawCharts();
+  } else if (e.type === "weights") {
+    const box = $("weights");
+    box.replaceChildren();
+    for (const flat of e.images) {
+      const c = document.createElement("canvas");
+      c.className = "pixels";
+      drawGrey(c, toRows(flat, 28));
+      box.append(c);
+    }
+  } else if (e.type === "finding") {
+    addFinding(e);
+  } else if (e.type === "end") {
+    source.close(); source = null;
+    status.textContent = `${e.status}: ${e.message}`;
+    status.className = e.status === "finished" || e.status === "stopped" ? "hint" : "error";
+    $("start").disabled = false; $("stop").disabled = true;
+    $("use").disabled = e.status !== "finished";
+  }
+}
+
+function addFinding(f) {
+  const li = document.createElement("li");
+  li.className = f.severity;
+  li.dataset.code = f.code;
+  const head = document.createElement("div");
+  head.innerHTML = `<code></code> <span class="hint"></span>`;
+  head.querySelector("code").textContent = f.code;
+  head.querySelector("span").textContent = `${f.severity}${f.where ? ", " + f.where : ""}`;
+  const msg = document.createElement("div");
+  msg.textContent = f.message;
+  const fix = document.createElement("div");
+  fix.className = "fix";
+  fix.textContent = `Fix: ${f.fix}`;
+  li.append(head, msg, fix);
+  $("findings").append(li);
+}
+
+// x: steps; y: the series' values; dots: (step, value) pairs drawn as circles
+function chart(canvas, series, dots, fixedMax) {
+  const w = canvas.width = canvas.clientWidth, h = canvas.height = canvas.clientHeight;
+  const ctx = canvas.getContext("2d");
+  const pad = 30;
+  const values = series.concat(dots.map((d) => d[1])).filter((v) => v != null && isFinite(v));
+  const xmax = Math.max(run.stepsPerEpoch * run.totalEpochs, ...run.batches.map((b) => b.step), 1);
+  const ymax = fixedMax ?? Math.max(...values, 1e-6) * 1.05;
+  const X = (s) => pad + (w - pad - 8) * s / xmax, Y = (v) => h - pad + (pad - h + 8) * v / ymax;
+  ctx.clearRect(0, 0, w, h);
+  ctx.strokeStyle = "#d9dee7"; ctx.fillStyle = "#667085"; ctx.font = "11px sans-serif";
+  ctx.beginPath(); ctx.moveTo(pad, 8); ctx.lineTo(pad, h - pad); ctx.lineTo(w - 8, h - pad); ctx.stroke();
+  ctx.fillText(ymax.toPrecision(2), 2, 14); ctx.fillText("0", 18, h - pad);
+  ctx.fillText("step", w - 34, h - 12);
+  ctx.strokeStyle = "#2563eb"; ctx.beginPath();
+  let pen = false;
+  run.batches.forEach((b, i) => {
+    const v = series[i];
+    if (v == null || !isFinite(v)) { pen = false; return; }
+    const y = Y(Math.min(v, ymax));
+    if (pen) ctx.lineTo(X(b.step), y); else ctx.moveTo(X(b.step), y);
+    pen = true;
+  });
+  ctx.stroke();
+  ctx.fillStyle = "#2f855a";
+  for (const [s, v] of dots) {
+    if (v == null) continue;
+    ctx.beginPath(); ctx.arc(X(s), Y(Math.min(v, ymax)), 4, 0, 7); ctx.fill();
+  }
+}
+
+function drawCharts() {
+  const end = (e) => (e.epoch + 1) * run.stepsPerEpoch;
+  chart($("loss-chart"), run.batches.map((b) => b.loss), run.epochs.map((e) => [end(e), e.val_loss]));
+  chart($("acc-chart"), run.batches.map((b) => b.accuracy), run.epochs.map((e) => [end(e), e.val_accuracy]), 1);
+}
+
+init();
