@@ -320,3 +320,14 @@ def test_cli_serve_refuses_a_bad_port(capsys):
     from gradwise.cli import main
     assert main(["serve", "--port", "70000"]) == 2
     assert "--port" in capsys.readouterr().err
+
+
+def test_cli_serve_names_a_busy_port(capsys):
+    import socket
+
+    from gradwise.cli import main
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        assert main(["serve", "--port", str(s.getsockname()[1])]) == 2
+    assert "pick a free port" in capsys.readouterr().err

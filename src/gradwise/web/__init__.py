@@ -6,7 +6,10 @@ and its scripts are files in ``static/``, served by the app itself: it works off
 
 from __future__ import annotations
 
-import warnings
+import socket
+import sys
+
+from ..errors import GradwiseError
 
 DEFAULT_PORT = 8000
 
@@ -23,10 +26,22 @@ def serve(run=None, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT, data_d
                           f'pip install "gradwise[web]"') from None
     local = host in ("127.0.0.1", "localhost", "::1")
     if not local:
-        warnings.warn(f"serving on {host}: anyone who can reach this machine can use the page "
-                      f"and start training runs on it", stacklevel=2)
+        print(f"gradwise serve: warning: listening on {host}: anyone who can reach this machine "
+              f"can use the page and start training runs on it", file=sys.stderr)
+    _check_port_free(host, port)
     served = load_served(run, data_dir=data_dir, log=log)
     app = create_app(served, data_dir=data_dir, allowed_hosts=LOCAL_HOSTS if local else ["*"])
     shown = "127.0.0.1" if host == "0.0.0.0" else host
     log(f"gradwise serve: {served.name} on http://{shown}:{port}/  (learn: /learn; Ctrl-C stops)")
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _check_port_free(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)     # as uvicorn does
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            raise GradwiseError(f"cannot listen on {host}:{port} ({e.strerror}); is another "
+                                f"gradwise serve running? pick a free port with --port") from None
