@@ -201,6 +201,56 @@ def profile_phases(sizes, X, y, seed=0) -> dict:
     return phases
 
 
+def profile_layers(sizes, X, y, seed=0, steps=100) -> dict:
+    """Seconds per epoch spent in each layer's forward and backward (scaled from ``steps``
+    batches), and, for each convolution, the share of its unfold (im2col) and fold (col2im)
+    loops, timed on their own at the same shapes; the rest of a convolution is its matmuls
+    and the NCHW layout copies."""
+    from gradwise import conv, kernels
+    model = build(sizes, seed)
+    model.layers[0].needs_input_grad = False
+    loss = gw.SoftmaxCrossEntropy()
+    clock = time.perf_counter
+    t = {}
+    rng = np.random.default_rng(seed)
+    for _ in range(steps):
+        idx = rng.choice(len(X), BATCH, replace=False)
+        out = X[idx]
+        for i, layer in enumerate(model.layers):
+            t0 = clock()
+            out = layer.forward(out, training=True)
+            key = f"{i} {type(layer).__name__} forward"
+            t[key] = t.get(key, 0.0) + clock() - t0
+        loss.forward(out, y[idx])
+        g = loss.backward()
+        for i in reversed(range(len(model.layers))):
+            layer = model.layers[i]
+            t0 = clock()
+            g = layer.backward(g)
+            key = f"{i} {type(layer).__name__} backward"
+            t[key] = t.get(key, 0.0) + clock() - t0
+    scale = len(X) / (steps * BATCH)
+    result = {"layers_s": {k: v * scale for k, v in t.items()}}
+    if conv.USE_KERNELS:                       # the compiled loops alone, at each conv's shapes
+        x = X[:BATCH]
+        for i, layer in enumerate(model.layers):
+            if isinstance(layer, conv.Conv2D):
+                layer.forward(x)
+                _, _, (pt, pl), (n, ho, wo) = layer.cache
+                (kh, kw), (sh, sw), (dh, dw) = layer.kernel_size, layer.stride, layer.dilation
+                cols = np.empty((n, ho, wo, kh, kw, x.shape[1]), np.float32)
+                dx = np.zeros(x.shape, np.float32)
+                xs = np.ascontiguousarray(x, dtype=np.float32)
+                t_unfold = min(_timed(lambda: kernels.run(kernels.im2col, xs, cols, kh, kw, sh, sw, dh, dw, pt, pl))
+                               for _ in range(20))
+                t_fold = min(_timed(lambda: kernels.run(kernels.col2im, cols, dx, sh, sw, dh, dw, pt, pl))
+                             for _ in range(20))
+                result[f"{i} Conv2D im2col_s"] = t_unfold * len(X) / BATCH
+                result[f"{i} Conv2D col2im_s"] = t_fold * len(X) / BATCH
+            x = layer.forward(x)
+    return result
+
+
 # ------------------------------------------------------------------------------ main
 
 def main(argv=None) -> int:
@@ -274,6 +324,12 @@ def main(argv=None) -> int:
         summary["gradwise_phases_s"] = phases
         print("gradwise per-phase profile (one epoch): " + ", ".join(
             f"{k} {v:.3f}s ({100 * v / total:.0f}%)" for k, v in phases.items()) + "\n")
+        if sizes == "cnn":
+            layers = profile_layers(sizes, Xm, y)
+            summary["gradwise_layers"] = layers
+            print("gradwise per-layer profile (s per epoch): " + ", ".join(
+                f"{k} {v:.2f}" for k, v in {**layers["layers_s"], **{k: v for k, v in layers.items()
+                                                                    if k != "layers_s"}}.items()) + "\n")
         results["models"][name] = summary
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 import gradwise as gw
+from gradwise import conv, kernels
+from gradwise.conv import Conv2D, MaxPool2D
 from gradwise.gradcheck import check_layer, check_model
 
 CONV_CASES = [
@@ -163,3 +165,32 @@ def test_batchnorm_matches_torch_in_training_and_eval(shape, rng):
         theirs.weight.grad = theirs.bias.grad = None
     np.testing.assert_allclose(ours.buffers["running_mean"], theirs.running_mean.numpy(), rtol=1e-6)
     np.testing.assert_allclose(ours.buffers["running_var"], theirs.running_var.numpy(), rtol=1e-6)
+
+
+# ----------------------------------------------------------------------------- compiled loops
+
+GEOMETRIES = [dict(kernel_size=3, padding=1), dict(kernel_size=3, stride=2, padding="same"),
+              dict(kernel_size=(2, 3), stride=(2, 1), padding=(1, 0), dilation=(1, 2)),
+              dict(kernel_size=5, padding="valid"), dict(kernel_size=1)]
+
+
+@pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed")
+@pytest.mark.parametrize("make", [lambda g: Conv2D(3, 4, rng=g, dtype=np.float64, **kw) for kw in GEOMETRIES]
+                         + [lambda g: MaxPool2D(2), lambda g: MaxPool2D(3, 2, 1), lambda g: MaxPool2D(3, 1),
+                            lambda g: MaxPool2D((2, 3), (1, 2), (1, 1))])
+def test_compiled_loops_give_the_numpy_numbers(make, monkeypatch, rng):
+    """The numba im2col / col2im / max-pool kernels against conv.py's NumPy code (float64)."""
+    x = rng.standard_normal((3, 3, 9, 8))
+    x[0, 0, :2, :2] = 1.0                                     # ties: the first position must win
+    results = []
+    for use in (False, True):
+        monkeypatch.setattr(conv, "USE_KERNELS", use)
+        layer = make(np.random.default_rng(0))
+        y = layer.forward(x, training=True)
+        g = np.sin(np.arange(y.size)).reshape(y.shape)
+        results.append((y, layer.backward(g), [v.copy() for v in layer.grads.values()]))
+    (y0, dx0, p0), (y1, dx1, p1) = results
+    np.testing.assert_array_equal(y1, y0)
+    np.testing.assert_allclose(dx1, dx0, rtol=1e-12, atol=1e-14)
+    for a, b in zip(p0, p1):
+        np.testing.assert_array_equal(b, a)

@@ -13,8 +13,18 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from . import kernels
 from .init import get_initializer
 from .layers import Layer
+
+# With numba installed (the `fast` extra), im2col, col2im and max pooling run as one
+# compiled loop each (kernels.py); the NumPy code below stays the reference they are tested
+# against. Set to False to run the NumPy code.
+USE_KERNELS = kernels.AVAILABLE
+
+
+def _fast(*arrays) -> bool:
+    return USE_KERNELS and all(a.dtype in (np.float32, np.float64) for a in arrays)
 
 
 def _pair(v, name: str, who: str) -> tuple[int, int]:
@@ -111,27 +121,28 @@ class Conv2D(Layer):
         _check_4d(x, self.in_channels, "Conv2D")
         W, b = self.params["W"], self.params["b"]
         x = x.astype(W.dtype, copy=False)
-        (pt, pb), (pl, pr) = self._pads(*x.shape[2:])
-        xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr))) if pt or pb or pl or pr else x
-        kh, kw = self.kernel_size
-        if xp.shape[2] < self.dilation[0] * (kh - 1) + 1 or xp.shape[3] < self.dilation[1] * (kw - 1) + 1:
+        n, c, h, w = x.shape
+        (pt, pb), (pl, pr) = self._pads(h, w)
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
+        hp, wp = h + pt + pb, w + pl + pr                              # padded size
+        if hp < dh * (kh - 1) + 1 or wp < dw * (kw - 1) + 1:
             raise ValueError(f"Conv2D: a {kh}x{kw} kernel does not fit an input of {x.shape[2:]} "
                              f"(with padding {self.padding}); pad it or use a smaller kernel")
-        n, c = x.shape[:2]
-        (sh, sw), (dh, dw) = self.stride, self.dilation
-        ho = (xp.shape[2] - dh * (kh - 1) - 1) // sh + 1
-        wo = (xp.shape[3] - dw * (kw - 1) - 1) // sw + 1
-        # im2col in channels-last order, one kernel position at a time: every copy moves
-        # whole rows of C contiguous values (a 6-D window view gathered element by element
-        # was 5x slower)
-        xt = np.ascontiguousarray(xp.transpose(0, 2, 3, 1))            # (N, Hp, Wp, C)
+        ho, wo = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
+        # im2col in channels-last order: row (b, oy, ox) of cols holds the receptive field of
+        # that output pixel as (kh, kw, C), so every kernel position moves whole rows of C values
         cols = np.empty((n, ho, wo, kh, kw, c), dtype=W.dtype)          # (N, Ho, Wo, kh, kw, C)
-        for i in range(kh):
-            for j in range(kw):
-                cols[:, :, :, i, j, :] = xt[:, i * dh:i * dh + sh * (ho - 1) + 1:sh,
-                                            j * dw:j * dw + sw * (wo - 1) + 1:sw, :]
+        if _fast(x):
+            kernels.run(kernels.im2col, np.ascontiguousarray(x), cols, kh, kw, sh, sw, dh, dw, pt, pl)
+        else:
+            xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr))) if pt or pb or pl or pr else x
+            xt = np.ascontiguousarray(xp.transpose(0, 2, 3, 1))        # (N, Hp, Wp, C)
+            for i in range(kh):                                         # one copy per kernel position
+                for j in range(kw):                                     # (a 6-D window view gathered
+                    cols[:, :, :, i, j, :] = xt[:, i * dh:i * dh + sh * (ho - 1) + 1:sh,  # element by
+                                                j * dw:j * dw + sw * (wo - 1) + 1:sw, :]  # element: 5x slower)
         self.cols = cols.reshape(n * ho * wo, kh * kw * c)
-        self.cache = (x.shape, xt.shape, (pt, pl), (n, ho, wo))
+        self.cache = (x.shape, (n, hp, wp, c), (pt, pl), (n, ho, wo))
         W_mat = W.transpose(0, 2, 3, 1).reshape(self.out_channels, -1)  # (C_out, kh*kw*C)
         out = self.cols @ W_mat.T                                       # (N*Ho*Wo, C_out)
         out += b
@@ -150,8 +161,12 @@ class Conv2D(Layer):
         if not self.needs_input_grad:
             return None
         dcols = (g @ W.transpose(0, 2, 3, 1).reshape(cout, -1)).reshape(n, ho, wo, kh, kw, c)
-        dxt = np.zeros(xt_shape, dtype=dcols.dtype)                     # (N, Hp, Wp, C)
         (sh, sw), (dh, dw) = self.stride, self.dilation
+        if _fast(dcols):
+            dx = np.zeros(x_shape, dtype=dcols.dtype)                   # (N, C, H, W)
+            kernels.run(kernels.col2im, dcols, dx, sh, sw, dh, dw, pt, pl)
+            return dx
+        dxt = np.zeros(xt_shape, dtype=dcols.dtype)                     # (N, Hp, Wp, C)
         for i in range(kh):                                             # col2im
             for j in range(kw):
                 dxt[:, i * dh:i * dh + sh * (ho - 1) + 1:sh,
@@ -177,15 +192,20 @@ class _Pool2D(Layer):
         if self.padding[0] > self.kernel_size[0] // 2 or self.padding[1] > self.kernel_size[1] // 2:
             raise ValueError(f"{who}: padding must be at most half the kernel size; got {padding}")
 
-    def _pad(self, x, fill):
-        """The input padded with ``fill``, checked to hold one window; remembers both shapes."""
+    def _geometry(self, x) -> tuple[int, int]:
+        """Check the input holds one window; remember its shapes; return (Ho, Wo)."""
         _check_4d(x, None, type(self).__name__)
-        (ph, pw) = self.padding
-        xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill) if ph or pw else x
-        if xp.shape[2] < self.kernel_size[0] or xp.shape[3] < self.kernel_size[1]:
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        hp, wp = x.shape[2] + 2 * ph, x.shape[3] + 2 * pw
+        if hp < kh or wp < kw:
             raise ValueError(f"{type(self).__name__}: a {self.kernel_size} window does not fit {x.shape[2:]}")
-        self.cache = (x.shape, xp.shape)
-        return xp
+        self.cache = (x.shape, (*x.shape[:2], hp, wp))
+        return (hp - kh) // sh + 1, (wp - kw) // sw + 1
+
+    def _pad(self, x, fill):
+        """The input padded with ``fill``."""
+        ph, pw = self.padding
+        return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill) if ph or pw else x
 
     def _unpad(self, dxp):
         x_shape = self.cache[0]
@@ -216,14 +236,20 @@ class MaxPool2D(_Pool2D):
                                    slice(j, j + sw * (wo - 1) + 1, sw))
 
     def forward(self, x, training=False):
+        ho, wo = self._geometry(x)
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        positions = np.int8 if kh * kw <= 127 else np.int32
+        if _fast(x):
+            out = np.empty((*x.shape[:2], ho, wo), dtype=x.dtype)
+            self.arg = np.empty(out.shape, dtype=positions)
+            kernels.run(kernels.maxpool, np.ascontiguousarray(x), out, self.arg, kh, kw, sh, sw, ph, pw)
+            return out
         xp = self._pad(x, -np.inf)
-        (kh, kw), (sh, sw) = self.kernel_size, self.stride
-        ho, wo = (xp.shape[2] - kh) // sh + 1, (xp.shape[3] - kw) // sw + 1
         out = arg = None
         for p, sl in self._slices(ho, wo):
             v = xp[sl]                                                # (N, C, Ho, Wo) view
             if out is None:
-                out, arg = v.copy(), np.zeros(v.shape, np.int8)
+                out, arg = v.copy(), np.zeros(v.shape, positions)
             else:
                 better = v > out                                      # strict: first max wins
                 np.copyto(out, v, where=better)
@@ -232,6 +258,12 @@ class MaxPool2D(_Pool2D):
         return out
 
     def backward(self, grad):
+        if _fast(grad):
+            dx = np.zeros(self.cache[0], dtype=grad.dtype)
+            (sh, sw), (ph, pw) = self.stride, self.padding
+            kernels.run(kernels.maxpool_back, np.ascontiguousarray(grad), self.arg, dx,
+                        self.kernel_size[1], sh, sw, ph, pw)
+            return dx
         dxp = np.zeros(self.cache[1], dtype=grad.dtype)
         overlap = self.stride[0] < self.kernel_size[0] or self.stride[1] < self.kernel_size[1]
         for p, sl in self._slices(*grad.shape[2:]):
@@ -250,6 +282,7 @@ class AvgPool2D(_Pool2D):
     """
 
     def forward(self, x, training=False):
+        self._geometry(x)
         win = _windows(self._pad(x, 0.0), *self.kernel_size, self.stride, (1, 1))  # (N, C, Ho, Wo, kh, kw)
         return win.mean(axis=(-2, -1))
 

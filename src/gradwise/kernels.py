@@ -80,8 +80,92 @@ def _sgd_momentum(p, g, vel, lr, mu, nesterov, l2, tiny):
         p[i] -= lr * (gi + mu * vi if nesterov else vi)
 
 
+# ----------------------------------------------------------------------------- images
+# The loops of conv.py's im2col / col2im / max pooling, one pass each, padding handled by
+# bounds checks instead of a padded copy. conv.py's NumPy code is the reference the tests
+# hold these to (the same numbers; col2im and overlapping pooling add in another order).
+
+def _im2col(x, cols, kh, kw, sh, sw, dh, dw, pt, pl):
+    """x (N, C, H, W) -> cols (N, Ho, Wo, kh, kw, C), zero outside the image."""
+    n, c, h, w = x.shape
+    ho, wo = cols.shape[1], cols.shape[2]
+    for b in numba.prange(n):
+        for oy in range(ho):
+            for ox in range(wo):
+                for i in range(kh):
+                    iy = oy * sh + i * dh - pt
+                    for j in range(kw):
+                        ix = ox * sw + j * dw - pl
+                        if 0 <= iy < h and 0 <= ix < w:
+                            for ch in range(c):
+                                cols[b, oy, ox, i, j, ch] = x[b, ch, iy, ix]
+                        else:
+                            for ch in range(c):
+                                cols[b, oy, ox, i, j, ch] = 0.0
+
+
+def _col2im(dcols, dx, sh, sw, dh, dw, pt, pl):
+    """Add every patch gradient dcols (N, Ho, Wo, kh, kw, C) back onto dx (N, C, H, W), zeroed."""
+    n, ho, wo, kh, kw, c = dcols.shape
+    h, w = dx.shape[2], dx.shape[3]
+    for b in numba.prange(n):
+        for oy in range(ho):
+            for ox in range(wo):
+                for i in range(kh):
+                    iy = oy * sh + i * dh - pt
+                    if iy < 0 or iy >= h:
+                        continue
+                    for j in range(kw):
+                        ix = ox * sw + j * dw - pl
+                        if 0 <= ix < w:
+                            for ch in range(c):
+                                dx[b, ch, iy, ix] += dcols[b, oy, ox, i, j, ch]
+
+
+def _maxpool(x, out, arg, kh, kw, sh, sw, ph, pw):
+    """out[b, c, oy, ox] = the window's max, arg = its position i * kw + j (the first, on a
+    tie; padding counts as -inf), exactly as MaxPool2D's NumPy loop."""
+    n, c, h, w = x.shape
+    ho, wo = out.shape[2], out.shape[3]
+    for b in numba.prange(n):
+        for ch in range(c):
+            for oy in range(ho):
+                for ox in range(wo):
+                    best = -np.inf
+                    where = 0
+                    for i in range(kh):
+                        iy = oy * sh + i - ph
+                        for j in range(kw):
+                            ix = ox * sw + j - pw
+                            v = x[b, ch, iy, ix] if 0 <= iy < h and 0 <= ix < w else -np.inf
+                            if (i == 0 and j == 0) or v > best:
+                                best = v
+                                where = i * kw + j
+                    out[b, ch, oy, ox] = best
+                    arg[b, ch, oy, ox] = where
+
+
+def _maxpool_back(grad, arg, dx, kw, sh, sw, ph, pw):
+    """Route each output gradient to the input position its max came from; dx zeroed."""
+    n, c, ho, wo = grad.shape
+    h, w = dx.shape[2], dx.shape[3]
+    for b in numba.prange(n):
+        for ch in range(c):
+            for oy in range(ho):
+                for ox in range(wo):
+                    p = arg[b, ch, oy, ox]
+                    iy = oy * sh + p // kw - ph
+                    ix = ox * sw + p % kw - pw
+                    if 0 <= iy < h and 0 <= ix < w:
+                        dx[b, ch, iy, ix] += grad[b, ch, oy, ox]
+
+
 adam = _jit(_adam)
 sgd_momentum = _jit(_sgd_momentum)
+im2col = _jit(_im2col)
+col2im = _jit(_col2im)
+maxpool = _jit(_maxpool)
+maxpool_back = _jit(_maxpool_back)
 
 
 def flat(a: np.ndarray) -> np.ndarray:
