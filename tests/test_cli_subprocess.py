@@ -202,3 +202,13 @@ def test_augment_is_reproducible_and_keeps_shapes(rng):
     assert Augment()(images, rng).shape == (2, 1, 28, 28)
     with pytest.raises(ValueError, match="not \\(28, 28\\) images"):
         Augment()(np.zeros((2, 100), np.float32), rng)
+
+
+def test_augment_flip_mirrors_about_half_the_images(rng):
+    from gradwise.augment import Augment
+    x = rng.random((200, 1, 28, 28)).astype(np.float32)
+    out = Augment(0, 0, 0, flip=True)(x, np.random.default_rng(0))
+    mirrored = np.array([np.allclose(o, i[..., ::-1], atol=1e-5) for o, i in zip(out, x)])
+    same = np.array([np.allclose(o, i, atol=1e-5) for o, i in zip(out, x)])
+    assert np.all(mirrored ^ same) and 70 < mirrored.sum() < 130
+    assert Augment.for_data("fashion-mnist").flip and not Augment.for_data("mnist").flip

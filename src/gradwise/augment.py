@@ -1,4 +1,4 @@
-"""Data augmentation for digit images: small random shifts, rotations and scalings.
+"""Data augmentation for images: small random shifts, rotations, scalings and mirror images.
 
 Applied to each training batch on the fly, with the random generator of the run (so a seed
 still gives bit-identical training). A digit moved by a pixel or turned by a few degrees is
@@ -18,6 +18,8 @@ class Augment:
         shift: largest shift in pixels, each axis.
         rotate: largest rotation in degrees, either way.
         scale: largest relative change of size (0.1: 90% to 110%).
+        flip: mirror half the images left-right (for clothes, never for digits: a mirrored
+            7 is no digit).
         image_shape: (H, W) of one image when batches are flat rows, e.g. (28, 28).
 
     Called as ``augment(batch, rng)``; returns a new array of the batch's shape and dtype.
@@ -25,12 +27,21 @@ class Augment:
     """
 
     def __init__(self, shift: float = 2.0, rotate: float = 10.0, scale: float = 0.1,
-                 image_shape: tuple[int, int] | None = (28, 28)) -> None:
+                 image_shape: tuple[int, int] | None = (28, 28), *, flip: bool = False) -> None:
         if shift < 0 or rotate < 0 or not 0 <= scale < 1:
             raise ValueError(f"Augment: shift and rotate must be >= 0 and scale in [0, 1); got "
                              f"{shift}, {rotate}, {scale}")
         self.shift, self.rotate, self.scale = float(shift), float(rotate), float(scale)
         self.image_shape = image_shape
+        self.flip = bool(flip)
+
+    @classmethod
+    def for_data(cls, name: str, image_shape=(28, 28)) -> Augment:
+        """What ``gradwise train --augment`` uses: digits are shifted, turned and scaled a
+        little; clothes (fashion-mnist) are shifted and mirrored."""
+        if name == "fashion-mnist":
+            return cls(shift=2.0, rotate=0.0, scale=0.0, image_shape=image_shape, flip=True)
+        return cls(image_shape=image_shape)
 
     def __call__(self, batch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         shape = batch.shape
@@ -57,6 +68,9 @@ class Augment:
         ox = xx[None] - t[:, 1, None, None]
         src_y = cos * oy - sin * ox + cy                                        # (N, H, W)
         src_x = sin * oy + cos * ox + cx
+        if self.flip:                                                            # drawn last: the
+            mirror = rng.random(n) < 0.5                                         # other draws stay
+            src_x[mirror] = (w - 1) - src_x[mirror]                              # as without flip
         return bilinear(images, src_y, src_x)
 
 

@@ -25,7 +25,8 @@ from .errors import GradwiseError
 TRAIN_HELP = {
     "data": "data set: mnist (default), fashion-mnist or mnist-mini",
     "model": "network: mlp (sizes from --arch), mlp-large (784-800-800-10), cnn, lenet5",
-    "augment": "random shifts, rotations and scalings of the training images",
+    "augment": "random distortions of the training images (digits: shifts, rotations, scalings; "
+               "fashion-mnist: shifts and mirror images)",
     "data_dir": "folder holding DATA/ with the IDX files (default: $GRADWISE_DATA, then the cache)",
     "arch": "layer sizes, input first: 784-256-128-10",
     "act": "hidden activation: relu, leaky_relu, tanh, sigmoid",

@@ -284,7 +284,7 @@ def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True
         model.fit(X_train, y_train, epochs=cfg.epochs, batch_size=cfg.batch_size,
                   optimizer=optimizer, validation_split=cfg.val_split, seed=cfg.seed,
                   verbose=verbose, callbacks=callbacks, history=history,
-                  augment=Augment(image_shape=tuple(ds.X_train.shape[1:])) if cfg.augment else None,
+                  augment=Augment.for_data(ds.name, tuple(ds.X_train.shape[1:])) if cfg.augment else None,
                   **fit_kwargs)
     finally:
         ctrl_c.restore()
