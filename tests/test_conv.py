@@ -197,3 +197,18 @@ def test_compiled_loops_give_the_numpy_numbers(make, monkeypatch, rng):
     np.testing.assert_allclose(dx1, dx0, rtol=1e-12, atol=1e-14)
     for a, b in zip(p0, p1):
         np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("model, batchnorm, convs, norms", [("cnn", False, 2, 0), ("cnn", True, 2, 2),
+                                                            ("cnn-large", False, 4, 4)])
+def test_cnn_presets(model, batchnorm, convs, norms, tmp_path):
+    from gradwise.train import TrainConfig, build_model
+    net = build_model(TrainConfig(model=model, batchnorm=batchnorm, dropout=0.3), 784, 10)
+    kinds = [type(layer).__name__ for layer in net.layers]
+    assert kinds.count("Conv2D") == convs and kinds.count("BatchNorm") == norms
+    x = np.random.default_rng(0).random((3, 1, 28, 28)).astype(np.float32)
+    y = net.forward(x, training=True)
+    assert y.shape == (3, 10) and y.dtype == np.float32
+    net.save(tmp_path / "m")
+    np.testing.assert_allclose(gw.Sequential.load(tmp_path / "m").forward(x), net.forward(x), rtol=1e-6)
+    assert repr(net.layers[0]) == "Conv2D(1, 32, padding=1)"

@@ -24,7 +24,8 @@ from .errors import GradwiseError
 
 TRAIN_HELP = {
     "data": "data set: mnist (default), fashion-mnist or mnist-mini",
-    "model": "network: mlp (sizes from --arch), mlp-large (784-800-800-10), cnn, lenet5",
+    "model": "network: mlp (sizes from --arch), mlp-large (784-800-800-10), cnn, cnn-large, lenet5",
+    "batchnorm": "cnn: batch normalisation after each convolution (cnn-large has it always)",
     "augment": "random distortions of the training images (digits: shifts, rotations, scalings; "
                "fashion-mnist: shifts and mirror images)",
     "data_dir": "folder holding DATA/ with the IDX files (default: $GRADWISE_DATA, then the cache)",

@@ -34,6 +34,23 @@ def _pair(v, name: str, who: str) -> tuple[int, int]:
     return int(pair[0]), int(pair[1])
 
 
+def _changed(layer, **defaults) -> list[str]:
+    """"name=value" for each setting of a layer's config that is not its default (a pair of
+    equal numbers shown as one), for short reprs: Conv2D(1, 32, padding=1)."""
+    out = []
+    for key, value in layer.get_config().items():
+        if key in ("in_channels", "out_channels", "num_features"):
+            continue
+        if isinstance(value, (list, tuple)) and len(value) == 2 and value[0] == value[1]:
+            value = value[0]
+        default = defaults.get(key, {"stride": 1, "padding": 0, "dilation": 1, "dtype": "float32"}.get(key))
+        if isinstance(default, (list, tuple)) and len(default) == 2 and default[0] == default[1]:
+            default = default[0]
+        if value != default:
+            out.append(f"{key}={value!r}")
+    return out
+
+
 def _padding(padding, size: int, k: int, stride: int, dilation: int) -> tuple[int, int]:
     """(before, after) padding of one spatial axis; 'same' follows TensorFlow (out = ceil(in/stride))."""
     if padding == "valid":
@@ -173,6 +190,9 @@ class Conv2D(Layer):
                     j * dw:j * dw + sw * (wo - 1) + 1:sw, :] += dcols[:, :, :, i, j, :]
         return np.ascontiguousarray(dxt[:, pt:pt + x_shape[2], pl:pl + x_shape[3], :].transpose(0, 3, 1, 2))
 
+    def __repr__(self) -> str:
+        return f"Conv2D({', '.join([str(self.in_channels), str(self.out_channels), *_changed(self, kernel_size=3)])})"
+
     def get_config(self):
         return {"in_channels": self.in_channels, "out_channels": self.out_channels,
                 "kernel_size": list(self.kernel_size), "stride": list(self.stride),
@@ -211,6 +231,9 @@ class _Pool2D(Layer):
         x_shape = self.cache[0]
         ph, pw = self.padding
         return dxp[:, :, ph:ph + x_shape[2], pw:pw + x_shape[3]]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(_changed(self, kernel_size=2, stride=self.kernel_size))})"
 
     def get_config(self):
         return {"kernel_size": list(self.kernel_size), "stride": list(self.stride),
@@ -373,6 +396,9 @@ class BatchNorm(Layer):
         s1 = dxhat.sum(axis=axes)                                      # (F,)
         s2 = (dxhat * self.xhat).sum(axis=axes)                        # (F,)
         return self._b(self.inv_std / m, nd) * (m * dxhat - self._b(s1, nd) - self.xhat * self._b(s2, nd))
+
+    def __repr__(self) -> str:
+        return f"BatchNorm({', '.join([str(self.num_features), *_changed(self, momentum=0.1, eps=1e-5)])})"
 
     def get_config(self):
         return {"num_features": self.num_features, "momentum": self.momentum, "eps": self.eps,

@@ -36,7 +36,7 @@ from .preprocess import model_input
 @dataclass
 class TrainConfig:
     data: str = "mnist"              # data set name: mnist, fashion-mnist, mnist-mini
-    model: str = "mlp"               # preset: mlp (layers from --arch), mlp-large, cnn, lenet5
+    model: str = "mlp"               # preset: mlp (layers from --arch), mlp-large, cnn, cnn-large, lenet5
     data_dir: str | None = None      # folder holding DATA/ (default: $GRADWISE_DATA, then the cache)
     arch: str = "784-256-128-10"     # layer sizes, input first, classes last
     act: str = "relu"                # hidden activation: relu, leaky_relu, tanh, sigmoid
@@ -52,6 +52,7 @@ class TrainConfig:
     val_split: float = 5000 / 60000  # share of the training set held out for validation
     early_stopping: int = 0          # stop after N epochs without a better val_loss (0 = off)
     augment: bool = False            # random shifts, rotations and scalings of training images
+    batchnorm: bool = False          # cnn: batch normalisation after each convolution (cnn-large: always)
     seed: int = 0                    # seeds init, shuffling, split and dropout
     out: str | None = None           # run folder (default: runs/DATA-YYYYmmdd-HHMMSS)
 
@@ -105,8 +106,8 @@ def make_optimizer(cfg: TrainConfig):
     return OPTIMIZERS[cfg.opt](cfg.lr, **kwargs)
 
 
-PRESETS = ("mlp", "mlp-large", "cnn", "lenet5")
-IMAGE_PRESETS = ("cnn", "lenet5")           # these take (N, 1, H, W) images, not rows
+PRESETS = ("mlp", "mlp-large", "cnn", "cnn-large", "lenet5")
+IMAGE_PRESETS = ("cnn", "cnn-large", "lenet5")   # these take (N, 1, H, W) images, not rows
 
 
 def build_model(cfg: TrainConfig, n_inputs: int, n_classes: int) -> Sequential:
@@ -119,7 +120,8 @@ def build_model(cfg: TrainConfig, n_inputs: int, n_classes: int) -> Sequential:
         return mlp([n_inputs, 800, 800, n_classes], activation=cfg.act, init=cfg.init,
                    dropout=cfg.dropout, seed=cfg.seed)
     if cfg.model in IMAGE_PRESETS:
-        return cnn_preset(cfg.model, n_inputs, n_classes, dropout=cfg.dropout, seed=cfg.seed)
+        return cnn_preset(cfg.model, n_inputs, n_classes, dropout=cfg.dropout, seed=cfg.seed,
+                          batchnorm=cfg.batchnorm)
     sizes = parse_arch(cfg.arch)
     if sizes[0] != n_inputs:
         raise ValueError(f"--arch {cfg.arch}: the first size must be the input size of {cfg.data}, "
@@ -131,21 +133,35 @@ def build_model(cfg: TrainConfig, n_inputs: int, n_classes: int) -> Sequential:
 
 
 def cnn_preset(name: str, n_inputs: int, n_classes: int, *, dropout: float = 0.0,
-               seed: int | None = 0) -> Sequential:
-    """cnn: conv32-pool-conv64-pool-dense128; lenet5: LeCun's 1998 net (tanh, average pooling)."""
-    from .conv import AvgPool2D, Conv2D, MaxPool2D
+               seed: int | None = 0, batchnorm: bool = False) -> Sequential:
+    """The image networks, for (N, 1, H, W) input:
+
+    cnn:       conv32-pool-conv64-pool-dense128 (3x3 kernels, 'same' padding, ReLU);
+               ``batchnorm`` adds BatchNorm after each convolution.
+    cnn-large: conv32-conv32-pool-conv64-conv64-pool-dense256, BatchNorm after each
+               convolution (a small VGG: two 3x3 convolutions see 5x5, with one more ReLU).
+    lenet5:    LeCun's 1998 net (tanh, average pooling).
+    """
+    from .conv import AvgPool2D, BatchNorm, Conv2D, MaxPool2D
     from .layers import Dense, Dropout, Flatten, ReLU, Tanh
     side = int(round(n_inputs ** 0.5))
     if side * side != n_inputs or side % 4:
         raise ValueError(f"--model {name}: needs square images with a side divisible by 4; "
                          f"got {n_inputs} inputs")
     rng = np.random.default_rng(seed)
-    if name == "cnn":
-        layers = [Conv2D(1, 32, 3, padding=1, rng=rng), ReLU(), MaxPool2D(2),
-                  Conv2D(32, 64, 3, padding=1, rng=rng), ReLU(), MaxPool2D(2), Flatten(),
-                  Dense(64 * (side // 4) ** 2, 128, rng=rng), ReLU()]
+
+    def conv(c_in, c_out, norm):
+        return [Conv2D(c_in, c_out, 3, padding=1, rng=rng), *([BatchNorm(c_out)] if norm else []), ReLU()]
+
+    if name in ("cnn", "cnn-large"):
+        if name == "cnn":
+            layers, width = [*conv(1, 32, batchnorm), MaxPool2D(2), *conv(32, 64, batchnorm), MaxPool2D(2)], 128
+        else:
+            layers, width = [*conv(1, 32, True), *conv(32, 32, True), MaxPool2D(2),
+                             *conv(32, 64, True), *conv(64, 64, True), MaxPool2D(2)], 256
+        layers += [Flatten(), Dense(64 * (side // 4) ** 2, width, rng=rng), ReLU()]
         layers += [Dropout(dropout)] if dropout else []
-        return Sequential(layers + [Dense(128, n_classes, rng=rng)])
+        return Sequential(layers + [Dense(width, n_classes, rng=rng)])
     last = (side // 2 - 4) // 2                                 # 28 -> 14 -> 10 -> 5
     return Sequential([Conv2D(1, 6, 5, padding=2, init="glorot_uniform", rng=rng), Tanh(), AvgPool2D(2),
                        Conv2D(6, 16, 5, init="glorot_uniform", rng=rng), Tanh(), AvgPool2D(2), Flatten(),
