@@ -331,3 +331,15 @@ def test_cli_serve_names_a_busy_port(capsys):
         s.listen()
         assert main(["serve", "--port", str(s.getsockname()[1])]) == 2
     assert "pick a free port" in capsys.readouterr().err
+
+
+def test_a_model_that_takes_no_images_answers_422(tmp_path):
+    import gradwise as gw
+    xor = gw.mlp([2, 4, 1], seed=0)
+    xor.meta = {"data": "xor", "classes": ["0", "1"], "preprocessing": {"flatten": True}}
+    served = webapp.Served(xor, "xor")
+    assert served.examples == {}                              # the xor set holds no images
+    with TestClient(webapp.create_app(served)) as c:
+        r = post_image(c, png(one))
+        assert r.status_code == 422 and "28x28" in r.json()["error"]
+        assert c.get("/api/model").status_code == 200

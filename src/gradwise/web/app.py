@@ -88,10 +88,13 @@ def _examples(data_name: str | None, data_dir) -> dict[int, list]:
         ds = data.load(name, data_dir=data_dir, download=False, quiet=True)
     except (data.DataError, ValueError):
         return {}
+    if ds.X_train.shape[1:] not in ((28, 28), (784,)):           # not images: nothing to show
+        return {}
     rng = np.random.default_rng(0)
     out = {}
     for c in np.unique(ds.y_train):
-        idx = rng.choice(np.flatnonzero(ds.y_train == c), EXAMPLES_PER_CLASS, replace=False)
+        members = np.flatnonzero(ds.y_train == c)
+        idx = rng.choice(members, min(EXAMPLES_PER_CLASS, len(members)), replace=False)
         out[int(c)] = ds.X_train[idx].reshape(len(idx), 28, 28).astype(int).tolist()
     return out
 
@@ -103,7 +106,9 @@ def error(status: int, message: str) -> JSONResponse:
 async def read_body(request: Request, limit: int) -> bytes:
     """The request body, refused with 413 as soon as it is larger than ``limit`` bytes."""
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+    if declared is not None and not declared.isdigit():
+        raise HTTPException(400, f"Content-Length must be a whole number; got {declared!r}")
+    if declared is not None and int(declared) > limit:
         raise HTTPException(413, f"the body is larger than the {limit:,} bytes allowed")
     body = bytearray()
     async for chunk in request.stream():
@@ -167,8 +172,11 @@ def create_app(served: Served, *, data_dir=None, allowed_hosts=None) -> Starlett
             digit = mnist_style(gray, source="the drawing")                  # (28, 28) uint8
         except DataError as e:
             return error(422, str(e))
-        x = model_input(digit[None], s.meta)
-        out, acts = await asyncio.to_thread(forward_with_activations, s.model, x)
+        try:
+            x = model_input(digit[None], s.meta)
+            out, acts = await asyncio.to_thread(forward_with_activations, s.model, x)
+        except ValueError as e:                   # a run of another kind (a toy set, say)
+            return error(422, f"the served model does not take 28x28 images: {e}")
         out = out.astype(np.float64)
         last = type(s.model.layers[-1]).__name__
         proba = out[0] if last in ("Softmax", "Sigmoid") else softmax(out)[0]
