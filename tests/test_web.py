@@ -343,3 +343,14 @@ def test_a_model_that_takes_no_images_answers_422(tmp_path):
         r = post_image(c, png(one))
         assert r.status_code == 422 and "28x28" in r.json()["error"]
         assert c.get("/api/model").status_code == 200
+
+
+def test_a_cnn_run_is_served_with_channel_activations():
+    from gradwise.train import cnn_preset
+    net = cnn_preset("cnn", 784, 10, seed=0)
+    net.meta = {"data": "mnist", "classes": [str(i) for i in range(10)],
+                "preprocessing": {"scale": "pixels / 255", "flatten": False, "input_shape": [1, 28, 28]}}
+    with TestClient(webapp.create_app(webapp.Served(net, "cnn"))) as c:
+        a = post_image(c, png(seven)).json()
+        assert [act["size"] for act in a["activations"]] == [32, 64, 128]   # channels, then units
+        assert sum(a["probabilities"]) == pytest.approx(1, abs=1e-4)
