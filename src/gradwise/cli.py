@@ -27,7 +27,7 @@ TRAIN_HELP = {
     "model": "network: mlp (sizes from --arch), mlp-large (784-800-800-10), cnn, cnn-large, lenet5",
     "batchnorm": "cnn: batch normalisation after each convolution (cnn-large has it always)",
     "augment": "random distortions of the training images (digits: shifts, rotations, scalings; "
-               "fashion-mnist: shifts and mirror images)",
+               "fashion-mnist: mirror images)",
     "data_dir": "folder holding DATA/ with the IDX files (default: $GRADWISE_DATA, then the cache)",
     "arch": "layer sizes, input first: 784-256-128-10",
     "act": "hidden activation: relu, leaky_relu, tanh, sigmoid",
