@@ -178,6 +178,7 @@ GEOMETRIES = [dict(kernel_size=3, padding=1), dict(kernel_size=3, stride=2, padd
 @pytest.mark.parametrize("make", [lambda g, kw=kw: Conv2D(3, 4, rng=g, dtype=np.float64, **kw) for kw in GEOMETRIES]
                          + [lambda g, kw=kw: Conv2D(1, 4, rng=g, dtype=np.float64, **kw) for kw in GEOMETRIES]
                          + [lambda g: MaxPool2D(2), lambda g: MaxPool2D(3, 2, 1), lambda g: MaxPool2D(3, 1),
+                            lambda g: MaxPool2D(2, 1), lambda g: MaxPool2D(2, 2, 1),
                             lambda g: MaxPool2D((2, 3), (1, 2), (1, 1))])
 def test_compiled_loops_give_the_numpy_numbers(make, monkeypatch, rng):
     """The numba kernels (im2col, col2im, max pooling) against conv.py's NumPy code, in

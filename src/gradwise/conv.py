@@ -258,6 +258,9 @@ class MaxPool2D(_Pool2D):
                 yield i * kw + j, (slice(None), slice(None), slice(i, i + sh * (ho - 1) + 1, sh),
                                    slice(j, j + sw * (wo - 1) + 1, sw))
 
+    def _is_2x2(self) -> bool:
+        return self.kernel_size == (2, 2) and self.stride == (2, 2) and self.padding == (0, 0)
+
     def forward(self, x, training=False):
         ho, wo = self._geometry(x)
         (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
@@ -265,7 +268,10 @@ class MaxPool2D(_Pool2D):
         if _fast(x):
             out = np.empty((*x.shape[:2], ho, wo), dtype=x.dtype)
             self.arg = np.empty(out.shape, dtype=positions)
-            kernels.run(kernels.maxpool, np.ascontiguousarray(x), out, self.arg, kh, kw, sh, sw, ph, pw)
+            if self._is_2x2():
+                kernels.run(kernels.maxpool_2x2, np.ascontiguousarray(x), out, self.arg)
+            else:
+                kernels.run(kernels.maxpool, np.ascontiguousarray(x), out, self.arg, kh, kw, sh, sw, ph, pw)
             return out
         xp = self._pad(x, -np.inf)
         out = arg = None
@@ -284,8 +290,11 @@ class MaxPool2D(_Pool2D):
         if _fast(grad):
             dx = np.zeros(self.cache[0], dtype=grad.dtype)
             (sh, sw), (ph, pw) = self.stride, self.padding
-            kernels.run(kernels.maxpool_back, np.ascontiguousarray(grad), self.arg, dx,
-                        self.kernel_size[1], sh, sw, ph, pw)
+            if self._is_2x2():
+                kernels.run(kernels.maxpool_2x2_back, np.ascontiguousarray(grad), self.arg, dx)
+            else:
+                kernels.run(kernels.maxpool_back, np.ascontiguousarray(grad), self.arg, dx,
+                            self.kernel_size[1], sh, sw, ph, pw)
             return dx
         dxp = np.zeros(self.cache[1], dtype=grad.dtype)
         overlap = self.stride[0] < self.kernel_size[0] or self.stride[1] < self.kernel_size[1]
