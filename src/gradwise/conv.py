@@ -290,11 +290,8 @@ class MaxPool2D(_Pool2D):
         if _fast(grad):
             dx = np.zeros(self.cache[0], dtype=grad.dtype)
             (sh, sw), (ph, pw) = self.stride, self.padding
-            if self._is_2x2():
-                kernels.run(kernels.maxpool_2x2_back, np.ascontiguousarray(grad), self.arg, dx)
-            else:
-                kernels.run(kernels.maxpool_back, np.ascontiguousarray(grad), self.arg, dx,
-                            self.kernel_size[1], sh, sw, ph, pw)
+            kernels.run(kernels.maxpool_back, np.ascontiguousarray(grad), self.arg, dx,
+                        self.kernel_size[1], sh, sw, ph, pw)
             return dx
         dxp = np.zeros(self.cache[1], dtype=grad.dtype)
         overlap = self.stride[0] < self.kernel_size[0] or self.stride[1] < self.kernel_size[1]

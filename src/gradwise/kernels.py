@@ -182,25 +182,9 @@ def _maxpool_2x2(x, out, arg):
                     a[ox] = where
 
 
-def _maxpool_2x2_back(grad, arg, dx):
-    """_maxpool_back for the 2x2 window, stride 2, no padding; dx zeroed."""
-    n, c, ho, wo = grad.shape
-    for b in numba.prange(n):
-        for ch in range(c):
-            for oy in range(ho):
-                top, bottom = dx[b, ch, 2 * oy], dx[b, ch, 2 * oy + 1]
-                g, a = grad[b, ch, oy], arg[b, ch, oy]
-                for ox in range(wo):
-                    top[2 * ox] = g[ox] if a[ox] == 0 else 0.0
-                    top[2 * ox + 1] = g[ox] if a[ox] == 1 else 0.0
-                    bottom[2 * ox] = g[ox] if a[ox] == 2 else 0.0
-                    bottom[2 * ox + 1] = g[ox] if a[ox] == 3 else 0.0
-
-
 adam = _jit(_adam)
 sgd_momentum = _jit(_sgd_momentum)
 maxpool_2x2 = _jit(_maxpool_2x2)
-maxpool_2x2_back = _jit(_maxpool_2x2_back)
 im2col = _jit(_im2col)
 col2im = _jit(_col2im)
 maxpool = _jit(_maxpool)
