@@ -234,20 +234,20 @@ def profile_layers(sizes, X, y, seed=0, steps=100) -> dict:
     if conv.USE_KERNELS:                       # the compiled loops alone, at each conv's shapes
         x = X[:BATCH]
         for i, layer in enumerate(model.layers):
-            if isinstance(layer, conv.Conv2D):
-                layer.forward(x)
+            y = layer.forward(x)
+            if isinstance(layer, conv.Conv2D) and not layer.per_sample:   # the channels-last path
                 _, _, (pt, pl), (n, ho, wo) = layer.cache
                 (kh, kw), (sh, sw), (dh, dw) = layer.kernel_size, layer.stride, layer.dilation
                 cols = np.empty((n, ho, wo, kh, kw, x.shape[1]), np.float32)
-                dx = np.zeros(x.shape, np.float32)
-                xs = np.ascontiguousarray(x, dtype=np.float32)
+                xs = np.ascontiguousarray(x.transpose(0, 2, 3, 1), dtype=np.float32)  # NHWC
+                dx = np.zeros(xs.shape, np.float32)
                 t_unfold = min(_timed(lambda: kernels.run(kernels.im2col, xs, cols, kh, kw, sh, sw, dh, dw, pt, pl))
                                for _ in range(20))
                 t_fold = min(_timed(lambda: kernels.run(kernels.col2im, cols, dx, sh, sw, dh, dw, pt, pl))
                              for _ in range(20))
                 result[f"{i} Conv2D im2col_s"] = t_unfold * len(X) / BATCH
                 result[f"{i} Conv2D col2im_s"] = t_fold * len(X) / BATCH
-            x = layer.forward(x)
+            x = y
     return result
 
 
@@ -281,7 +281,9 @@ def main(argv=None) -> int:
           f"{'on' if kernels.AVAILABLE else 'off'}")
     print(f"matmul peak (2048^3 float32): {peak:.0f} GFLOP/s; {args.epochs} epochs x {args.repeats} "
           f"repeats, batch {BATCH}, Adam {LR}, {THREADS} threads\n")
-    gw.mlp([784, 16, 10], seed=0).fit(X[:512], y[:512], epochs=1, verbose=0)   # JIT warm-up
+    gw.mlp([784, 16, 10], seed=0).fit(X[:512], y[:512], epochs=1, verbose=0)   # JIT warm-up:
+    if "cnn" in args.models.split(","):          # numba compiles each kernel at its first call
+        build("cnn", 0).fit(X[:256].reshape(-1, 1, 28, 28), y[:256], epochs=1, verbose=0)
     skip = {s for s in args.skip.split(",") if s}
     results = {"machine": {"blas": blas, "matmul_peak_gflops": peak, "numba": kernels.AVAILABLE,
                            "numpy": np.__version__, "torch": torch.__version__},

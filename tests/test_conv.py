@@ -18,8 +18,15 @@ CONV_CASES = [
 ]
 
 
+@pytest.fixture(params=["per-sample", "channels-last"])
+def layout(request, monkeypatch):
+    """Run a test with each arrangement of the patches (see gradwise.conv)."""
+    monkeypatch.setattr(conv, "PER_SAMPLE_MAX_TAPS", 10**6 if request.param == "per-sample" else 0)
+    return request.param
+
+
 @pytest.mark.parametrize("kw", CONV_CASES, ids=[str(c) for c in CONV_CASES])
-def test_conv2d_gradient_check(kw, rng):
+def test_conv2d_gradient_check(kw, rng, layout):
     layer = gw.Conv2D(3, 4, rng=rng, **kw)
     report = check_layer(layer, rng.standard_normal((2, 3, 7, 6)))
     assert report.ok and report.max_rel_error < 1e-6, str(report)
@@ -106,7 +113,7 @@ def _torch():
                                 dict(kernel_size=3, stride=2, padding=1),
                                 dict(kernel_size=(3, 2), stride=(2, 1), padding=(1, 1), dilation=2),
                                 dict(kernel_size=5, stride=1, padding=2)])
-def test_conv2d_matches_torch(kw, rng):
+def test_conv2d_matches_torch(kw, rng, layout):
     torch = _torch()
     cin, cout = 3, 5
     layer = gw.Conv2D(cin, cout, rng=rng, dtype=np.float64, **kw)
@@ -183,6 +190,7 @@ GEOMETRIES = [dict(kernel_size=3, padding=1), dict(kernel_size=3, stride=2, padd
 def test_compiled_loops_give_the_numpy_numbers(make, monkeypatch, rng):
     """The numba kernels (im2col, col2im, max pooling) against conv.py's NumPy code, in
     float64: the same numbers up to the order of the sums (col2im adds in another order)."""
+    monkeypatch.setattr(conv, "PER_SAMPLE_MAX_TAPS", 0)        # the kernels serve this path
     layer = make(np.random.default_rng(0))
     x = rng.standard_normal((3, getattr(layer, "in_channels", 3), 9, 8))
     x[0, 0, :2, :2] = 1.0                                     # ties: the first position must win
@@ -213,3 +221,18 @@ def test_cnn_presets(model, batchnorm, convs, norms, tmp_path):
     net.save(tmp_path / "m")
     np.testing.assert_allclose(gw.Sequential.load(tmp_path / "m").forward(x), net.forward(x), rtol=1e-6)
     assert repr(net.layers[0]) == "Conv2D(1, 32, padding=1)"
+
+
+@pytest.mark.parametrize("kw", GEOMETRIES, ids=[str(g) for g in GEOMETRIES])
+def test_both_arrangements_give_the_same_numbers(kw, monkeypatch, rng):
+    x = rng.standard_normal((3, 2, 9, 8))
+    results = []
+    for taps in (10**6, 0):
+        monkeypatch.setattr(conv, "PER_SAMPLE_MAX_TAPS", taps)
+        layer = Conv2D(2, 5, rng=np.random.default_rng(0), dtype=np.float64, **kw)
+        y = layer.forward(x)
+        assert layer.per_sample == (taps > 0)
+        dx = layer.backward(np.cos(np.arange(y.size)).reshape(y.shape))
+        results.append((y, dx, layer.grads["W"].copy(), layer.grads["b"].copy()))
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)

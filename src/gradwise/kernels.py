@@ -85,9 +85,11 @@ def _sgd_momentum(p, g, vel, lr, mu, nesterov, l2, tiny):
 # bounds checks instead of a padded copy. conv.py's NumPy code is the reference the tests
 # hold these to (the same numbers; col2im and overlapping pooling add in another order).
 
-def _im2col(x, cols, kh, kw, sh, sw, dh, dw, pt, pl):
-    """x (N, C, H, W) -> cols (N, Ho, Wo, kh, kw, C), zero outside the image."""
-    n, c, h, w = x.shape
+def _im2col(xt, cols, kh, kw, sh, sw, dh, dw, pt, pl):
+    """xt (N, H, W, C) channels last -> cols (N, Ho, Wo, kh, kw, C): rows of C values copied
+    whole (reading NCHW here, one value at a time, was 1.7x slower than transposing first);
+    zero outside the image."""
+    n, h, w, c = xt.shape
     ho, wo = cols.shape[1], cols.shape[2]
     for b in numba.prange(n):
         for oy in range(ho):
@@ -97,17 +99,15 @@ def _im2col(x, cols, kh, kw, sh, sw, dh, dw, pt, pl):
                     for j in range(kw):
                         ix = ox * sw + j * dw - pl
                         if 0 <= iy < h and 0 <= ix < w:
-                            for ch in range(c):
-                                cols[b, oy, ox, i, j, ch] = x[b, ch, iy, ix]
+                            cols[b, oy, ox, i, j, :] = xt[b, iy, ix, :]
                         else:
-                            for ch in range(c):
-                                cols[b, oy, ox, i, j, ch] = 0.0
+                            cols[b, oy, ox, i, j, :] = 0.0
 
 
-def _col2im(dcols, dx, sh, sw, dh, dw, pt, pl):
-    """Add every patch gradient dcols (N, Ho, Wo, kh, kw, C) back onto dx (N, C, H, W), zeroed."""
+def _col2im(dcols, dxt, sh, sw, dh, dw, pt, pl):
+    """Add every patch gradient dcols (N, Ho, Wo, kh, kw, C) back onto dxt (N, H, W, C), zeroed."""
     n, ho, wo, kh, kw, c = dcols.shape
-    h, w = dx.shape[2], dx.shape[3]
+    h, w = dxt.shape[1], dxt.shape[2]
     for b in numba.prange(n):
         for oy in range(ho):
             for ox in range(wo):
@@ -118,8 +118,7 @@ def _col2im(dcols, dx, sh, sw, dh, dw, pt, pl):
                     for j in range(kw):
                         ix = ox * sw + j * dw - pl
                         if 0 <= ix < w:
-                            for ch in range(c):
-                                dx[b, ch, iy, ix] += dcols[b, oy, ox, i, j, ch]
+                            dxt[b, iy, ix, :] += dcols[b, oy, ox, i, j, :]
 
 
 def _maxpool(x, out, arg, kh, kw, sh, sw, ph, pw):
