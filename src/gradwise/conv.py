@@ -233,7 +233,7 @@ class Conv2D(Layer):
         dxp = np.zeros((n, c, hp, wp), dtype=dcols.dtype)
         for i, j, rows, columns in self._positions(ho, wo):             # col2im
             dxp[:, :, rows, columns] += dcols[:, :, i, j]
-        return dxp[:, :, pt:pt + x_shape[2], pl:pl + x_shape[3]]
+        return np.ascontiguousarray(dxp[:, :, pt:pt + x_shape[2], pl:pl + x_shape[3]])
 
     def __repr__(self) -> str:
         return f"Conv2D({', '.join([str(self.in_channels), str(self.out_channels), *_changed(self, kernel_size=3)])})"
