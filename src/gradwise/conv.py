@@ -62,6 +62,13 @@ def _changed(layer, **defaults) -> list[str]:
     return out
 
 
+def _pad_hw(x, top, bottom, left, right, fill=0.0):
+    """x (N, C, H, W) with rows and columns of ``fill`` added around; x itself when no padding."""
+    if not (top or bottom or left or right):
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=fill)
+
+
 def _padding(padding, size: int, k: int, stride: int, dilation: int) -> tuple[int, int]:
     """(before, after) padding of one spatial axis; 'same' follows TensorFlow (out = ceil(in/stride))."""
     if padding == "valid":
@@ -160,7 +167,7 @@ class Conv2D(Layer):
         self.cache = (x.shape, (n, hp, wp, c), (pt, pl), (n, ho, wo))
         self.per_sample = c * kh * kw <= PER_SAMPLE_MAX_TAPS
         if self.per_sample:
-            xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr))) if pt or pb or pl or pr else x
+            xp = _pad_hw(x, pt, pb, pl, pr)
             cols = np.empty((n, c, kh, kw, ho, wo), dtype=W.dtype)      # (N, C, kh, kw, Ho, Wo)
             for i, j, rows, columns in self._positions(ho, wo):
                 cols[:, :, i, j] = xp[:, :, rows, columns]
@@ -175,7 +182,7 @@ class Conv2D(Layer):
             xt = np.ascontiguousarray(x.transpose(0, 2, 3, 1))         # (N, H, W, C)
             kernels.run(kernels.im2col, xt, cols, kh, kw, sh, sw, dh, dw, pt, pl)
         else:
-            xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr))) if pt or pb or pl or pr else x
+            xp = _pad_hw(x, pt, pb, pl, pr)
             xt = np.ascontiguousarray(xp.transpose(0, 2, 3, 1))        # (N, Hp, Wp, C)
             for i, j, rows, columns in self._positions(ho, wo):        # rows of C values at a time
                 cols[:, :, :, i, j, :] = xt[:, rows, columns, :]       # (6-D window view: 5x slower)
@@ -270,7 +277,7 @@ class _Pool2D(Layer):
     def _pad(self, x, fill):
         """The input padded with ``fill``."""
         ph, pw = self.padding
-        return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill) if ph or pw else x
+        return _pad_hw(x, ph, ph, pw, pw, fill)
 
     def _unpad(self, dxp):
         x_shape = self.cache[0]
