@@ -99,6 +99,11 @@ def _examples(data_name: str | None, data_dir) -> dict[int, list]:
     return out
 
 
+def content_type(request: Request) -> str:
+    """The media type of the body, without parameters such as charset."""
+    return request.headers.get("content-type", "").split(";")[0].strip()
+
+
 def error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
@@ -119,7 +124,7 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 async def read_json(request: Request) -> dict:
-    ctype = request.headers.get("content-type", "").split(";")[0].strip()
+    ctype = content_type(request)
     if ctype != "application/json":
         raise HTTPException(415, f"send JSON (Content-Type: application/json); got {ctype or 'none'}")
     body = await read_body(request, MAX_JSON_BYTES)
@@ -160,7 +165,7 @@ def create_app(served: Served, *, data_dir=None, allowed_hosts=None) -> Starlett
         return JSONResponse(state["served"].info())
 
     async def predict(request):
-        ctype = request.headers.get("content-type", "").split(";")[0].strip()
+        ctype = content_type(request)
         if ctype not in IMAGE_TYPES:
             return error(415, f"send the drawing as {' or '.join(IMAGE_TYPES)}; got {ctype or 'none'}")
         body = await read_body(request, MAX_IMAGE_BYTES)
@@ -304,11 +309,11 @@ def quick_model(epochs: int = 8, seed: int = 0):
     from .. import data
     from ..model import mlp
     from ..optim import Adam
+    from ..preprocess import model_input
     ds = data.load("mnist-mini")
-    X = ds.X_train.reshape(len(ds.X_train), -1).astype(np.float32) / np.float32(255)
     model = mlp([784, 128, 10], seed=seed)
-    model.fit(X, ds.y_train.astype(np.intp), epochs=epochs, batch_size=64,
-              optimizer=Adam(1e-3), seed=seed, verbose=0)
     model.meta = {"data": "mnist-mini", "classes": list(ds.classes),
                   "preprocessing": {"scale": "pixels / 255", "flatten": True}}
+    model.fit(model_input(ds.X_train, model.meta), ds.y_train.astype(np.intp), epochs=epochs,
+              batch_size=64, optimizer=Adam(1e-3), seed=seed, verbose=0)
     return model

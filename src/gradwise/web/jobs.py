@@ -183,18 +183,21 @@ class Job:
         self.emit({"type": "end", "status": self.status, "message": message})
 
     def _data(self):
+        """The data as the model will see it, and the ``meta`` that says how (the draw page
+        prepares a drawing with the same ``model_input(images, meta)``)."""
         from .. import data
+        from ..preprocess import model_input
         s = self.settings
         ds = data.load(s.data, data_dir=self.data_dir, download=False, quiet=True)
-        X = ds.X_train.reshape(len(ds.X_train), -1).astype(np.float32)
-        Xt = ds.X_test.reshape(len(ds.X_test), -1).astype(np.float32)
-        if "unscaled" not in s.mistakes:
-            X, Xt = X / np.float32(255), Xt / np.float32(255)
+        meta = {"data": ds.name, "classes": list(ds.classes),
+                "preprocessing": {"scale": "none" if "unscaled" in s.mistakes else "pixels / 255",
+                                  "flatten": True}}
+        X, Xt = model_input(ds.X_train, meta), model_input(ds.X_test, meta)
         y, yt = ds.y_train.astype(np.intp), ds.y_test.astype(np.intp)
         if "class_order" in s.mistakes:
             order = np.argsort(y, kind="stable")
             X, y = X[order], y[order]
-        return ds, X, y, Xt, yt
+        return ds, meta, X, y, Xt, yt
 
     def _model(self, n_inputs: int, n_classes: int):
         from ..layers import Sigmoid
@@ -217,7 +220,7 @@ class Job:
     def _train(self) -> None:
         from .. import doctor
         s = self.settings
-        ds, X, y, Xt, yt = self._data()
+        ds, meta, X, y, Xt, yt = self._data()
         n_classes = len(ds.classes)
         model = self._model(X.shape[1], n_classes)
         mse = "sigmoid_mse" in s.mistakes
@@ -237,9 +240,7 @@ class Job:
                   shuffle=shuffle, verbose=0, callbacks=[watcher.monitor, watcher])
         watcher.send_findings()
         if not self._stop.is_set():
-            model.meta = {"data": ds.name, "classes": list(ds.classes),
-                         "preprocessing": {"scale": "none" if "unscaled" in s.mistakes else "pixels / 255",
-                                           "flatten": True}}
+            model.meta = meta
             self.model = model
 
 
