@@ -204,8 +204,8 @@ def profile_phases(sizes, X, y, seed=0) -> dict:
 def profile_layers(sizes, X, y, seed=0, steps=100) -> dict:
     """Seconds per epoch spent in each layer's forward and backward (scaled from ``steps``
     batches), and, for each convolution, the share of its unfold (im2col) and fold (col2im)
-    loops, timed on their own at the same shapes; the rest of a convolution is its matmuls
-    and the NCHW layout copies."""
+    loops, timed on their own at the same shapes (col2im only where the input gradient is
+    needed); the rest of a convolution is its matmuls."""
     from gradwise import conv, kernels
     model = build(sizes, seed)
     model.layers[0].needs_input_grad = False
@@ -235,18 +235,20 @@ def profile_layers(sizes, X, y, seed=0, steps=100) -> dict:
         x = X[:BATCH]
         for i, layer in enumerate(model.layers):
             y = layer.forward(x)
-            if isinstance(layer, conv.Conv2D) and not layer.per_sample:   # the channels-last path
+            if isinstance(layer, conv.Conv2D):
                 _, _, (pt, pl), (n, ho, wo) = layer.cache
                 (kh, kw), (sh, sw), (dh, dw) = layer.kernel_size, layer.stride, layer.dilation
-                cols = np.empty((n, ho, wo, kh, kw, x.shape[1]), np.float32)
+                c = x.shape[1]
+                cols = np.empty((n, ho, wo, kh * kw * c + 1), np.float32)
                 xs = np.ascontiguousarray(x.transpose(0, 2, 3, 1), dtype=np.float32)  # NHWC
-                dx = np.zeros(xs.shape, np.float32)
+                dx = np.empty(xs.shape, np.float32)
                 t_unfold = min(_timed(lambda: kernels.run(kernels.im2col, xs, cols, kh, kw, sh, sw, dh, dw, pt, pl))
                                for _ in range(20))
-                t_fold = min(_timed(lambda: kernels.run(kernels.col2im, cols, dx, sh, sw, dh, dw, pt, pl))
-                             for _ in range(20))
+                t_fold = min(_timed(lambda: kernels.run(kernels.col2im, cols, dx, kh, kw, sh, sw, dh, dw, pt, pl))
+                             for _ in range(20)) if layer.needs_input_grad else 0.0
                 result[f"{i} Conv2D im2col_s"] = t_unfold * len(X) / BATCH
-                result[f"{i} Conv2D col2im_s"] = t_fold * len(X) / BATCH
+                if layer.needs_input_grad:
+                    result[f"{i} Conv2D col2im_s"] = t_fold * len(X) / BATCH
             x = y
     return result
 

@@ -18,15 +18,15 @@ CONV_CASES = [
 ]
 
 
-@pytest.fixture(params=["per-sample", "channels-last"])
-def layout(request, monkeypatch):
-    """Run a test with each arrangement of the patches (see gradwise.conv)."""
-    monkeypatch.setattr(conv, "PER_SAMPLE_MAX_TAPS", 10**6 if request.param == "per-sample" else 0)
+@pytest.fixture(params=["numpy", "compiled"] if kernels.AVAILABLE else ["numpy"])
+def loops(request, monkeypatch):
+    """Run a test with conv.py's NumPy loops and, with numba installed, its compiled ones."""
+    monkeypatch.setattr(conv, "USE_KERNELS", request.param == "compiled")
     return request.param
 
 
 @pytest.mark.parametrize("kw", CONV_CASES, ids=[str(c) for c in CONV_CASES])
-def test_conv2d_gradient_check(kw, rng, layout):
+def test_conv2d_gradient_check(kw, rng, loops):
     layer = gw.Conv2D(3, 4, rng=rng, **kw)
     report = check_layer(layer, rng.standard_normal((2, 3, 7, 6)))
     assert report.ok and report.max_rel_error < 1e-6, str(report)
@@ -44,7 +44,7 @@ def test_conv2d_same_padding_keeps_the_size(rng):
     lambda: gw.AvgPool2D(2), lambda: gw.AvgPool2D(3, stride=2, padding=1),
     gw.GlobalAvgPool2D,
 ], ids=["max2", "max3s2p1", "avg2", "avg3s2p1", "global"])
-def test_pooling_gradient_check(make, rng):
+def test_pooling_gradient_check(make, rng, loops):
     report = check_layer(make(), rng.standard_normal((2, 3, 6, 7)))
     assert report.ok and report.max_rel_error < 1e-6, str(report)
 
@@ -113,7 +113,7 @@ def _torch():
                                 dict(kernel_size=3, stride=2, padding=1),
                                 dict(kernel_size=(3, 2), stride=(2, 1), padding=(1, 1), dilation=2),
                                 dict(kernel_size=5, stride=1, padding=2)])
-def test_conv2d_matches_torch(kw, rng, layout):
+def test_conv2d_matches_torch(kw, rng, loops):
     torch = _torch()
     cin, cout = 3, 5
     layer = gw.Conv2D(cin, cout, rng=rng, dtype=np.float64, **kw)
@@ -190,7 +190,6 @@ GEOMETRIES = [dict(kernel_size=3, padding=1), dict(kernel_size=3, stride=2, padd
 def test_compiled_loops_give_the_numpy_numbers(make, monkeypatch, rng):
     """The numba kernels (im2col, col2im, max pooling) against conv.py's NumPy code, in
     float64: the same numbers up to the order of the sums (col2im adds in another order)."""
-    monkeypatch.setattr(conv, "PER_SAMPLE_MAX_TAPS", 0)        # the kernels serve this path
     layer = make(np.random.default_rng(0))
     x = rng.standard_normal((3, getattr(layer, "in_channels", 3), 9, 8))
     x[0, 0, :2, :2] = 1.0                                     # ties: the first position must win
@@ -223,16 +222,49 @@ def test_cnn_presets(model, batchnorm, convs, norms, tmp_path):
     assert repr(net.layers[0]) == "Conv2D(1, 32, padding=1)"
 
 
-@pytest.mark.parametrize("kw", GEOMETRIES, ids=[str(g) for g in GEOMETRIES])
-def test_both_arrangements_give_the_same_numbers(kw, monkeypatch, rng):
+@pytest.mark.parametrize("use_kernels", [False, True] if kernels.AVAILABLE else [False])
+@pytest.mark.parametrize("make", [lambda g, kw=kw: Conv2D(2, 5, rng=g, dtype=np.float64, **kw) for kw in GEOMETRIES]
+                         + [lambda g: MaxPool2D(2), lambda g: MaxPool2D(3, 2, 1)])
+def test_any_memory_layout_gives_the_same_numbers(make, use_kernels, monkeypatch, rng):
+    """NCHW-contiguous input, channels-last input (what Conv2D and MaxPool2D return) and a
+    strided view: the same outputs and gradients, whatever the memory order."""
+    monkeypatch.setattr(conv, "USE_KERNELS", use_kernels)
     x = rng.standard_normal((3, 2, 9, 8))
+    inputs = [x, np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2),
+              np.repeat(x, 2, axis=3)[..., ::2]]
     results = []
-    for taps in (10**6, 0):
-        monkeypatch.setattr(conv, "PER_SAMPLE_MAX_TAPS", taps)
-        layer = Conv2D(2, 5, rng=np.random.default_rng(0), dtype=np.float64, **kw)
-        y = layer.forward(x)
-        assert layer.per_sample == (taps > 0)
+    for xi in inputs:
+        layer = make(np.random.default_rng(0))
+        y = layer.forward(xi, training=True)
         dx = layer.backward(np.cos(np.arange(y.size)).reshape(y.shape))
-        results.append((y, dx, layer.grads["W"].copy(), layer.grads["b"].copy()))
-    for a, b in zip(*results):
-        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+        results.append((y, dx, *[v.copy() for v in layer.grads.values()]))
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed")
+def test_cnn_activations_stay_channels_last(rng):
+    """Conv2D, ReLU and MaxPool2D hand each other channels-last memory, so no layer of the
+    CNN copies data between layouts (gradwise.conv's docstring)."""
+    from gradwise.train import cnn_preset
+    net = cnn_preset("cnn", 784, 10, seed=0)
+    out = rng.random((4, 1, 28, 28)).astype(np.float32)
+    for layer in net.layers[:6]:                              # conv relu pool conv relu pool
+        out = layer.forward(out, training=True)
+        assert out.transpose(0, 2, 3, 1).flags.c_contiguous, type(layer).__name__
+    g = np.ones(out.shape, np.float32)
+    for layer in reversed(net.layers[1:6]):
+        g = layer.backward(g)
+        assert g.transpose(0, 2, 3, 1).flags.c_contiguous, type(layer).__name__
+
+
+def test_conv2d_reuses_its_patch_matrix_in_training_only(rng):
+    layer = Conv2D(2, 3, rng=rng)
+    x = rng.random((2, 2, 6, 6)).astype(np.float32)
+    layer.forward(x, training=True)
+    kept = layer.cols
+    layer.forward(x[:1])                                      # an evaluation in between ...
+    assert layer.cols.base is not kept.base
+    layer.forward(x, training=True)                           # ... leaves the training one alone
+    assert np.shares_memory(layer.cols, kept)

@@ -1,17 +1,21 @@
-"""Convolution, pooling and batch normalisation, on images in NCHW layout.
+"""Convolution, pooling and batch normalisation, on images of shape (N, C, H, W).
 
 ``N`` samples, ``C`` channels, ``H`` x ``W`` pixels. Convolution is written as matrix
-products: the input patches are unfolded into a matrix ("im2col", one strided copy per
-kernel position), multiplied by the kernels, and on the way back the patch gradients are
-folded onto the image again ("col2im", one strided add per kernel position).
+products: the input patches are unfolded into a matrix ("im2col", one row of
+kh * kw * C values per output pixel), multiplied by the kernels, and on the way back the
+patch gradients are folded onto the image again ("col2im").
 
-Two arrangements of the patches, chosen by the number of taps K = C_in * kh * kw:
-- few taps (a first layer: K = 9): per sample, a (K, Ho*Wo) matrix; ``W (C_out, K) @`` it
-  is (C_out, Ho*Wo), already NCHW, and the gradient arrives NCHW too: no transposes, which
-  at K = 9 cost more than the products (3.3 -> 0.7 ms forward, 4.4 -> 1.5 backward for
-  the MNIST CNN's first layer);
-- many taps: one (N*Ho*Wo, K) matrix, channels last, and one large product (faster than
-  N small ones: 8.4 vs 10.5 ms backward for its second layer).
+Memory layout. Every array here has the NCHW *shape*, but Conv2D and MaxPool2D return
+arrays that lie channels-last in memory: ``y.transpose(0, 2, 3, 1)`` is C-contiguous. (This
+is PyTorch's "channels_last memory format".) The product ``cols @ W`` gives the output
+channels-last, each patch row is copied from C neighbouring values, and element-wise layers
+in between (ReLU, BatchNorm) keep the layout they are given, so a CNN moves no data between
+layouts (before, each convolution made four NCHW <-> NHWC copies per step). Code that needs
+C-contiguous NCHW data calls ``np.ascontiguousarray(y)``.
+
+The bias rides in the product: each patch row ends with a 1 and the kernel matrix with the
+bias, so ``cols @ W`` adds it and ``g.T @ cols`` sums its gradient, with no pass of their own
+(a NumPy pass adding a vector to every row of 64 values cost as much as the im2col copy).
 """
 
 from __future__ import annotations
@@ -29,9 +33,6 @@ from .layers import Layer
 # compiled loop each (kernels.py); the NumPy code below stays the reference they are tested
 # against. Set to False to run the NumPy code.
 USE_KERNELS = kernels.AVAILABLE
-
-
-PER_SAMPLE_MAX_TAPS = 32   # Conv2D with C_in * kh * kw up to this uses per-sample products
 
 
 def _fast(*arrays) -> bool:
@@ -60,6 +61,12 @@ def _changed(layer, **defaults) -> list[str]:
         if value != default:
             out.append(f"{key}={value!r}")
     return out
+
+
+def _channels_last(x: np.ndarray) -> np.ndarray:
+    """x (N, C, H, W) as a C-contiguous (N, H, W, C) array: a free view when x already lies
+    channels-last in memory (the outputs of Conv2D and MaxPool2D do), else one copy."""
+    return np.ascontiguousarray(x.transpose(0, 2, 3, 1))
 
 
 def _pad_hw(x, top, bottom, left, right, fill=0.0):
@@ -145,6 +152,7 @@ class Conv2D(Layer):
                        "b": np.zeros(self.out_channels, dtype=dtype)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self.needs_input_grad = True
+        self._kept: dict[str, np.ndarray] = {}        # scratch arrays reused step to step
 
     def _pads(self, h: int, w: int):
         if isinstance(self.padding, str):
@@ -164,34 +172,41 @@ class Conv2D(Layer):
             raise ValueError(f"Conv2D: a {kh}x{kw} kernel does not fit an input of {x.shape[2:]} "
                              f"(with padding {self.padding}); pad it or use a smaller kernel")
         ho, wo = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
-        self.cache = (x.shape, (n, hp, wp, c), (pt, pl), (n, ho, wo))
-        self.per_sample = c * kh * kw <= PER_SAMPLE_MAX_TAPS
-        if self.per_sample:
-            xp = _pad_hw(x, pt, pb, pl, pr)
-            cols = np.empty((n, c, kh, kw, ho, wo), dtype=W.dtype)      # (N, C, kh, kw, Ho, Wo)
-            for i, j, rows, columns in self._positions(ho, wo):
-                cols[:, :, i, j] = xp[:, :, rows, columns]
-            self.cols = cols.reshape(n, c * kh * kw, ho * wo)           # (N, K, Ho*Wo)
-            out = np.matmul(W.reshape(self.out_channels, -1), self.cols)  # (N, C_out, Ho*Wo)
-            out += b[:, None]
-            return out.reshape(n, self.out_channels, ho, wo)
-        # im2col in channels-last order: row (b, oy, ox) of cols holds the receptive field of
-        # that output pixel as (kh, kw, C), so every kernel position moves whole rows of C values
-        cols = np.empty((n, ho, wo, kh, kw, c), dtype=W.dtype)          # (N, Ho, Wo, kh, kw, C)
+        taps = kh * kw * c
+        # im2col: row (b, oy, ox) of cols holds the receptive field of that output pixel as
+        # (kh, kw, C) values, channels last so every kernel position moves C values side by
+        # side, then a 1 for the bias
+        cols = self._scratch("cols", (n, ho, wo, taps + 1), training)    # (N, Ho, Wo, K + 1)
         if _fast(x):                                                    # padding by bounds checks
-            xt = np.ascontiguousarray(x.transpose(0, 2, 3, 1))         # (N, H, W, C)
-            kernels.run(kernels.im2col, xt, cols, kh, kw, sh, sw, dh, dw, pt, pl)
+            kernels.run(kernels.im2col, _channels_last(x), cols, kh, kw, sh, sw, dh, dw, pt, pl)
         else:
-            xp = _pad_hw(x, pt, pb, pl, pr)
-            xt = np.ascontiguousarray(xp.transpose(0, 2, 3, 1))        # (N, Hp, Wp, C)
+            xt = _pad_hw(x, pt, pb, pl, pr).transpose(0, 2, 3, 1)       # (N, Hp, Wp, C) view
+            patches = cols[..., :taps].reshape(n, ho, wo, kh, kw, c)    # a view into cols
             for i, j, rows, columns in self._positions(ho, wo):        # rows of C values at a time
-                cols[:, :, :, i, j, :] = xt[:, rows, columns, :]       # (6-D window view: 5x slower)
-        self.cols = cols.reshape(n * ho * wo, kh * kw * c)
-        W_mat = W.transpose(0, 2, 3, 1).reshape(self.out_channels, -1)  # (C_out, kh*kw*C)
-        out = self.cols @ W_mat.T                                       # (N*Ho*Wo, C_out)
-        out += b
-        # NCHW, contiguous: element-wise layers after us are several times slower on a view
-        return np.ascontiguousarray(out.reshape(n, ho, wo, self.out_channels).transpose(0, 3, 1, 2))
+                patches[:, :, :, i, j, :] = xt[:, rows, columns, :]
+            cols[..., taps] = 1.0
+        self.cols = cols.reshape(n * ho * wo, taps + 1)
+        self.cache = (x.shape, (hp, wp), (pt, pl), (n, ho, wo))
+        out = self.cols @ np.concatenate([self._kernel_rows(), b[:, None]], axis=1).T   # (N*Ho*Wo, C_out)
+        return out.reshape(n, ho, wo, self.out_channels).transpose(0, 3, 1, 2)  # NCHW view, channels last
+
+    def _kernel_rows(self) -> np.ndarray:
+        """W as a (C_out, kh*kw*C_in) matrix whose columns follow the patch rows' order."""
+        return self.params["W"].transpose(0, 2, 3, 1).reshape(self.out_channels, -1)
+
+    def _scratch(self, name: str, shape: tuple, keep: bool) -> np.ndarray:
+        """An uninitialised array; with ``keep``, the one this layer used last time when the
+        shape is the same. The im2col matrix of a 128-image batch is 29 MB: allocating it anew
+        at every step costs page faults (the OS hands out zeroed pages) worth 15% of an epoch.
+        Only arrays that never leave the layer are kept, and only in training, so an
+        evaluation in between never overwrites the patches a backward pass needs."""
+        dtype = self.params["W"].dtype
+        kept = self._kept.get(name) if keep else None
+        if kept is None or kept.shape != shape or kept.dtype != dtype:
+            kept = np.empty(shape, dtype=dtype)
+            if keep:
+                self._kept[name] = kept
+        return kept
 
     def _positions(self, ho, wo):
         """For each kernel position (i, j): the rows and columns of the padded input it meets."""
@@ -202,45 +217,29 @@ class Conv2D(Layer):
                        slice(j * dw, j * dw + sw * (wo - 1) + 1, sw))
 
     def backward(self, grad):
-        if self.per_sample:
-            return self._backward_per_sample(grad)
-        W = self.params["W"]
-        x_shape, xt_shape, (pt, pl), (n, ho, wo) = self.cache
-        kh, kw = self.kernel_size
+        x_shape, (hp, wp), (pt, pl), (n, ho, wo) = self.cache
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
         c, cout = self.in_channels, self.out_channels
-        g = grad.transpose(0, 2, 3, 1).reshape(n * ho * wo, cout)      # (N*Ho*Wo, C_out)
-        dW = g.T @ self.cols                                            # (C_out, kh*kw*C)
-        self.grads["W"][...] = dW.reshape(cout, kh, kw, c).transpose(0, 3, 1, 2)
-        np.sum(g, axis=0, out=self.grads["b"])
+        taps = kh * kw * c
+        g = _channels_last(grad).reshape(n * ho * wo, cout)            # (N*Ho*Wo, C_out), free
+        dWb = g.T @ self.cols                                           # (C_out, K + 1): the 1s sum g
+        self.grads["W"][...] = dWb[:, :taps].reshape(cout, kh, kw, c).transpose(0, 3, 1, 2)
+        self.grads["b"][...] = dWb[:, taps]
         if not self.needs_input_grad:
             return None
-        dcols = (g @ W.transpose(0, 2, 3, 1).reshape(cout, -1)).reshape(n, ho, wo, kh, kw, c)
-        (sh, sw), (dh, dw) = self.stride, self.dilation
+        dcols = self._scratch("dcols", (n * ho * wo, taps), True)
+        np.matmul(g, self._kernel_rows(), out=dcols)                   # (N*Ho*Wo, K)
+        dcols = dcols.reshape(n, ho, wo, taps)
         if _fast(dcols):
-            dxt = np.zeros((n, *x_shape[2:], c), dtype=dcols.dtype)     # (N, H, W, C)
-            kernels.run(kernels.col2im, dcols, dxt, sh, sw, dh, dw, pt, pl)
-            return np.ascontiguousarray(dxt.transpose(0, 3, 1, 2))
-        dxt = np.zeros(xt_shape, dtype=dcols.dtype)                     # (N, Hp, Wp, C)
+            dxt = np.empty((n, *x_shape[2:], c), dtype=dcols.dtype)     # (N, H, W, C)
+            kernels.run(kernels.col2im, dcols, dxt, kh, kw, sh, sw, dh, dw, pt, pl)
+            return dxt.transpose(0, 3, 1, 2)                            # NCHW view, channels last
+        dxt = np.zeros((n, hp, wp, c), dtype=dcols.dtype)               # (N, Hp, Wp, C) padded
+        patches = dcols.reshape(n, ho, wo, kh, kw, c)
         for i, j, rows, columns in self._positions(ho, wo):             # col2im
-            dxt[:, rows, columns, :] += dcols[:, :, :, i, j, :]
-        return np.ascontiguousarray(dxt[:, pt:pt + x_shape[2], pl:pl + x_shape[3], :].transpose(0, 3, 1, 2))
-
-    def _backward_per_sample(self, grad):
-        W = self.params["W"]
-        x_shape, (_, hp, wp, c), (pt, pl), (n, ho, wo) = self.cache
-        cout = self.out_channels
-        g = grad.reshape(n, cout, ho * wo)                               # NCHW as it comes
-        dW = np.matmul(g, self.cols.transpose(0, 2, 1)).sum(axis=0)     # (C_out, K)
-        self.grads["W"][...] = dW.reshape(W.shape)
-        np.sum(g, axis=(0, 2), out=self.grads["b"])
-        if not self.needs_input_grad:
-            return None
-        dcols = np.matmul(W.reshape(cout, -1).T, g)                     # (N, K, Ho*Wo)
-        dcols = dcols.reshape(n, c, *self.kernel_size, ho, wo)
-        dxp = np.zeros((n, c, hp, wp), dtype=dcols.dtype)
-        for i, j, rows, columns in self._positions(ho, wo):             # col2im
-            dxp[:, :, rows, columns] += dcols[:, :, i, j]
-        return np.ascontiguousarray(dxp[:, :, pt:pt + x_shape[2], pl:pl + x_shape[3]])
+            dxt[:, rows, columns, :] += patches[:, :, :, i, j, :]
+        dxt = np.ascontiguousarray(dxt[:, pt:pt + x_shape[2], pl:pl + x_shape[3], :])
+        return dxt.transpose(0, 3, 1, 2)
 
     def __repr__(self) -> str:
         return f"Conv2D({', '.join([str(self.in_channels), str(self.out_channels), *_changed(self, kernel_size=3)])})"
@@ -317,14 +316,16 @@ class MaxPool2D(_Pool2D):
         ho, wo = self._geometry(x)
         (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
         positions = np.int8 if kh * kw <= 127 else np.int32
-        if _fast(x):
-            out = np.empty((*x.shape[:2], ho, wo), dtype=x.dtype)
+        self.channels_last = _fast(x)
+        if self.channels_last:                       # the compiled loop, on (N, H, W, C)
+            xt = _channels_last(x)
+            out = np.empty((xt.shape[0], ho, wo, xt.shape[3]), dtype=x.dtype)   # (N, Ho, Wo, C)
             self.arg = np.empty(out.shape, dtype=positions)
             if self._is_2x2():
-                kernels.run(kernels.maxpool_2x2, np.ascontiguousarray(x), out, self.arg)
+                kernels.run(kernels.maxpool_2x2, xt, out, self.arg)
             else:
-                kernels.run(kernels.maxpool, np.ascontiguousarray(x), out, self.arg, kh, kw, sh, sw, ph, pw)
-            return out
+                kernels.run(kernels.maxpool, xt, out, self.arg, kh, kw, sh, sw, ph, pw)
+            return out.transpose(0, 3, 1, 2)                                 # NCHW view
         xp = self._pad(x, -np.inf)
         out = arg = None
         for p, sl in self._slices(ho, wo):
@@ -339,12 +340,17 @@ class MaxPool2D(_Pool2D):
         return out
 
     def backward(self, grad):
-        if _fast(grad):
-            dx = np.zeros(self.cache[0], dtype=grad.dtype)
-            (sh, sw), (ph, pw) = self.stride, self.padding
-            kernels.run(kernels.maxpool_back, np.ascontiguousarray(grad), self.arg, dx,
-                        self.kernel_size[1], sh, sw, ph, pw)
-            return dx
+        if self.channels_last:
+            n, c, h, w = self.cache[0]
+            gt = _channels_last(grad)                                       # (N, Ho, Wo, C)
+            if self._is_2x2() and h % 2 == 0 and w % 2 == 0:                # every pixel in a window
+                dxt = np.empty((n, h, w, c), dtype=grad.dtype)
+                kernels.run(kernels.maxpool_2x2_back, gt, self.arg, dxt)
+            else:
+                dxt = np.zeros((n, h, w, c), dtype=grad.dtype)              # (N, H, W, C)
+                kernels.run(kernels.maxpool_back, gt, self.arg, dxt, *self.kernel_size,
+                            *self.stride, *self.padding)
+            return dxt.transpose(0, 3, 1, 2)
         dxp = np.zeros(self.cache[1], dtype=grad.dtype)
         overlap = self.stride[0] < self.kernel_size[0] or self.stride[1] < self.kernel_size[1]
         for p, sl in self._slices(*grad.shape[2:]):
