@@ -26,6 +26,7 @@ from .callbacks import Callback, History, Progress
 from .errors import GradwiseError, ModelFileError
 from .fileio import atomic_write, atomic_write_bytes
 from .functional import softmax, stable_sigmoid
+from .memory import keep_freed_memory
 from . import conv  # noqa: F401  (registers Conv2D, pooling and BatchNorm for load)
 from .layers import LAYERS, Dense, Dropout, Layer, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .losses import LOSSES, BinaryCrossEntropy, Loss, MSE, get_loss
@@ -145,6 +146,9 @@ class Sequential:
                 at the end of the previous epoch, and the History so far (see
                 ``gradwise.checkpoint``). Use the same seed and data as the first run.
 
+        Training asks glibc's malloc to keep freed memory for reuse, for the whole process
+        (``gradwise.memory``; ``GRADWISE_KEEP_MEMORY=0`` turns that off).
+
         A callback that sets ``model.stop_training`` in ``on_batch_end`` (Ctrl-C does) ends
         training at once: the unfinished epoch gets no ``on_epoch_end``, so no checkpoint
         ever holds half an epoch; ``model.interrupted`` is then True.
@@ -181,7 +185,9 @@ class Sequential:
             self._restore_training_state(resume_state)
 
         # one buffer for the shuffled batch, reused every step: gathering rows into it copies
-        # the same bytes as X[idx] but allocates (and page-faults) nothing new
+        # the same bytes as X[idx] but allocates (and page-faults) nothing new; and malloc
+        # told to keep the blocks the layers free, for the next step (gradwise.memory)
+        keep_freed_memory()
         x_buffer = np.empty((batch_size, *X.shape[1:]), dtype=X.dtype) if shuffle else None
         history = history if history is not None else History()
         callbacks = [history, *(callbacks or [])]
