@@ -45,3 +45,35 @@ def test_kernels_leave_the_callers_numba_threads_alone():
     before = numba.get_num_threads()
     gw.Adam(1e-3).step([np.ones(8, np.float32)], [np.ones(8, np.float32)])
     assert numba.get_num_threads() == before
+
+
+def _channels_last(a):
+    return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+
+@pytest.mark.parametrize("shape, layout", [((300, 200), "C"), ((4, 8, 40, 30), "C"),
+                                           ((4, 8, 40, 30), "channels-last"), ((300, 200), "strided")])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_kernel_matches_numpy(shape, layout, dtype, monkeypatch, rng):
+    """The compiled ReLU: the same outputs, masks and gradients as NumPy's, in any memory
+    layout (a strided view goes to NumPy), NaN kept where NumPy keeps it."""
+    from gradwise import layers
+    monkeypatch.setattr(layers, "KERNEL_MIN_SIZE", 1)
+    x = rng.standard_normal(shape).astype(dtype)
+    x.flat[:3] = [np.nan, 0.0, -0.0]
+    g = rng.standard_normal(shape).astype(dtype)
+    g.flat[5] = np.nan
+    if layout == "channels-last":
+        x, g = _channels_last(x), _channels_last(g)
+    elif layout == "strided":
+        x, g = np.repeat(x, 2, axis=1)[:, ::2], np.repeat(g, 2, axis=1)[:, ::2]
+    results = []
+    for use in (False, True):
+        monkeypatch.setattr(layers, "USE_KERNELS", use)
+        relu = gw.ReLU()
+        y = relu.forward(x.copy() if layout == "C" else x)
+        results.append((y, relu.mask.copy(), relu.backward(g), relu.backward(np.ascontiguousarray(g))))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(b, a)
+    if layout == "channels-last":                      # the kernel kept the input's layout
+        assert results[1][0].transpose(0, 2, 3, 1).flags.c_contiguous

@@ -80,6 +80,20 @@ def _sgd_momentum(p, g, vel, lr, mu, nesterov, l2, tiny):
         p[i] -= lr * (gi + mu * vi if nesterov else vi)
 
 
+def _relu(x, y, mask):
+    """y = max(x, 0) (NaN stays NaN, as np.maximum) and mask = x > 0, in one pass; flat arrays."""
+    for i in numba.prange(x.size):
+        v = x[i]
+        y[i] = 0.0 if v <= 0 else v
+        mask[i] = v > 0
+
+
+def _relu_back(g, mask, out):
+    """out = g * mask (a NaN gradient stays NaN, as NumPy's product); flat arrays."""
+    for i in numba.prange(g.size):
+        out[i] = g[i] * mask[i]
+
+
 # ----------------------------------------------------------------------------- images
 # The loops of conv.py's im2col / col2im / max pooling, one pass each, on images that lie
 # channels-last in memory, (N, H, W, C): the innermost loop runs over neighbouring values,
@@ -233,6 +247,8 @@ def _maxpool_2x2_back(gt, arg, dxt):
 
 
 adam = _jit(_adam)
+relu = _jit(_relu)
+relu_back = _jit(_relu_back)
 sgd_momentum = _jit(_sgd_momentum)
 im2col = _jit(_im2col)
 col2im = _jit(_col2im)
