@@ -242,7 +242,8 @@ def profile_layers(sizes, X, y, seed=0, steps=100) -> dict:
                 cols = np.empty((n, ho, wo, kh * kw * c + 1), np.float32)
                 xs = np.ascontiguousarray(x.transpose(0, 2, 3, 1), dtype=np.float32)  # NHWC
                 dx = np.empty(xs.shape, np.float32)
-                t_unfold = min(_timed(lambda: kernels.run(kernels.im2col, xs, cols, kh, kw, sh, sw, dh, dw, pt, pl))
+                unfold = kernels.im2col_1 if c == 1 else kernels.im2col
+                t_unfold = min(_timed(lambda: kernels.run(unfold, xs, cols, kh, kw, sh, sw, dh, dw, pt, pl))
                                for _ in range(20))
                 t_fold = min(_timed(lambda: kernels.run(kernels.col2im, cols, dx, kh, kw, sh, sw, dh, dw, pt, pl))
                              for _ in range(20)) if layer.needs_input_grad else 0.0

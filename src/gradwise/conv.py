@@ -191,7 +191,8 @@ class Conv2D(Layer):
         xt = _channels_last(x) if fast else _pad_hw(x, pt, pb, pl, pr).transpose(0, 2, 3, 1)
         for part in self._chunks(n, ho * wo * (taps + 1)):             # unfold, multiply
             if fast:                                                    # padding by bounds checks
-                kernels.run(kernels.im2col, xt[part], cols[part], kh, kw, sh, sw, dh, dw, pt, pl)
+                kernels.run(kernels.im2col_1 if c == 1 else kernels.im2col, xt[part], cols[part],
+                            kh, kw, sh, sw, dh, dw, pt, pl)
             else:
                 self._unfold(xt[part], cols[part])
             np.matmul(_rows(cols[part]), kernel, out=_rows(out[part]))  # (b*Ho*Wo, C_out)
