@@ -236,7 +236,7 @@ def profile_layers(sizes, X, y, seed=0, steps=100) -> dict:
         for i, layer in enumerate(model.layers):
             y = layer.forward(x)
             if isinstance(layer, conv.Conv2D):
-                _, _, (pt, pl), (n, ho, wo) = layer.cache
+                _, _, (pt, pl, _, _), (n, ho, wo) = layer.cache
                 (kh, kw), (sh, sw), (dh, dw) = layer.kernel_size, layer.stride, layer.dilation
                 c = x.shape[1]
                 cols = np.empty((n, ho, wo, kh * kw * c + 1), np.float32)
