@@ -288,3 +288,32 @@ def test_batch_parts_and_both_dw_products_give_the_same_numbers(kw, use_kernels,
     for other in results[1:]:
         for a, b in zip(results[0], other):
             np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed")
+@pytest.mark.parametrize("shape, layout", [((50, 6), "C"), ((4, 3, 7, 5), "channels-last"),
+                                           ((4, 3, 7, 5), "C")])
+@pytest.mark.parametrize("training", [True, False])
+def test_batchnorm_compiled_passes_give_the_numpy_numbers(shape, layout, training, monkeypatch, rng):
+    """BatchNorm's compiled passes (rows of features: (N, F), or channels-last images; other
+    layouts go to NumPy) against its NumPy code, float64, with rows left over after the
+    blocks of kernels.ROWS; and the float64 gradient check ((N, F) rows take the compiled
+    passes there too)."""
+    monkeypatch.setattr(conv, "KERNEL_MIN_SIZE", 1)
+    x = rng.standard_normal(shape) * 3 + 2
+    g = np.cos(np.arange(x.size)).reshape(shape)
+    if layout == "channels-last":
+        x, g = (np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2) for a in (x, g))
+    results = []
+    for use in (False, True):
+        monkeypatch.setattr(conv, "USE_KERNELS", use)
+        layer = gw.BatchNorm(shape[1], dtype=np.float64)
+        layer.params["gamma"][:] = np.linspace(0.5, 1.5, shape[1])
+        layer.buffers["running_mean"][:] = 0.3
+        y = layer.forward(x, training=training)
+        dx = layer.backward(g)
+        results.append((y, dx, *[v.copy() for v in (*layer.grads.values(), *layer.buffers.values())]))
+    for a, b in zip(*results):
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+    report = check_layer(gw.BatchNorm(shape[1]), np.ascontiguousarray(x), training=training)
+    assert report.ok and report.max_rel_error < 1e-6, str(report)

@@ -33,6 +33,7 @@ from .layers import Layer
 # compiled loop each (kernels.py); the NumPy code below stays the reference they are tested
 # against. Set to False to run the NumPy code.
 USE_KERNELS = kernels.AVAILABLE
+KERNEL_MIN_SIZE = 2**15         # BatchNorm's compiled passes serve arrays of at least this size
 
 CHUNK_BYTES = 2 * 2**20         # Conv2D unfolds and folds the batch in parts of about this size
 PER_IMAGE_DW_MAX_COLUMNS = 32   # with few patch columns, dW is one small product per image: for
@@ -430,6 +431,50 @@ class GlobalAvgPool2D(Layer):
         return np.broadcast_to((grad / (h * w))[:, :, None, None], self.shape).copy()
 
 
+def _feature_rows(a: np.ndarray) -> np.ndarray | None:
+    """a (N, F), or (N, C, H, W) lying channels-last in memory, as a C-contiguous (rows, F)
+    view, features innermost; None for any other layout."""
+    t = a if a.ndim == 2 else a.transpose(0, 2, 3, 1)
+    return t.reshape(-1, a.shape[1]) if t.flags.c_contiguous else None
+
+
+def _in_blocks(arrays, vectors):
+    """The compiled batch-norm loops take ROWS rows at a time as one long row (kernels.py):
+    yields (views of the arrays, the per-feature vectors to match) for the first rows in
+    blocks of ROWS, vectors tiled, then for the rows left over."""
+    m, c = arrays[0].shape
+    whole = m - m % kernels.ROWS
+    if whole:
+        yield ([a[:whole].reshape(-1, kernels.ROWS * c) for a in arrays],
+               [np.tile(v, kernels.ROWS) for v in vectors])
+    if whole < m:
+        yield [a[whole:] for a in arrays], list(vectors)
+
+
+def _column_stats(rows: np.ndarray):
+    """Mean and (biased) variance of each column of rows (M, F), float64, in two passes (the
+    variance from the deviations, as NumPy's var: no cancellation)."""
+    m, c = rows.shape
+
+    def mean_of(shift, squares):
+        acc = np.zeros(kernels.ROWS * c)
+        for (xs,), (sh,) in _in_blocks([rows], [shift]):
+            kernels.run(kernels.column_sums, xs, sh, acc[:xs.shape[1]], squares)
+        return acc.reshape(-1, c).sum(axis=0) / m
+
+    mean = mean_of(np.zeros(c), False)
+    return mean, mean_of(mean, True)
+
+
+def _column_sums_of_products(g: np.ndarray, xhat: np.ndarray):
+    """The sum of each column of g, and of g * xhat, float64."""
+    c = g.shape[1]
+    acc_g, acc_gx = np.zeros(kernels.ROWS * c), np.zeros(kernels.ROWS * c)
+    for (gs, hs), _ in _in_blocks([g, xhat], []):
+        kernels.run(kernels.column_products, gs, hs, acc_g[:gs.shape[1]], acc_gx[:gs.shape[1]])
+    return acc_g.reshape(-1, c).sum(axis=0), acc_gx.reshape(-1, c).sum(axis=0)
+
+
 class BatchNorm(Layer):
     """Batch normalisation of features (N, F) or of channels (N, C, H, W).
 
@@ -467,12 +512,16 @@ class BatchNorm(Layer):
         axes = self._axes(x)
         gamma, beta = self.params["gamma"], self.params["beta"]
         x = x.astype(gamma.dtype, copy=False)
+        rows = _feature_rows(x) if _fast(x) and x.size >= KERNEL_MIN_SIZE else None
         if training:
             m = x.size // self.num_features
             if m < 2:
                 raise ValueError("BatchNorm: training needs more than one value per channel")
-            mean = x.mean(axis=axes)                                   # (F,)
-            var = x.var(axis=axes)                                     # (F,) biased
+            if rows is not None:
+                mean, var = _column_stats(rows)                        # (F,) float64
+            else:
+                mean = x.mean(axis=axes)                               # (F,)
+                var = x.var(axis=axes)                                 # (F,) biased
             rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
             rm *= 1 - self.momentum
             rm += self.momentum * mean
@@ -480,16 +529,37 @@ class BatchNorm(Layer):
             rv += self.momentum * var * (m / (m - 1))                  # unbiased, as PyTorch
         else:
             mean, var = self.buffers["running_mean"], self.buffers["running_var"]
-        self.inv_std = 1.0 / np.sqrt(var + self.eps)                   # (F,)
-        self.xhat = (x - self._b(mean, x.ndim)) * self._b(self.inv_std, x.ndim)
+        self.inv_std = (1.0 / np.sqrt(var + self.eps)).astype(gamma.dtype)   # (F,)
         self.training, self.axes = training, axes
+        if rows is not None:                        # one compiled pass, in x's memory layout
+            self.xhat, y = np.empty_like(x), np.empty_like(x)
+            for (xs, hs, ys), vectors in _in_blocks([rows, _feature_rows(self.xhat), _feature_rows(y)],
+                                                    [mean.astype(gamma.dtype), self.inv_std, gamma, beta]):
+                kernels.run(kernels.normalize, xs, *vectors, hs, ys)
+            return y
+        self.xhat = (x - self._b(mean, x.ndim)) * self._b(self.inv_std, x.ndim)
         return self.xhat * self._b(gamma, x.ndim) + self._b(beta, x.ndim)
 
     def backward(self, grad):
         nd, axes = grad.ndim, self.axes
+        gamma = self.params["gamma"]
+        g_rows = _feature_rows(grad) if _fast(grad) and grad.dtype == self.xhat.dtype else None
+        h_rows = _feature_rows(self.xhat) if g_rows is not None else None
+        if h_rows is not None and g_rows.shape == h_rows.shape:      # compiled passes
+            sum_g, sum_gx = _column_sums_of_products(g_rows, h_rows)  # (F,) float64
+            self.grads["gamma"][...] = sum_gx
+            self.grads["beta"][...] = sum_g
+            if not self.training:
+                return grad * self._b(gamma * self.inv_std, nd)
+            m = g_rows.shape[0]
+            dx = np.empty_like(self.xhat)
+            vectors = [v.astype(gamma.dtype) for v in (gamma * self.inv_std / m, sum_g, sum_gx)]
+            for (gs, hs, ds), (scale, sg, sgx) in _in_blocks([g_rows, h_rows, _feature_rows(dx)], vectors):
+                kernels.run(kernels.normalize_back, gs, hs, scale, sg, sgx, gamma.dtype.type(m), ds)
+            return dx
         np.sum(grad * self.xhat, axis=axes, out=self.grads["gamma"])
         np.sum(grad, axis=axes, out=self.grads["beta"])
-        dxhat = grad * self._b(self.params["gamma"], nd)
+        dxhat = grad * self._b(gamma, nd)
         if not self.training:                                          # running stats: constants
             return dxhat * self._b(self.inv_std, nd)
         m = grad.size // self.num_features

@@ -29,15 +29,16 @@ except ImportError:                          # the NumPy code in optim.py is use
     AVAILABLE = False
 
 
-def _jit(fn):
+def _jit(fn, parallel=True):
     # parallel=True is what lets LLVM vectorise these loops (it promises the arrays do not
     # alias): measured 2.2 ms serial vs 0.42 ms for an Adam step over 670k float32 parameters.
     # They run on ONE thread (see run()): numba's worker threads and OpenBLAS's, alternating
     # step after step on 2 cores, made training 20x slower here (6.9 s/epoch instead of 0.25).
     # The loops are element-wise, with no reduction: the result does not depend on threads.
+    # (Loops that add up sums are compiled with parallel=False: serial by design.)
     if not AVAILABLE:
         return None
-    return numba.njit(fn, fastmath=False, parallel=True, cache=True, nogil=True)
+    return numba.njit(fn, fastmath=False, parallel=parallel, cache=True, nogil=True)
 
 
 def run(kernel, *args) -> None:
@@ -92,6 +93,48 @@ def _relu_back(g, mask, out):
     """out = g * mask (a NaN gradient stays NaN, as NumPy's product); flat arrays."""
     for i in numba.prange(g.size):
         out[i] = g[i] * mask[i]
+
+
+# ----------------------------------------------------------------------------- batch norm
+# BatchNorm's passes over x seen as rows of C features: a batch (N, F), or an image batch
+# that lies channels-last in memory as (N*H*W, C). conv.py hands them ROWS rows at a time
+# as one row of ROWS*C values (with the per-feature vectors tiled to match), so the inner
+# loop is long enough to vectorise well: entering a loop per row of 32 values cost more
+# than the arithmetic. Sums are accumulated in float64.
+
+ROWS = 8
+
+def _column_sums(x, shift, acc, squares):
+    """acc[q] += the sum over rows of x[i, q] - shift[q] (or its square, with ``squares``)."""
+    for i in range(x.shape[0]):
+        for q in range(x.shape[1]):
+            v = np.float64(x[i, q]) - shift[q]
+            acc[q] += v * v if squares else v
+
+
+def _column_products(g, xhat, acc_g, acc_gx):
+    """acc_g[q] += the sum of g[:, q]; acc_gx[q] += the sum of g[:, q] * xhat[:, q]."""
+    for i in range(g.shape[0]):
+        for q in range(g.shape[1]):
+            acc_g[q] += g[i, q]
+            acc_gx[q] += np.float64(g[i, q]) * xhat[i, q]
+
+
+def _normalize(x, mean, inv_std, gamma, beta, xhat, y):
+    """xhat = (x - mean) * inv_std and y = xhat * gamma + beta, per column."""
+    for i in numba.prange(x.shape[0]):
+        for q in range(x.shape[1]):
+            h = (x[i, q] - mean[q]) * inv_std[q]
+            xhat[i, q] = h
+            y[i, q] = h * gamma[q] + beta[q]
+
+
+def _normalize_back(g, xhat, scale, sum_g, sum_gx, m, dx):
+    """dx = scale * (m * g - sum_g - xhat * sum_gx), per column: batch norm's input gradient
+    with the batch statistics (scale = gamma / (m * std))."""
+    for i in numba.prange(g.shape[0]):
+        for q in range(g.shape[1]):
+            dx[i, q] = scale[q] * (m * g[i, q] - sum_g[q] - xhat[i, q] * sum_gx[q])
 
 
 # ----------------------------------------------------------------------------- images
@@ -266,6 +309,10 @@ def _maxpool_2x2_back(gt, arg, dxt):
 
 
 adam = _jit(_adam)
+column_sums = _jit(_column_sums, parallel=False)          # sums: one thread by design
+column_products = _jit(_column_products, parallel=False)
+normalize = _jit(_normalize)
+normalize_back = _jit(_normalize_back)
 relu = _jit(_relu)
 relu_back = _jit(_relu_back)
 sgd_momentum = _jit(_sgd_momentum)
