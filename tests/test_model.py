@@ -270,3 +270,11 @@ def test_float32_training_never_promotes_to_float64(rng):
         model.fit(X, y, epochs=1, batch_size=16, optimizer=opt, callbacks=[Spy()], verbose=0)
         seen.extend(a.dtype for s in opt.state for a in s.values())
     assert seen and set(seen) == {np.dtype(np.float32)}
+
+
+def test_num_outputs_is_the_last_biased_layers_width():
+    assert gw.mlp([4, 8, 3], seed=0).num_outputs() == 3
+    with_softmax = gw.Sequential([gw.Dense(4, 5, rng=np.random.default_rng(0)), gw.Softmax()])
+    assert with_softmax.num_outputs() == 5                     # the activation keeps the width
+    with pytest.raises(ValueError, match="no layer with a bias"):
+        gw.Sequential([gw.ReLU()]).num_outputs()

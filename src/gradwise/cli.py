@@ -229,7 +229,7 @@ def cmd_predict(args) -> int:
     from .preprocess import mnist_style, model_input, read_grayscale
     from .train import load_run
     model = load_run(args.run)
-    classes = model.meta.get("classes") or [str(i) for i in range(model.layers[-1].params["W"].shape[1])]
+    classes = model.meta.get("classes") or [str(i) for i in range(model.num_outputs())]
     images = np.stack([mnist_style(read_grayscale(path), source=path) for path in args.images])
     proba = model.predict_proba(model_input(images, model.meta))
     k = max(1, min(args.top, proba.shape[1]))

@@ -15,7 +15,8 @@ C-contiguous NCHW data calls ``np.ascontiguousarray(y)``.
 
 The bias rides in the product: each patch row ends with a 1 and the kernel matrix with the
 bias, so ``cols @ W`` adds it and ``g.T @ cols`` sums its gradient, with no pass of their own
-(a NumPy pass adding a vector to every row of 64 values cost as much as the im2col copy).
+(a NumPy pass adding the bias to the first layer's 3.2M outputs took 1.8 ms, four times its
+matrix product).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from . import kernels
 from .init import get_initializer
 from .layers import Layer
 
-# With numba installed (the `fast` extra), im2col, col2im and max pooling run as one
-# compiled loop each (kernels.py); the NumPy code below stays the reference they are tested
+# With numba installed (the `fast` extra), im2col, col2im, max pooling and batch norm run as
+# compiled loops (kernels.py); the NumPy code below stays the reference they are tested
 # against. Set to False to run the NumPy code.
 USE_KERNELS = kernels.AVAILABLE
 KERNEL_MIN_SIZE = 2**15         # BatchNorm's compiled passes serve arrays of at least this size
@@ -224,8 +225,9 @@ class Conv2D(Layer):
         """An uninitialised array; with ``keep``, the one this layer used last time when the
         shape is the same. The im2col matrix of a 128-image batch is 29 MB: allocated anew at
         every step, its pages may come fresh from the OS, to be faulted in and zeroed again
-        (see gradwise.memory). Only arrays that never leave the layer are kept, and only in training, so an
-        evaluation in between never overwrites the patches a backward pass needs."""
+        (see gradwise.memory). Only arrays that never leave the layer are kept, and only in
+        training, so an evaluation in between never overwrites the patches a backward pass
+        needs."""
         dtype = self.params["W"].dtype
         kept = self._kept.get(name) if keep else None
         if kept is None or kept.shape != shape or kept.dtype != dtype:
@@ -260,21 +262,22 @@ class Conv2D(Layer):
             return None
         kernel = self._kernel_rows()                                    # (C_out, K)
         parts = self._chunks(n, ho * wo * taps)
-        dcols = self._scratch("dcols", (parts[0].stop, ho, wo, taps), True)
-        if _fast(gt):
+        scratch = self._scratch("dcols", (parts[0].stop, ho, wo, taps), True)
+        fast = _fast(gt)
+        if fast:
             dxt = np.empty((n, *x_shape[2:], c), dtype=gt.dtype)        # (N, H, W, C)
         else:
             dxt = np.zeros((n, hp, wp, c), dtype=gt.dtype)              # (N, Hp, Wp, C) padded
         for part in parts:                                              # multiply, fold back
-            d = dcols[:part.stop - part.start]
-            np.matmul(_rows(gt[part]), kernel, out=_rows(d))            # (b*Ho*Wo, K)
-            if _fast(gt):
-                kernels.run(kernels.col2im, d, dxt[part], kh, kw, sh, sw, dh, dw, pt, pl)
+            dcols = scratch[:part.stop - part.start]                    # (b, Ho, Wo, K)
+            np.matmul(_rows(gt[part]), kernel, out=_rows(dcols))
+            if fast:
+                kernels.run(kernels.col2im, dcols, dxt[part], kh, kw, sh, sw, dh, dw, pt, pl)
             else:
-                patches = d.reshape(*d.shape[:3], kh, kw, c)
+                patches = dcols.reshape(*dcols.shape[:3], kh, kw, c)
                 for i, j, rows, columns in self._positions(ho, wo):    # col2im
                     dxt[part, rows, columns, :] += patches[:, :, :, i, j, :]
-        if not _fast(gt):
+        if not fast:
             dxt = np.ascontiguousarray(dxt[:, pt:hp - pb, pl:wp - pr, :])
         return dxt.transpose(0, 3, 1, 2)                                # NCHW view, channels last
 
@@ -334,7 +337,8 @@ class MaxPool2D(_Pool2D):
 
     Written as a loop over the kh*kw positions of the window, each a strided slice of the
     whole batch: a running maximum and the position it came from. (Gathering the windows
-    and calling argmax over a last axis of 4 was 4x slower.)
+    and calling argmax over a last axis of 4 was 4x slower.) With numba the same runs as a
+    compiled loop over the channels-last memory, and the output lies channels-last too.
 
     Shape: (N, C, H, W) -> (N, C, Ho, Wo), Ho = (H + 2 p - k) // s + 1.
     """

@@ -104,6 +104,7 @@ def _relu_back(g, mask, out):
 
 ROWS = 8
 
+
 def _column_sums(x, shift, acc, squares):
     """acc[q] += the sum over rows of x[i, q] - shift[q] (or its square, with ``squares``)."""
     for i in range(x.shape[0]):
@@ -143,8 +144,9 @@ def _normalize_back(g, xhat, scale, sum_g, sum_gx, m, dx):
 # which LLVM turns into vector instructions. Each entry into such a loop costs tens of
 # cycles of set-up (checks that the arrays do not overlap), so loops over few values are
 # avoided: im2col for a single channel runs along output rows (4.5 -> 0.63 ms for the first
-# layer of the MNIST CNN, against one loop per value), and the 2x2 max pool compares its four values inside one loop over the
-# channels instead of one loop per position (2.1 -> 0.25 ms). Indices are kept as plain
+# layer of the MNIST CNN, against one loop per value), and the 2x2 max pool compares its
+# four values inside one loop over the channels instead of one loop per position (2.1 ->
+# 0.25 ms). Indices are kept as plain
 # multi-dimensional ones: a flat index computed from signed offsets made LLVM give up on
 # vectorising (2-3x slower). Padding is handled by bounds checks instead of a padded copy.
 # conv.py's NumPy code is the reference the tests hold these to (the same numbers; col2im

@@ -105,6 +105,15 @@ class Sequential:
     def num_params(self) -> int:
         return sum(p.size for p in self.params)
 
+    def num_outputs(self) -> int:
+        """The width of the model's output (the number of classes of a classifier): the size
+        of the last layer with a bias; activations after it keep that width."""
+        for layer in reversed(self.layers):
+            b = layer.params.get("b")
+            if b is not None:
+                return len(b)
+        raise ValueError("the model has no layer with a bias, so its output width is not known")
+
     def summary(self) -> str:
         rows = [f"{'#':>3}  {'layer':<34} {'params':>10}"]
         for i, layer in enumerate(self.layers):

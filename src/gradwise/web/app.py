@@ -53,8 +53,7 @@ class Served:
     def __init__(self, model, name: str, run_dir: Path | None = None, data_dir=None) -> None:
         self.model, self.name, self.run_dir = model, name, run_dir
         self.meta = getattr(model, "meta", None) or {}
-        n_out = _n_outputs(model)
-        self.classes = [str(c) for c in self.meta.get("classes") or range(n_out)]
+        self.classes = [str(c) for c in self.meta.get("classes") or range(model.num_outputs())]
         self.examples = _examples(self.meta.get("data"), data_dir)
 
     def info(self) -> dict:
@@ -69,14 +68,6 @@ class Served:
             return None
         path = self.run_dir / name
         return path if path.suffix in RUN_FILE_TYPES and path.is_file() else None
-
-
-def _n_outputs(model) -> int:
-    for layer in reversed(model.layers):
-        b = layer.params.get("b")
-        if b is not None:
-            return len(b)
-    raise ValueError("the model has no layer with outputs")
 
 
 def _examples(data_name: str | None, data_dir) -> dict[int, list]:
