@@ -190,7 +190,7 @@ class Conv2D(Layer):
         kernel = np.concatenate([self._kernel_rows(), b[:, None]], axis=1).T  # (K + 1, C_out)
         out = np.empty((n, ho, wo, self.out_channels), dtype=W.dtype)  # channels last
         fast = _fast(x)
-        xt = _channels_last(x) if fast else _pad_hw(x, pt, pb, pl, pr).transpose(0, 2, 3, 1)
+        xt = _channels_last(x if fast else _pad_hw(x, pt, pb, pl, pr))  # (N, H, W, C), NumPy's padded
         for part in self._chunks(n, ho * wo * (taps + 1)):             # unfold, multiply
             if fast:                                                    # padding by bounds checks
                 kernels.run(kernels.im2col_1 if c == 1 else kernels.im2col, xt[part], cols[part],
@@ -536,29 +536,34 @@ class BatchNorm(Layer):
         self.inv_std = (1.0 / np.sqrt(var + self.eps)).astype(gamma.dtype)   # (F,)
         self.training, self.axes = training, axes
         if rows is not None:                        # one compiled pass, in x's memory layout
-            self.xhat, y = np.empty_like(x), np.empty_like(x)
-            for (xs, hs, ys), vectors in _in_blocks([rows, _feature_rows(self.xhat), _feature_rows(y)],
-                                                    [mean.astype(gamma.dtype), self.inv_std, gamma, beta]):
-                kernels.run(kernels.normalize, xs, *vectors, hs, ys)
-            return y
+            xhat, y = np.empty_like(x), np.empty_like(x)
+            views = [rows, _feature_rows(xhat), _feature_rows(y)]
+            if all(v is not None for v in views):
+                self.xhat = xhat
+                for (xs, hs, ys), vectors in _in_blocks(views, [mean.astype(gamma.dtype), self.inv_std,
+                                                                gamma, beta]):
+                    kernels.run(kernels.normalize, xs, *vectors, hs, ys)
+                return y
         self.xhat = (x - self._b(mean, x.ndim)) * self._b(self.inv_std, x.ndim)
         return self.xhat * self._b(gamma, x.ndim) + self._b(beta, x.ndim)
 
     def backward(self, grad):
         nd, axes = grad.ndim, self.axes
         gamma = self.params["gamma"]
-        g_rows = _feature_rows(grad) if _fast(grad) and grad.dtype == self.xhat.dtype else None
-        h_rows = _feature_rows(self.xhat) if g_rows is not None else None
-        if h_rows is not None and g_rows.shape == h_rows.shape:      # compiled passes
-            sum_g, sum_gx = _column_sums_of_products(g_rows, h_rows)  # (F,) float64
+        views = None
+        if _fast(grad) and grad.dtype == self.xhat.dtype and grad.shape == self.xhat.shape:
+            dx = np.empty_like(self.xhat)                              # xhat's (and x's) layout
+            views = [_feature_rows(grad), _feature_rows(self.xhat), _feature_rows(dx)]
+            views = views if all(v is not None for v in views) else None
+        if views is not None:                                          # compiled passes
+            sum_g, sum_gx = _column_sums_of_products(*views[:2])       # (F,) float64
             self.grads["gamma"][...] = sum_gx
             self.grads["beta"][...] = sum_g
             if not self.training:
                 return grad * self._b(gamma * self.inv_std, nd)
-            m = g_rows.shape[0]
-            dx = np.empty_like(self.xhat)
+            m = views[0].shape[0]
             vectors = [v.astype(gamma.dtype) for v in (gamma * self.inv_std / m, sum_g, sum_gx)]
-            for (gs, hs, ds), (scale, sg, sgx) in _in_blocks([g_rows, h_rows, _feature_rows(dx)], vectors):
+            for (gs, hs, ds), (scale, sg, sgx) in _in_blocks(views, vectors):
                 kernels.run(kernels.normalize_back, gs, hs, scale, sg, sgx, gamma.dtype.type(m), ds)
             return dx
         np.sum(grad * self.xhat, axis=axes, out=self.grads["gamma"])
