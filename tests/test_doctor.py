@@ -91,6 +91,28 @@ def test_monitor_on_a_healthy_fit_is_quiet_and_sees_a_bad_one(mini):
     assert mon.report().codes()[0] == "OUTPUT_LOSS_MISMATCH"
 
 
+@pytest.mark.parametrize("model", ["mlp", "cnn"])
+def test_monitor_names_unscaled_inputs_from_the_batches_it_sees(model, mini):
+    """A Monitor alone (no check_data before) still names pixels left in 0..255, for rows
+    and for images, as the root cause ahead of the huge initial loss it causes."""
+    X, y, _, _ = mini
+    X = X[:512] * 255
+    if model == "cnn":
+        from gradwise.train import cnn_preset
+        net, X = cnn_preset("cnn", 784, 10, seed=0), X.reshape(-1, 1, 28, 28)
+    else:
+        net = gw.mlp([784, 64, 10], seed=0)
+    mon = doctor.Monitor(every=2)
+    net.fit(X, y[:512], epochs=1, batch_size=64, callbacks=[mon], verbose=0, seed=0)
+    report = mon.report()
+    assert report.codes()[0] == "INPUT_SCALE", str(report)
+    assert "first training batch" in report.findings[0].message
+    quiet = doctor.Monitor(every=2, check_inputs=False)
+    gw.mlp([784, 64, 10], seed=0).fit(X.reshape(len(X), -1), y[:512], epochs=1, batch_size=64,
+                                      callbacks=[quiet], verbose=0, seed=0)
+    assert "INPUT_SCALE" not in quiet.report().codes()
+
+
 def test_diagnose_leaves_the_model_untouched_and_names_nonfinite(mini):
     X, y, Xt, yt = mini
     model = gw.mlp([784, 64, 10], seed=0)

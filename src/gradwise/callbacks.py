@@ -5,6 +5,8 @@ Hooks, in the order fit calls them::
     on_train_begin(logs)
       on_epoch_begin(epoch, logs)
         on_batch_end(batch, logs)      # logs: loss, size, epoch, step (global step count),
+                                       #       input (the batch the network saw; a buffer the
+                                       #       next step reuses: copy what you keep),
                                        #       output (the batch's network output), target
       on_epoch_end(epoch, logs)        # logs: loss, accuracy, val_loss, val_accuracy, lr, time
     on_train_end(logs)

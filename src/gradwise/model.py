@@ -253,7 +253,7 @@ class Sequential:
                             counted += score[1]
                         for cb in callbacks[1:]:
                             cb.on_batch_end(b, {"loss": batch_loss, "size": len(xb),
-                                                "epoch": epoch, "step": step,
+                                                "epoch": epoch, "step": step, "input": xb,
                                                 "output": out, "target": yb})
                         if self.stop_training:
                             break

@@ -143,7 +143,7 @@ def diagnose(model, X, y, *, loss=None, optimizer=None, epochs: int = 2, batch_s
                             classification=classification).findings)
     work = copy.deepcopy(model)
     optimizer = copy.deepcopy(optimizer) if optimizer is not None else Adam(1e-3)
-    mon = Monitor(every=max(1, min(10, (len(X) // batch_size) // 8 or 1)))
+    mon = Monitor(every=max(1, min(10, (len(X) // batch_size) // 8 or 1)), check_inputs=False)
     data_errors = any(f.severity == "error" and f.code in ("LABEL_RANGE", "LABEL_SHAPE",
                                                            "NONFINITE_INPUT") for f in found)
     if not data_errors:

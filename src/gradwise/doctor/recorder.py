@@ -232,11 +232,15 @@ class Monitor(Callback):
     """The doctor as a ``fit`` callback: ``model.fit(..., callbacks=[mon]); print(mon.report())``.
 
     Looks at the model on two consecutive steps out of every ``every`` (a few array norms and
-    a flat copy of the weights: a few percent of the training time), and after every epoch.
+    a flat copy of the weights: a few percent of the training time), and after every epoch;
+    with ``check_inputs`` (the default) also at the first batch's inputs, for NaN and scale
+    (pixels left in 0..255), which ``check_data`` would say before training: ``diagnose``
+    runs that itself and turns this off.
     """
 
-    def __init__(self, every: int = 50) -> None:
+    def __init__(self, every: int = 50, *, check_inputs: bool = True) -> None:
         self.every = max(1, int(every))
+        self.check_inputs = check_inputs
         self.recorder = Recorder()
         self.epochs: list[dict] = []
         self.static: list[Finding] = []
@@ -254,6 +258,9 @@ class Monitor(Callback):
         step = logs["step"]
         if step != 1 and step % self.every not in (0, 1):
             return
+        if step == 1 and self.check_inputs and logs.get("input") is not None:
+            x, name = logs["input"], "X (the first training batch)"
+            self.static += rules.nonfinite_input(x, name) or rules.input_scale(x, name)
         # two consecutive steps per check: the update and the gradient cosine need a pair
         acts, kinds = [], []
         for _, layer in self._act_layers:
@@ -276,8 +283,11 @@ class Monitor(Callback):
 
     def report(self) -> Report:
         lr = getattr(self.model.optimizer, "base_lr", None) if self.model is not None else None
-        out = self.model.layers[-1].params.get("b") if self.model is not None else None
-        c = len(out) if out is not None and len(out) > 1 else None
+        try:
+            c = self.model.num_outputs() if self.model is not None else None
+        except ValueError:                           # no layer with a bias: width unknown
+            c = None
+        c = c if c is not None and c > 1 else None
         # judge the update/gradient trends on the check-to-check pairs only
         report = self.recorder.report(num_classes=c, lr=lr)
         return Report([*self.static, *report.findings, *rules.overfitting(self.epochs)])

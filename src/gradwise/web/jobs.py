@@ -250,7 +250,7 @@ class _Watcher(Callback):
     def __init__(self, job: Job, every: int, initial) -> None:
         from ..doctor.recorder import Monitor
         self.job, self.every = job, every
-        self.monitor = Monitor(every=every)
+        self.monitor = Monitor(every=every, check_inputs=False)   # check_data ran before
         self.initial = list(initial.findings)
         self.sent: set[tuple] = set()
 
