@@ -234,6 +234,28 @@ def test_the_trained_model_can_be_served_on_the_draw_page(client):
     assert post_image(client, png(one)).status_code == 200
 
 
+@pytest.mark.parametrize("mistake, codes", [
+    (None, set()), ("unscaled", {"INPUT_SCALE"}), ("uniform_init", {"INIT_ALL_POSITIVE", "INIT_TOO_LARGE"}),
+])
+def test_a_cnn_learns_on_the_page_and_serves_the_draw_page(client, mistake, codes):
+    """network: cnn trains the CNN preset; its first convolution's kernels come as 3x3 images;
+    the doctor names an injected mistake; the model it made draws on the draw page."""
+    body = {"epochs": 1, "network": "cnn", "mistakes": [mistake] if mistake else []}
+    assert client.post("/api/train", json=body).status_code == 202
+    ev = events(client)
+    assert ev[-1]["status"] == "finished", ev[-1]
+    w = [e for e in ev if e["type"] == "weights"]
+    assert len(w[0]["images"]) == 16 and len(w[0]["images"][0]) == 9
+    found = {e["code"] for e in ev if e["type"] == "finding" and e["severity"] != "info"}
+    assert found & codes if codes else True, (mistake, found)
+    if mistake is None:
+        epoch = [e for e in ev if e["type"] == "epoch"][-1]
+        assert epoch["val_accuracy"] > 0.8                     # it learns
+        info = client.post("/api/train/use").json()
+        assert info["layers"][0] == "Conv2D(1, 32, padding=1)"
+        assert post_image(client, png(one)).json()["predicted"] == 1
+
+
 def test_stop_ends_the_run_after_the_current_batch(client):
     assert client.post("/api/train", json={"epochs": 50, "batch_size": 8}).status_code == 202
     assert client.post("/api/train/stop").status_code == 202
@@ -265,6 +287,7 @@ def test_every_injected_mistake_is_named_by_the_doctor(client, mistake, codes):
     ({"hidden": "64"}, "hidden"), ({"data": "../../etc"}, "data"), ({"optimizer": "magic"}, "optimizer"),
     ({"mistakes": ["rm -rf"]}, "mistakes"), ({"mistakes": "unscaled"}, "mistakes"),
     ({"batch_size": -5}, "batch_size"), ({"colour": "red"}, "unknown setting"), ([1, 2], "JSON object"),
+    ({"network": "transformer"}, "network"),
 ])
 def test_bad_settings_are_refused_by_name(client, body, words):
     r = client.post("/api/train", json=body)

@@ -8,7 +8,8 @@ server-sent-event streams read from their own position:
     {"type": "start", ...settings, "n_train", "n_test", "steps_per_epoch"}
     {"type": "batch", "epoch", "step", "loss", "accuracy"}   # a few dozen per epoch
     {"type": "epoch", "epoch", "loss", "accuracy", "val_loss", "val_accuracy"}
-    {"type": "weights", "step", "images": [[784 values 0..255], ...]}   # first-layer units
+    {"type": "weights", "step", "images": [[values 0..255], ...]}   # first-layer units (28x28)
+                                                                    # or conv kernels (3x3)
     {"type": "finding", "code", "severity", "message", "evidence", "fix", "where"}
     {"type": "end", "status": "finished" | "stopped" | "diverged" | "failed", "message"}
 
@@ -35,6 +36,7 @@ MISTAKES = {
     "sigmoid_mse": "sigmoid output with mean squared error",
 }
 DATASETS = ("mnist-mini", "mnist", "fashion-mnist")
+NETWORKS = ("mlp", "cnn")           # cnn: gradwise.train.cnn_preset("cnn"), ReLU, `hidden` unused
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
 MAX_HIDDEN_LAYERS, MAX_UNITS = 4, 1024
@@ -50,6 +52,7 @@ class SettingsError(ValueError):
 @dataclass
 class TrainSettings:
     data: str = "mnist-mini"
+    network: str = "mlp"
     hidden: list[int] = field(default_factory=lambda: [64])
     activation: str = "relu"
     optimizer: str = "adam"
@@ -71,6 +74,8 @@ class TrainSettings:
         s = cls()
         if "data" in body:
             s.data = _choice(body["data"], DATASETS, "data")
+        if "network" in body:
+            s.network = _choice(body["network"], NETWORKS, "network")
         if "hidden" in body:
             h = body["hidden"]
             if not isinstance(h, list) or len(h) > MAX_HIDDEN_LAYERS:
@@ -115,7 +120,11 @@ def _float(v, name, lo, hi):
 
 
 def first_layer_images(W: np.ndarray, units: int = WEIGHT_UNITS) -> list[list[int]]:
-    """The incoming weights of the first ``units`` hidden units, each scaled to 0..255 (grey = 0)."""
+    """The incoming weights of the first ``units`` hidden units (Dense W (inputs, units)), or
+    the first ``units`` kernels of a convolution (W (C_out, 1, kh, kw)), each scaled to 0..255
+    (grey = 0)."""
+    if W.ndim == 4:                                                 # conv kernels as rows
+        W = W.reshape(W.shape[0], -1).T                             # (kh*kw, C_out)
     W = np.asarray(W[:, :units], dtype=np.float64).T                # (units, inputs)
     scale = np.abs(W).max(axis=1, keepdims=True)
     scale[~np.isfinite(scale) | (scale == 0)] = 1.0
@@ -191,7 +200,9 @@ class Job:
         ds = data.load(s.data, data_dir=self.data_dir, download=False, quiet=True)
         meta = {"data": ds.name, "classes": list(ds.classes),
                 "preprocessing": {"scale": "none" if "unscaled" in s.mistakes else "pixels / 255",
-                                  "flatten": True}}
+                                  "flatten": s.network == "mlp"}}
+        if s.network == "cnn":
+            meta["preprocessing"]["input_shape"] = [1, *ds.X_train.shape[1:]]
         X, Xt = model_input(ds.X_train, meta), model_input(ds.X_test, meta)
         y, yt = ds.y_train.astype(np.intp), ds.y_test.astype(np.intp)
         if "class_order" in s.mistakes:
@@ -200,12 +211,23 @@ class Job:
         return ds, meta, X, y, Xt, yt
 
     def _model(self, n_inputs: int, n_classes: int):
+        from ..init import get_initializer
         from ..layers import Sigmoid
         from ..model import mlp
+        from ..train import cnn_preset
         s = self.settings
         act = "sigmoid" if "sigmoid_mse" in s.mistakes else s.activation
         init = "uniform01" if "uniform_init" in s.mistakes else None
-        model = mlp([n_inputs, *s.hidden, n_classes], activation=act, init=init, seed=s.seed)
+        if s.network == "cnn":
+            model = cnn_preset("cnn", n_inputs, n_classes, seed=s.seed)
+            if init:                                   # every kernel drawn from uniform(0, 1)
+                rng = np.random.default_rng(s.seed)
+                for layer in model.layers:
+                    if "W" in layer.params:
+                        W = layer.params["W"]
+                        W[...] = get_initializer(init)(W.shape, rng, W.dtype)
+        else:
+            model = mlp([n_inputs, *s.hidden, n_classes], activation=act, init=init, seed=s.seed)
         if "sigmoid_mse" in s.mistakes:
             model.layers.append(Sigmoid())
         return model
@@ -222,7 +244,7 @@ class Job:
         s = self.settings
         ds, meta, X, y, Xt, yt = self._data()
         n_classes = len(ds.classes)
-        model = self._model(X.shape[1], n_classes)
+        model = self._model(int(np.prod(X.shape[1:])), n_classes)
         mse = "sigmoid_mse" in s.mistakes
         loss = "mse" if mse else "cross_entropy"
         targets = np.eye(n_classes, dtype=np.float32)[y] if mse else y

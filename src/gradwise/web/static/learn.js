@@ -24,7 +24,7 @@ async function init() {
 function settings() {
   const hidden = $("hidden").value.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
   return {
-    data: $("data").value, hidden, activation: $("activation").value, optimizer: $("optimizer").value,
+    data: $("data").value, network: $("network").value, hidden, activation: $("activation").value, optimizer: $("optimizer").value,
     lr: Number($("lr").value), epochs: Number($("epochs").value), batch_size: Number($("batch_size").value),
     mistakes: [...document.querySelectorAll("#mistakes input:checked")].map((el) => el.value),
   };
@@ -40,6 +40,9 @@ $("start").addEventListener("click", async () => {
   }
 });
 $("stop").addEventListener("click", () => api("/api/train/stop", { method: "POST" }).catch(() => {}));
+$("network").addEventListener("change", () => {   // the CNN preset has its own layers, ReLU
+  $("hidden").disabled = $("activation").disabled = $("network").value === "cnn";
+});
 $("use").addEventListener("click", async () => {
   await api("/api/train/use", { method: "POST" });
   location.href = "/";
@@ -76,7 +79,7 @@ function handle(e) {
     for (const flat of e.images) {
       const c = document.createElement("canvas");
       c.className = "pixels";
-      drawGrey(c, toRows(flat, 28));
+      drawGrey(c, toRows(flat, Math.round(Math.sqrt(flat.length))));   // 28x28 or 3x3
       box.append(c);
     }
   } else if (e.type === "finding") {
