@@ -133,7 +133,7 @@ def build_model(cfg: TrainConfig, n_inputs: int, n_classes: int) -> Sequential:
 
 
 def cnn_preset(name: str, n_inputs: int, n_classes: int, *, dropout: float = 0.0,
-               seed: int | None = 0, batchnorm: bool = False) -> Sequential:
+               seed: int | None = 0, batchnorm: bool = False, init: str | None = None) -> Sequential:
     """The image networks, for (N, 1, H, W) input:
 
     cnn:       conv32-pool-conv64-pool-dense128 (3x3 kernels, 'same' padding, ReLU);
@@ -141,6 +141,9 @@ def cnn_preset(name: str, n_inputs: int, n_classes: int, *, dropout: float = 0.0
     cnn-large: conv32-conv32-pool-conv64-conv64-pool-dense256, BatchNorm after each
                convolution (a small VGG: two 3x3 convolutions see 5x5, with one more ReLU).
     lenet5:    LeCun's 1998 net (tanh, average pooling).
+
+    ``init`` draws every weight array with that initialiser; None keeps each preset's own
+    (he_normal for the ReLU nets, glorot_uniform for lenet5).
     """
     from .conv import AvgPool2D, BatchNorm, Conv2D, MaxPool2D
     from .layers import Dense, Dropout, Flatten, ReLU, Tanh
@@ -149,9 +152,11 @@ def cnn_preset(name: str, n_inputs: int, n_classes: int, *, dropout: float = 0.0
         raise ValueError(f"--model {name}: needs square images with a side divisible by 4; "
                          f"got {n_inputs} inputs")
     rng = np.random.default_rng(seed)
+    he, glorot = init or "he_normal", init or "glorot_uniform"
 
     def conv(c_in, c_out, norm):
-        return [Conv2D(c_in, c_out, 3, padding=1, rng=rng), *([BatchNorm(c_out)] if norm else []), ReLU()]
+        return [Conv2D(c_in, c_out, 3, padding=1, init=he, rng=rng), *([BatchNorm(c_out)] if norm else []),
+                ReLU()]
 
     if name in ("cnn", "cnn-large"):
         if name == "cnn":
@@ -159,15 +164,15 @@ def cnn_preset(name: str, n_inputs: int, n_classes: int, *, dropout: float = 0.0
         else:
             layers, width = [*conv(1, 32, True), *conv(32, 32, True), MaxPool2D(2),
                              *conv(32, 64, True), *conv(64, 64, True), MaxPool2D(2)], 256
-        layers += [Flatten(), Dense(64 * (side // 4) ** 2, width, rng=rng), ReLU()]
+        layers += [Flatten(), Dense(64 * (side // 4) ** 2, width, init=he, rng=rng), ReLU()]
         layers += [Dropout(dropout)] if dropout else []
-        return Sequential(layers + [Dense(width, n_classes, rng=rng)])
+        return Sequential(layers + [Dense(width, n_classes, init=he, rng=rng)])
     last = (side // 2 - 4) // 2                                 # 28 -> 14 -> 10 -> 5
-    return Sequential([Conv2D(1, 6, 5, padding=2, init="glorot_uniform", rng=rng), Tanh(), AvgPool2D(2),
-                       Conv2D(6, 16, 5, init="glorot_uniform", rng=rng), Tanh(), AvgPool2D(2), Flatten(),
-                       Dense(16 * last * last, 120, init="glorot_uniform", rng=rng), Tanh(),
-                       Dense(120, 84, init="glorot_uniform", rng=rng), Tanh(),
-                       Dense(84, n_classes, init="glorot_uniform", rng=rng)])
+    return Sequential([Conv2D(1, 6, 5, padding=2, init=glorot, rng=rng), Tanh(), AvgPool2D(2),
+                       Conv2D(6, 16, 5, init=glorot, rng=rng), Tanh(), AvgPool2D(2), Flatten(),
+                       Dense(16 * last * last, 120, init=glorot, rng=rng), Tanh(),
+                       Dense(120, 84, init=glorot, rng=rng), Tanh(),
+                       Dense(84, n_classes, init=glorot, rng=rng)])
 
 
 # ----------------------------------------------------------------------------- config files

@@ -211,7 +211,6 @@ class Job:
         return ds, meta, X, y, Xt, yt
 
     def _model(self, n_inputs: int, n_classes: int):
-        from ..init import get_initializer
         from ..layers import Sigmoid
         from ..model import mlp
         from ..train import cnn_preset
@@ -219,13 +218,7 @@ class Job:
         act = "sigmoid" if "sigmoid_mse" in s.mistakes else s.activation
         init = "uniform01" if "uniform_init" in s.mistakes else None
         if s.network == "cnn":
-            model = cnn_preset("cnn", n_inputs, n_classes, seed=s.seed)
-            if init:                                   # every kernel drawn from uniform(0, 1)
-                rng = np.random.default_rng(s.seed)
-                for layer in model.layers:
-                    if "W" in layer.params:
-                        W = layer.params["W"]
-                        W[...] = get_initializer(init)(W.shape, rng, W.dtype)
+            model = cnn_preset("cnn", n_inputs, n_classes, seed=s.seed, init=init)
         else:
             model = mlp([n_inputs, *s.hidden, n_classes], activation=act, init=init, seed=s.seed)
         if "sigmoid_mse" in s.mistakes:
