@@ -550,31 +550,30 @@ class BatchNorm(Layer):
     def backward(self, grad):
         nd, axes = grad.ndim, self.axes
         gamma = self.params["gamma"]
-        views = None
+        rows = None                                 # grad and xhat as feature rows, for the
         if _fast(grad) and grad.dtype == self.xhat.dtype and grad.shape == self.xhat.shape:
-            dx = np.empty_like(self.xhat)                              # xhat's (and x's) layout
-            views = [_feature_rows(grad), _feature_rows(self.xhat), _feature_rows(dx)]
-            views = views if all(v is not None for v in views) else None
-        if views is not None:                                          # compiled passes
-            sum_g, sum_gx = _column_sums_of_products(*views[:2])       # (F,) float64
-            self.grads["gamma"][...] = sum_gx
-            self.grads["beta"][...] = sum_g
-            if not self.training:
-                return grad * self._b(gamma * self.inv_std, nd)
-            m = views[0].shape[0]
-            vectors = [v.astype(gamma.dtype) for v in (gamma * self.inv_std / m, sum_g, sum_gx)]
-            for (gs, hs, ds), (scale, sg, sgx) in _in_blocks(views, vectors):
-                kernels.run(kernels.normalize_back, gs, hs, scale, sg, sgx, gamma.dtype.type(m), ds)
-            return dx
-        np.sum(grad * self.xhat, axis=axes, out=self.grads["gamma"])
-        np.sum(grad, axis=axes, out=self.grads["beta"])
-        dxhat = grad * self._b(gamma, nd)
+            rows = [_feature_rows(grad), _feature_rows(self.xhat)]     # compiled passes
+            rows = rows if all(r is not None for r in rows) else None
+        if rows is not None:
+            sum_g, sum_gx = _column_sums_of_products(*rows)            # (F,) float64
+        else:
+            sum_g, sum_gx = grad.sum(axis=axes), (grad * self.xhat).sum(axis=axes)   # (F,)
+        self.grads["gamma"][...] = sum_gx
+        self.grads["beta"][...] = sum_g
         if not self.training:                                          # running stats: constants
-            return dxhat * self._b(self.inv_std, nd)
+            return grad * self._b(gamma * self.inv_std, nd)
+        # with the batch's statistics: dx = gamma / (m std) * (m g - sum g - xhat sum(g xhat))
         m = grad.size // self.num_features
-        s1 = dxhat.sum(axis=axes)                                      # (F,)
-        s2 = (dxhat * self.xhat).sum(axis=axes)                        # (F,)
-        return self._b(self.inv_std / m, nd) * (m * dxhat - self._b(s1, nd) - self.xhat * self._b(s2, nd))
+        scale = gamma * self.inv_std / m                               # (F,)
+        if rows is not None:
+            dx = np.empty_like(self.xhat)                              # xhat's (and x's) layout
+            d_rows = _feature_rows(dx)
+            if d_rows is not None:
+                vectors = [v.astype(gamma.dtype) for v in (scale, sum_g, sum_gx)]
+                for (gs, hs, ds), vs in _in_blocks([*rows, d_rows], vectors):
+                    kernels.run(kernels.normalize_back, gs, hs, *vs, gamma.dtype.type(m), ds)
+                return dx
+        return self._b(scale, nd) * (m * grad - self._b(sum_g, nd) - self.xhat * self._b(sum_gx, nd))
 
     def __repr__(self) -> str:
         return f"BatchNorm({', '.join([str(self.num_features), *_changed(self, momentum=0.1, eps=1e-5)])})"

@@ -146,10 +146,9 @@ def _normalize_back(g, xhat, scale, sum_g, sum_gx, m, dx):
 # avoided: im2col for a single channel runs along output rows (4.5 -> 0.63 ms for the first
 # layer of the MNIST CNN, against one loop per value), and the 2x2 max pool compares its
 # four values inside one loop over the channels instead of one loop per position (2.1 ->
-# 0.25 ms). Indices are kept as plain
-# multi-dimensional ones: a flat index computed from signed offsets made LLVM give up on
-# vectorising (2-3x slower). Padding is handled by bounds checks instead of a padded copy.
-# conv.py's NumPy code is the reference the tests hold these to (the same numbers; col2im
+# 0.25 ms). Indices are kept as plain multi-dimensional ones: a flat index computed from
+# signed offsets made LLVM give up on vectorising (2-3x slower). Padding is handled by
+# bounds checks instead of a padded copy. conv.py's NumPy code is the reference the tests hold these to (the same numbers; col2im
 # and overlapping pooling add in another order).
 
 def _im2col(xt, cols, kh, kw, sh, sw, dh, dw, pt, pl):
