@@ -5,7 +5,7 @@
     model.fit(X, y, epochs=10, batch_size=128, optimizer=gw.Adam(1e-3), seed=0)
 """
 
-__version__ = "0.1.0"
+from .version import __version__  # noqa: E402
 
 from . import callbacks, checkpoint, data, functional, gradcheck, init, metrics, optim  # noqa: E402
 from .callbacks import (Callback, EarlyStopping, History, LambdaCallback, ModelCheckpoint,  # noqa: E402

@@ -19,7 +19,7 @@ import json
 import sys
 from dataclasses import fields
 
-from . import __version__
+from .version import __version__
 from .errors import GradwiseError
 
 TRAIN_HELP = {

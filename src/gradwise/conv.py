@@ -139,7 +139,11 @@ class Conv2D(Layer):
     Shape:
         x (N, C_in, H, W) -> y (N, C_out, Ho, Wo), Ho = (H + pads - dh (kh - 1) - 1) // sh + 1;
         W (C_out, C_in, kh, kw), b (C_out,).
+
+    As the first layer it leaves out dL/dx (``can_skip_input_grad``), as Dense does.
     """
+
+    can_skip_input_grad = True
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size=3, *, stride=1, padding=0,
                  dilation=1, init="he_normal", rng: np.random.Generator | None = None,
@@ -163,7 +167,6 @@ class Conv2D(Layer):
         self.params = {"W": get_initializer(init)(shape, rng, np.dtype(dtype)),
                        "b": np.zeros(self.out_channels, dtype=dtype)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
-        self.needs_input_grad = True
         self._kept: dict[str, np.ndarray] = {}        # scratch arrays reused step to step
 
     def _pads(self, h: int, w: int):

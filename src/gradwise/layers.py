@@ -29,7 +29,23 @@ LAYERS: dict[str, type["Layer"]] = {}  # class name -> class, for Sequential.loa
 
 
 class Layer:
-    """Base class: no parameters, and a config that rebuilds the layer (for save/load)."""
+    """Base class: no parameters, and a config that rebuilds the layer (for save/load).
+
+    Besides forward and backward, a few hooks that the model, the doctor and the web page
+    use instead of asking a layer what class it is:
+
+    * ``can_skip_input_grad``: True when ``backward`` may leave out dL/dinput (returning
+      None) while ``needs_input_grad`` is False. ``fit`` turns it off for the first layer:
+      nobody needs dL/d(pixels), and Dense saves a matmul per step.
+    * ``begin_fit(rng)``: called by ``fit`` with the run's generator before the first step
+      (Dropout draws its masks from it, so a seed fixes them); ``random_state()`` and
+      ``set_random_state(state)`` save and restore that state with a checkpoint.
+    * ``activation`` and ``activity()``: an element-wise nonlinearity names its kind
+      ("relu", "sigmoid", "tanh") and shows what its last forward pass did (see activity).
+    """
+
+    can_skip_input_grad = False
+    activation: str | None = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -39,6 +55,27 @@ class Layer:
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         self.buffers: dict[str, np.ndarray] = {}    # saved, not trained (BatchNorm's statistics)
+        self.needs_input_grad = True
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Every array that defines the layer, by name: its parameters and buffers."""
+        return {**self.params, **self.buffers}
+
+    def begin_fit(self, rng: np.random.Generator) -> None:
+        """Called by ``Sequential.fit`` before training, with the run's generator."""
+
+    def random_state(self) -> dict | None:
+        """The state of the layer's own random numbers (None: it draws none)."""
+        return None
+
+    def set_random_state(self, state: dict) -> None:
+        raise ValueError(f"{type(self).__name__} draws no random numbers; nothing to restore")
+
+    def activity(self) -> np.ndarray | None:
+        """What the last forward pass did, for an activation layer (None for others): for
+        ReLU-like layers the bool mask of the values that were on (> 0), for saturating ones
+        (sigmoid, tanh) their output, whose closeness to the ends shows saturation."""
+        return None
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         raise NotImplementedError
@@ -58,6 +95,9 @@ class Layer:
 class Dense(Layer):
     """Fully connected layer: ``y = x @ W + b``.
 
+    As the first layer it leaves out dL/dx (``can_skip_input_grad``): nobody needs
+    dL/d(pixels), and skipping it saves a (N, out) @ (out, in) matmul per step.
+
     Args:
         in_features: size of each input row.
         out_features: size of each output row.
@@ -74,6 +114,8 @@ class Dense(Layer):
     (4, 2)
     """
 
+    can_skip_input_grad = True
+
     def __init__(self, in_features: int, out_features: int, *, init="he_normal",
                  rng: np.random.Generator | None = None, dtype=np.float32) -> None:
         super().__init__()
@@ -88,9 +130,6 @@ class Dense(Layer):
             "b": np.zeros(self.out_features, dtype=dtype),
         }
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
-        # The model switches this off for the first layer: nobody needs dL/d(pixels), and
-        # skipping it saves a (N, out) @ (out, in) matmul per step.
-        self.needs_input_grad = True
 
     def forward(self, x, training=False):
         W, b = self.params["W"], self.params["b"]
@@ -142,6 +181,11 @@ class ReLU(Layer):
     maximum in two passes, and multiplies by a bool mask through a conversion buffer).
     """
 
+    activation = "relu"
+
+    def activity(self):
+        return getattr(self, "mask", None)
+
     def forward(self, x, training=False):
         if USE_KERNELS and x.size >= KERNEL_MIN_SIZE and x.dtype in (np.float32, np.float64):
             y, self.mask = np.empty_like(x), np.empty_like(x, dtype=bool)   # x's memory layout
@@ -166,6 +210,11 @@ class ReLU(Layer):
 class LeakyReLU(Layer):
     """``y = x`` for x > 0, ``alpha * x`` otherwise, so no unit ever gets a zero gradient."""
 
+    activation = "relu"
+
+    def activity(self):
+        return getattr(self, "mask", None)
+
     def __init__(self, alpha: float = 0.01) -> None:
         super().__init__()
         if not 0 <= alpha < 1:
@@ -186,6 +235,11 @@ class LeakyReLU(Layer):
 class Sigmoid(Layer):
     """``y = 1 / (1 + exp(-x))``, stable for any x; ``dy/dx = y (1 - y)``."""
 
+    activation = "sigmoid"
+
+    def activity(self):
+        return getattr(self, "y", None)
+
     def forward(self, x, training=False):
         self.y = stable_sigmoid(x)        # (N, D) in [0, 1]
         return self.y
@@ -196,6 +250,11 @@ class Sigmoid(Layer):
 
 class Tanh(Layer):
     """``y = tanh(x)``; ``dy/dx = 1 - y^2``."""
+
+    activation = "tanh"
+
+    def activity(self):
+        return getattr(self, "y", None)
 
     def forward(self, x, training=False):
         self.y = np.tanh(x)               # (N, D) in [-1, 1]
@@ -250,6 +309,18 @@ class Dropout(Layer):
         self.rate = float(rate)
         self.rng = rng
         self.rng_from_fit = rng is None   # fit() may (re)seed a layer it gave the rng to
+
+    def begin_fit(self, rng):
+        if self.rng_from_fit:             # masks follow the run's seed
+            self.rng = np.random.default_rng(rng.integers(2**63))
+
+    def random_state(self):
+        return None if self.rng is None else self.rng.bit_generator.state
+
+    def set_random_state(self, state):
+        if self.rng is None:
+            self.rng = np.random.default_rng()
+        self.rng.bit_generator.state = state
 
     def forward(self, x, training=False):
         if not training or self.rate == 0:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
+from .version import __version__
 from .callbacks import Callback, History, Progress
 from .errors import GradwiseError, ModelFileError
 from .fileio import atomic_write, atomic_write_bytes

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, data, metrics, plots
+from . import data, metrics, plots
 from .callbacks import Callback, EarlyStopping, History
 from .checkpoint import Checkpoint, load_checkpoint
 from .errors import GradwiseError
@@ -31,6 +31,7 @@ from .fileio import atomic_write_bytes
 from .model import ACTIVATIONS, Sequential, mlp
 from .optim import OPTIMIZERS, CosineDecay, ExponentialDecay, LinearWarmup, StepDecay
 from .preprocess import model_input
+from .version import __version__
 
 
 @dataclass
