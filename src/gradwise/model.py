@@ -316,7 +316,10 @@ class Sequential:
     def _is_classifier(self) -> bool:
         return not (isinstance(self.loss, MSE) and not isinstance(self.layers[-1], (Softmax, Sigmoid)))
 
-    def _to_proba(self, out: np.ndarray) -> np.ndarray:
+    def output_proba(self, out: np.ndarray) -> np.ndarray:
+        """The probabilities that the model's raw output ``out`` stands for (what
+        ``predict_proba`` returns): as they are after a Softmax or Sigmoid layer, else the
+        softmax of the logits, or their sigmoid for one output or a binary cross-entropy."""
         if isinstance(self.layers[-1], (Softmax, Sigmoid)):
             return out                                        # already probabilities
         if isinstance(self.loss, BinaryCrossEntropy) or out.shape[-1] == 1:
@@ -325,7 +328,7 @@ class Sequential:
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities (N, C); for one sigmoid output (N, 1), P(class 1)."""
-        return self._to_proba(self._forward_chunks(X))
+        return self.output_proba(self._forward_chunks(X))
 
     def predict(self, X) -> np.ndarray:
         """Class indices (N,) for a classifier; the raw outputs for a regression model
