@@ -306,6 +306,7 @@ COMMANDS = {"train": cmd_train, "doctor": cmd_doctor, "evaluate": cmd_evaluate, 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from .logs import to_stderr; to_stderr()   # noqa: E702  the library's messages (which source served) on stderr
     if args.command is None:
         parser.print_help()
         return 0
