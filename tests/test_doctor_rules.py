@@ -161,10 +161,10 @@ def test_gradient_not_reset():
 
 
 def test_momentum_fit_separates_the_cases(rng):
-    from gradwise.doctor.recorder import _fit_momentum
+    from gradwise.doctor.recorder import fit_momentum
     prev, g = rng.standard_normal(500), rng.standard_normal(500)
     for mu in (0.0, 0.9, 1.0):
-        fitted, c, resid = _fit_momentum(mu * prev - 0.01 * g, prev, g)
+        fitted, c, resid = fit_momentum(mu * prev - 0.01 * g, prev, g)
         assert fitted == pytest.approx(mu, abs=1e-9) and c == pytest.approx(-0.01) and resid < 1e-9
     assert codes(rules.momentum(trace(8, momentum_fit=(1.0, -0.01, 0.0)))) == ["MOMENTUM"]
     assert rules.momentum(trace(8, momentum_fit=(0.9, -0.01, 0.0))) == []

@@ -90,7 +90,9 @@ class GradcheckReport:
         return "\n".join(lines)
 
 
-def _named(arrays, what: str) -> list[tuple[str, np.ndarray]]:
+def named_arrays(arrays, what: str) -> list[tuple[str, np.ndarray]]:
+    """``(name, array)`` pairs: a dict's own keys, else ``what[0]``, ``what[1]``, ... (for a
+    list, or a single array)."""
     if isinstance(arrays, Mapping):
         return [(str(k), v) for k, v in arrays.items()]
     if isinstance(arrays, np.ndarray):
@@ -117,7 +119,7 @@ def check_function(f: Callable[..., float], params, grads, *, eps: float = DEFAU
     True
     """
     rng = np.random.default_rng(0) if rng is None else rng
-    named_p, named_g = _named(params, "param"), _named(grads, "grad")
+    named_p, named_g = named_arrays(params, "param"), named_arrays(grads, "grad")
     if len(named_p) != len(named_g):
         raise ValueError(f"check_function: {len(named_p)} parameters but {len(named_g)} gradients")
     checks = []

@@ -12,7 +12,11 @@ import math
 import numpy as np
 
 from ..callbacks import Callback
+from ..functional import log_softmax
+from ..layers import Sigmoid, Softmax
+from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy
 from . import rules
+from .checks import check_init
 from .findings import Finding, Report
 
 
@@ -46,7 +50,7 @@ def _kind(a: np.ndarray) -> str:
     return "linear"
 
 
-def _fit_momentum(delta, prev_delta, g) -> tuple[float, float, float] | None:
+def fit_momentum(delta, prev_delta, g) -> tuple[float, float, float] | None:
     """Least-squares fit of ``delta = mu * prev_delta + c * g`` over every parameter.
 
     SGD with momentum mu makes every update exactly mu times the last one minus lr times the
@@ -131,7 +135,7 @@ class Recorder:
         if weights is not None and grads is not None:
             for name, w, g in zip(names, weights, grads):
                 if np.shape(w) != np.shape(g):
-                    self.findings.append(rules._f(
+                    self.findings.append(rules.finding(
                         "GRADIENT_SHAPE", "error",
                         f"the gradient of {name} has shape {np.shape(g)} but the parameter has shape "
                         f"{np.shape(w)}: " + ("a transposed gradient." if np.shape(g)[::-1] == np.shape(w)
@@ -176,7 +180,7 @@ class Recorder:
                 r["param_update"] = [_norm(delta[a:b]) for a, b in zip(sizes[:-1], sizes[1:])]
                 if (gap == 1 and flat_g is not None and self._prev_delta is not None
                         and flat_g.shape == delta.shape == self._prev_delta.shape):
-                    r["momentum_fit"] = _fit_momentum(delta, self._prev_delta, flat_g)
+                    r["momentum_fit"] = fit_momentum(delta, self._prev_delta, flat_g)
                 self._prev_delta = delta if gap == 1 else None
             self._prev_w = flat_w
 
@@ -194,12 +198,11 @@ class Recorder:
             r["top_pred"], r["top_pred_share"] = int(counts.argmax()), float(counts.max() / n)
         if labels is None:
             return
-        y = rules._labels(labels)
+        y = rules.class_labels(labels)
         if y is None or len(y) != n:
             return
         r["top_label_share"] = float(np.bincount(y - y.min()).max() / n)
         if c >= 2 and y.min() >= 0 and y.max() < c:
-            from ..functional import log_softmax
             with np.errstate(under="ignore"):
                 r["mean_ce"] = float(-np.mean(log_softmax(logits.astype(np.float64))[np.arange(n), y]))
             r["batch"] = n
@@ -246,13 +249,12 @@ class Monitor(Callback):
         self.static: list[Finding] = []
 
     def on_train_begin(self, logs):
-        from . import check_init
         self.recorder = Recorder([name for name, _ in self.model.named_params()])
         self.epochs = []
         self.static = list(check_init(self.model).findings)
         self.static += _model_loss_findings(self.model, self.model.loss)
         self._act_layers = [(i, layer) for i, layer in enumerate(self.model.layers)
-                            if type(layer).__name__ in ("ReLU", "LeakyReLU", "Sigmoid", "Tanh")]
+                            if layer.activation is not None]         # relu, sigmoid, tanh
 
     def on_batch_end(self, batch, logs):
         step = logs["step"]
@@ -262,15 +264,8 @@ class Monitor(Callback):
             x, name = logs["input"], "X (the first training batch)"
             self.static += rules.nonfinite_input(x, name) or rules.input_scale(x, name)
         # two consecutive steps per check: the update and the gradient cosine need a pair
-        acts, kinds = [], []
-        for _, layer in self._act_layers:
-            kind = type(layer).__name__
-            if kind in ("ReLU", "LeakyReLU"):
-                acts.append(layer.mask)
-                kinds.append("relu")
-            else:
-                acts.append(layer.y)
-                kinds.append(kind.lower())
+        acts = [layer.activity() for _, layer in self._act_layers]   # on-masks, or outputs
+        kinds = [layer.activation for _, layer in self._act_layers]
         self.recorder.log(step, loss=logs["loss"], weights=self.model.params, grads=self.model.grads,
                           activations=acts, activation_kinds=kinds, logits=logs.get("output"),
                           labels=logs.get("target"))
@@ -294,8 +289,14 @@ class Monitor(Callback):
 
 
 def _model_loss_findings(model, loss) -> list[Finding]:
+    """OUTPUT_LOSS_MISMATCH for the model's last layer and its loss, each recognised by its
+    class (a subclass of Softmax counts as Softmax), named as the rule names them."""
     if loss is None or not model.layers:
         return []
-    last = type(model.layers[-1]).__name__
+    last = model.layers[-1]
+    last_name = next((cls.__name__ for cls in (Softmax, Sigmoid) if isinstance(last, cls)),
+                     type(last).__name__)
+    loss_name = next((cls.__name__ for cls in (SoftmaxCrossEntropy, BinaryCrossEntropy, MSE)
+                      if isinstance(loss, cls)), type(loss).__name__)
     from_logits = getattr(loss, "from_logits", None)
-    return rules.output_loss_mismatch(last, type(loss).__name__, from_logits)
+    return rules.output_loss_mismatch(last_name, loss_name, from_logits)

@@ -78,7 +78,10 @@ PERSIST = 3
 MIN_CHECKS = 4
 
 
-def _f(code, severity, message, evidence=None, fix="", where=None) -> Finding:
+def finding(code: str, severity: str, message: str, evidence: dict | None = None, fix: str = "",
+            where: str | None = None) -> Finding:
+    """A Finding, with empty evidence when none is given: how every rule (and the checks in
+    ``checks.py`` and ``recorder.py``) writes one."""
     return Finding(code, severity, message, evidence or {}, fix, where)
 
 
@@ -91,7 +94,7 @@ def nonfinite_input(X, name="X_train") -> list[Finding]:
         return []
     bad = ~np.isfinite(X.reshape(len(X), -1))
     rows = np.flatnonzero(bad.any(axis=1))
-    return [_f("NONFINITE_INPUT", "error", f"{name} contains NaN or inf in {len(rows)} samples.",
+    return [finding("NONFINITE_INPUT", "error", f"{name} contains NaN or inf in {len(rows)} samples.",
                {"samples": int(len(rows)), "first_sample": int(rows[0])},
                "remove or impute those samples (np.isfinite(X).all(axis=1) selects the good rows)",
                name)]
@@ -114,7 +117,7 @@ def input_scale(X, name="X_train") -> list[Finding]:
            "to the test set" if pixels else
            "standardise the features: s = gradwise.data.Standardizer().fit(X_train), then "
            "s.transform() on every split")
-    return [_f("INPUT_SCALE", "error", f"{name} values are large (99% of |x| up to {p99:.4g}); a "
+    return [finding("INPUT_SCALE", "error", f"{name} values are large (99% of |x| up to {p99:.4g}); a "
                f"network expects inputs of order 1.", {"p99_abs": p99, "max": float(np.max(X)),
                                                         "mean": float(np.mean(X))}, fix, name)]
 
@@ -130,7 +133,7 @@ def train_test_shift(X_train, X_test) -> list[Finding]:
     shift = abs(mu_te - mu_tr) / sd_tr
     if 1 / SHIFT_SCALE_RATIO <= ratio <= SHIFT_SCALE_RATIO and shift <= SHIFT_MEAN_SIGMAS:
         return []
-    return [_f("TRAIN_TEST_SHIFT", "error",
+    return [finding("TRAIN_TEST_SHIFT", "error",
                f"the test inputs are on a different scale from the training inputs (typical "
                f"magnitude x{ratio:.3g}, mean moved by {shift:.2g} training std).",
                {"train_p99": s_tr, "test_p99": s_te, "train_mean": mu_tr, "test_mean": mu_te},
@@ -140,7 +143,7 @@ def train_test_shift(X_train, X_test) -> list[Finding]:
 
 def class_ordered(y, *, shuffled_by_fit: bool = False) -> list[Finding]:
     """Labels in blocks (all 0s, then all 1s, ...): unshuffled batches teach one class at a time."""
-    y = _labels(y)
+    y = class_labels(y)
     if y is None or len(y) < 20:
         return []
     same = float(np.mean(y[1:] == y[:-1]))
@@ -149,7 +152,7 @@ def class_ordered(y, *, shuffled_by_fit: bool = False) -> list[Finding]:
     if same < ORDERED_SAME_MIN or same < ORDERED_FACTOR * expected:
         return []
     severity = "info" if shuffled_by_fit else "warning"
-    return [_f("CLASS_ORDERED", severity,
+    return [finding("CLASS_ORDERED", severity,
                f"the training labels are sorted or in blocks: {100 * same:.0f}% of neighbours share "
                f"a label (shuffled data: {100 * expected:.0f}%)." +
                (" fit() shuffles every epoch, so this is harmless there." if shuffled_by_fit else ""),
@@ -158,7 +161,9 @@ def class_ordered(y, *, shuffled_by_fit: bool = False) -> list[Finding]:
                "(Sequential.fit does this unless shuffle=False)", "y_train")]
 
 
-def _labels(y):
+def class_labels(y) -> np.ndarray | None:
+    """Integer class labels (N,) from labels, a (N, 1) column or one-hot rows; None when
+    they are not class labels (empty, not numbers, or regression targets)."""
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] > 1:
         y = y.argmax(axis=1)
@@ -176,10 +181,10 @@ def label_shape(y, n_samples: int | None = None, name="y_train") -> list[Finding
     y = np.asarray(y)
     out = []
     if n_samples is not None and len(y) != n_samples:
-        out.append(_f("LABEL_SHAPE", "error", f"{n_samples} samples but {len(y)} labels.",
+        out.append(finding("LABEL_SHAPE", "error", f"{n_samples} samples but {len(y)} labels.",
                       {"samples": n_samples, "labels": len(y)}, "give one label per sample", name))
     if y.ndim == 2 and y.shape[1] == 1:
-        out.append(_f("LABEL_SHAPE", "warning",
+        out.append(finding("LABEL_SHAPE", "warning",
                       "labels are a (N, 1) column; against (N, C) outputs, a hand-written loss or "
                       "gradient broadcasts it to (N, C) and silently computes the wrong thing.",
                       {"shape": list(y.shape)}, "use y.reshape(-1) (shape (N,)), or one-hot rows (N, C)",
@@ -187,7 +192,7 @@ def label_shape(y, n_samples: int | None = None, name="y_train") -> list[Finding
     elif y.ndim == 2 and y.dtype.kind == "f":
         sums = y.sum(axis=1)
         if not np.allclose(sums, 1, atol=1e-3) or y.min() < 0:
-            out.append(_f("LABEL_SHAPE", "error", "target rows are not one-hot (or probabilities): "
+            out.append(finding("LABEL_SHAPE", "error", "target rows are not one-hot (or probabilities): "
                           "they do not sum to 1.", {"row_sum_min": float(sums.min()),
                                                    "row_sum_max": float(sums.max())},
                           "build targets with gradwise.data.one_hot(labels, C)", name))
@@ -196,13 +201,13 @@ def label_shape(y, n_samples: int | None = None, name="y_train") -> list[Finding
 
 def label_range(y, num_classes: int | None = None, name="y_train") -> list[Finding]:
     """Labels outside [0, C): 1-based digits (1..10), or more classes than outputs."""
-    y = _labels(y)
+    y = class_labels(y)
     if y is None:
         return []
     lo, hi = int(y.min()), int(y.max())
     if num_classes is not None and (lo < 0 or hi >= num_classes):
         one_based = lo >= 1 and hi == num_classes
-        return [_f("LABEL_RANGE", "error",
+        return [finding("LABEL_RANGE", "error",
                    f"labels run {lo}..{hi} but the model has {num_classes} outputs (classes 0.."
                    f"{num_classes - 1})." + (" They look 1-based." if one_based else ""),
                    {"min": lo, "max": hi, "outputs": num_classes},
@@ -210,7 +215,7 @@ def label_range(y, num_classes: int | None = None, name="y_train") -> list[Findi
                    f"map the labels to 0..{num_classes - 1}, or give the last layer as many "
                    f"outputs as there are classes", name)]
     if num_classes is None and lo == 1 and hi == len(np.unique(y)) and hi > 1:
-        return [_f("LABEL_RANGE", "warning", f"labels run 1..{hi}: class 0 never occurs, so "
+        return [finding("LABEL_RANGE", "warning", f"labels run 1..{hi}: class 0 never occurs, so "
                    f"output 0 is wasted and output {hi} may not exist.", {"min": lo, "max": hi},
                    "subtract 1 from every label (y - 1)", name)]
     return []
@@ -218,14 +223,14 @@ def label_range(y, num_classes: int | None = None, name="y_train") -> list[Findi
 
 def class_imbalance(y, name="y_train") -> list[Finding]:
     """Some classes much rarer than others: accuracy alone will flatter the model."""
-    y = _labels(y)
+    y = class_labels(y)
     if y is None or len(y) < 50:
         return []
     counts = np.bincount(y - y.min())
     counts = counts[counts > 0]
     if len(counts) < 2 or counts.max() / counts.min() <= IMBALANCE_RATIO:
         return []
-    return [_f("CLASS_IMBALANCE", "warning",
+    return [finding("CLASS_IMBALANCE", "warning",
                f"the largest class has {counts.max() / counts.min():.0f}x as many samples as the "
                f"smallest.", {"counts": counts.tolist()},
                "judge the model by per-class recall (gradwise.metrics.classification_report), and "
@@ -251,7 +256,7 @@ def init_weights(W: np.ndarray, name: str, fan_in: int | None = None) -> list[Fi
     out = []
     unit_axes = (1,) if fan_in else (1, 0)        # gradwise: units are columns; yours: either
     if any(W.shape[ax] > 1 and np.all(np.ptp(W, axis=ax) == 0) for ax in unit_axes):
-        out.append(_f("INIT_SYMMETRIC", "error",
+        out.append(finding("INIT_SYMMETRIC", "error",
                       f"every unit of {name} starts with the same weights (e.g. all zeros): they get "
                       f"the same gradient and stay identical forever.",
                       {"value": float(W.flat[0]), "shape": list(W.shape)},
@@ -260,7 +265,7 @@ def init_weights(W: np.ndarray, name: str, fan_in: int | None = None) -> list[Fi
         return out
     positive = float(np.mean(W > 0))
     if positive > ALL_POSITIVE_SHARE and W.size >= 16:
-        out.append(_f("INIT_ALL_POSITIVE", "error",
+        out.append(finding("INIT_ALL_POSITIVE", "error",
                       f"{100 * positive:.0f}% of {name}'s weights are positive (uniform(0, 1)?): every "
                       f"unit sums its inputs with the same sign, so all units fire alike and the "
                       f"sums grow with the layer width.", {"positive_share": positive,
@@ -270,7 +275,7 @@ def init_weights(W: np.ndarray, name: str, fan_in: int | None = None) -> list[Fi
     fans = (fan_in, fan_in) if fan_in else (min(W.shape), max(W.shape))
     high, low = _gain(W, fans[0]), _gain(W, fans[1])
     if high > GAIN_TOO_LARGE:
-        out.append(_f("INIT_TOO_LARGE", "error" if high > 2.5 * GAIN_TOO_LARGE else "warning",
+        out.append(finding("INIT_TOO_LARGE", "error" if high > 2.5 * GAIN_TOO_LARGE else "warning",
                       f"{name}'s weights are too large for its fan-in: rms(W)*sqrt(fan_in) = "
                       f"{high:.3g} (He: 1.41, Glorot/LeCun: ~1); activations and logits grow "
                       f"layer after layer.", {"gain": high, "rms": float(np.sqrt(np.mean(W ** 2))),
@@ -278,7 +283,7 @@ def init_weights(W: np.ndarray, name: str, fan_in: int | None = None) -> list[Fi
                       f"scale by the fan-in: np.random.randn(...) * np.sqrt(2 / {fans[0]}) "
                       f"(init='he_normal')", name))
     elif low < GAIN_TOO_SMALL:
-        out.append(_f("INIT_TOO_SMALL", "warning",
+        out.append(finding("INIT_TOO_SMALL", "warning",
                       f"{name}'s weights are tiny for its fan-in: rms(W)*sqrt(fan_in) = {low:.3g}; the "
                       f"signal and the gradients shrink at every layer.", {"gain": low, "fan_in": fans[1]},
                       "use init='he_normal' (ReLU) or 'glorot_uniform' (tanh/sigmoid)", name))
@@ -293,7 +298,7 @@ def initial_loss(loss0: float, num_classes: int, suffering: bool = True) -> list
     chance = math.log(num_classes)
     if loss0 <= INITIAL_LOSS_FACTOR * chance + 1.0:
         return []
-    return [_f("INITIAL_LOSS", "warning" if suffering else "info",
+    return [finding("INITIAL_LOSS", "warning" if suffering else "info",
                f"the loss starts at {loss0:.4g}, far above ln({num_classes}) = {chance:.3g} expected "
                f"from a network that has learned nothing: its logits are huge from the start.",
                {"initial_loss": loss0, "expected": chance},
@@ -304,24 +309,24 @@ def output_loss_mismatch(last_layer: str, loss_name: str, from_logits: bool | No
                          classification: bool = True) -> list[Finding]:
     """The model's output and the loss disagree about logits vs probabilities."""
     if last_layer == "Softmax" and loss_name == "SoftmaxCrossEntropy":
-        return [_f("OUTPUT_LOSS_MISMATCH", "error", "softmax is applied twice: the model ends in "
+        return [finding("OUTPUT_LOSS_MISMATCH", "error", "softmax is applied twice: the model ends in "
                    "Softmax and SoftmaxCrossEntropy applies its own; gradients are squashed.",
                    {"last_layer": last_layer, "loss": loss_name},
                    "remove the final Softmax layer: SoftmaxCrossEntropy expects raw logits",
                    "last layer")]
     if last_layer == "Sigmoid" and loss_name == "BinaryCrossEntropy" and from_logits:
-        return [_f("OUTPUT_LOSS_MISMATCH", "error", "sigmoid is applied twice: the model ends in "
+        return [finding("OUTPUT_LOSS_MISMATCH", "error", "sigmoid is applied twice: the model ends in "
                    "Sigmoid and BinaryCrossEntropy(from_logits=True) applies another.",
                    {"last_layer": last_layer, "loss": loss_name},
                    "remove the Sigmoid layer, or use BinaryCrossEntropy(from_logits=False)",
                    "last layer")]
     if last_layer not in ("Sigmoid", "Softmax") and loss_name == "BinaryCrossEntropy" and from_logits is False:
-        return [_f("OUTPUT_LOSS_MISMATCH", "error", "raw scores go into a loss that expects "
+        return [finding("OUTPUT_LOSS_MISMATCH", "error", "raw scores go into a loss that expects "
                    "probabilities: BinaryCrossEntropy(from_logits=False) clips them to [0, 1].",
                    {"last_layer": last_layer, "loss": loss_name},
                    "use BinaryCrossEntropy() (from_logits=True) on raw scores", "last layer")]
     if last_layer in ("Sigmoid", "Softmax") and loss_name == "MSE" and classification:
-        return [_f("OUTPUT_LOSS_MISMATCH", "warning",
+        return [finding("OUTPUT_LOSS_MISMATCH", "warning",
                    f"{last_layer} outputs trained with MSE: where the output saturates its "
                    f"gradient vanishes, so confident mistakes are barely corrected.",
                    {"last_layer": last_layer, "loss": loss_name},
@@ -360,7 +365,7 @@ def nonfinite(trace) -> list[Finding]:
     for r in trace:
         where = r.get("nonfinite")
         if where:
-            return [_f("NONFINITE", "error", f"NaN or inf appeared at step {r['step']}, first in "
+            return [finding("NONFINITE", "error", f"NaN or inf appeared at step {r['step']}, first in "
                        f"{where}; from there on every number is meaningless.",
                        {"step": r["step"], "first_in": where},
                        "find the cause in the findings above (usually the learning rate, the input "
@@ -402,11 +407,11 @@ def learning_rate(trace, lr: float | None = None) -> list[Finding]:
                f"the weights grew {growth:.0f}x in a few steps and the loss is not falling well."
                if blown_up else
                f"each step changes the weights by {100 * med:.0f}% of their size (healthy: ~0.1%).")
-        return [_f("LR_TOO_HIGH", "error", "the learning rate is too high: " + why,
+        return [finding("LR_TOO_HIGH", "error", "the learning rate is too high: " + why,
                    ev, "divide the learning rate by 10 (then tune: 1e-3 for Adam, 0.01-0.1 for SGD)")]
     blocked = bool(dead_relu(trace) or vanishing_gradient(trace))   # not the lr's fault then
     if med < UPDATE_RATIO_LOW and p["ratio"] > 1 - STALL_DROP and not blocked:
-        return [_f("LR_TOO_LOW", "warning", f"the learning rate is too low: each step changes the "
+        return [finding("LR_TOO_LOW", "warning", f"the learning rate is too low: each step changes the "
                    f"weights by {med:.1e} of their size (healthy: ~1e-3) and the loss barely moves.",
                    ev, "multiply the learning rate by 10-100 (1e-3 for Adam, 0.01-0.1 for SGD)")]
     return []
@@ -424,7 +429,7 @@ def weights_frozen(trace) -> list[Finding]:
         # (a tiny lr times a vanished gradient also leaves float32 weights unchanged)
         meaningful = grads and sizes and _median(grads) > FROZEN_GRAD_RATIO * max(_median(sizes), 1e-12)
         if len(deltas) >= MIN_CHECKS - 1 and max(deltas) == 0 and meaningful:
-            out.append(_f("WEIGHTS_FROZEN", "error", f"{name} never changes although its gradient "
+            out.append(finding("WEIGHTS_FROZEN", "error", f"{name} never changes although its gradient "
                           f"is not zero: the optimiser does not update it.",
                           {"median_grad_norm": _median(grads)},
                           "update the arrays in place (W -= lr * dW, not a copy), and pass every "
@@ -442,7 +447,7 @@ def gradient_not_reset(trace) -> list[Finding]:
     growth = max(norms) / norms[0] if norms[0] > 0 else 0.0
     if aligned < NOT_RESET_COSINE or growth < 3:
         return []
-    return [_f("GRADIENT_NOT_RESET", "error",
+    return [finding("GRADIENT_NOT_RESET", "error",
                f"the gradients are accumulated across steps instead of recomputed: consecutive "
                f"gradients are parallel (median cosine {aligned:.3f}) and their norm grew "
                f"{growth:.1f}x.", {"grad_norm_growth": growth, "median_cosine": aligned},
@@ -463,7 +468,7 @@ def momentum(trace) -> list[Finding]:
     resid = float(np.median([f[2] for f in fits]))
     if mu < MOMENTUM_MU or resid > MOMENTUM_RESIDUAL:
         return []
-    return [_f("MOMENTUM", "error",
+    return [finding("MOMENTUM", "error",
                f"the velocity is never damped: each update equals the previous update plus a "
                f"gradient step (momentum coefficient fitted from your updates: {mu:.3f}), so "
                f"the steps keep growing.", {"fitted_momentum": mu, "fit_residual": resid},
@@ -480,7 +485,7 @@ def loss_summed(trace) -> list[Finding]:
     n = first["batch"]
     if abs(factor - n) > 0.1 * n:
         return []
-    return [_f("LOSS_SUMMED", "error",
+    return [finding("LOSS_SUMMED", "error",
                f"the loss is summed over the batch, not averaged: it is {factor:.1f}x the mean "
                f"cross-entropy, and the batch has {n} samples, so every step is {n}x too big.",
                {"loss": first["loss"], "mean_cross_entropy": first["mean_ce"], "batch": n},
@@ -498,7 +503,7 @@ def _layers_over(trace, key: str, threshold: float):
 
 def dead_relu(trace) -> list[Finding]:
     """ReLU layers whose units are mostly dead (active on < 1% of a batch), for several checks."""
-    return [_f("DEAD_RELU", "error" if share > 0.9 else "warning",
+    return [finding("DEAD_RELU", "error" if share > 0.9 else "warning",
                f"{100 * share:.0f}% of the ReLU units in {name} are dead (active on fewer than "
                f"{100 * DEAD_UNIT_ACTIVE:.0f}% of samples): they pass no gradient.",
                {"dead_share": share},
@@ -510,7 +515,7 @@ def saturation(trace) -> list[Finding]:
     """Sigmoid/tanh layers stuck at their bounds while the loss does not fall."""
     if not suffering(trace):
         return []
-    return [_f("SATURATION", "error" if share > 0.9 else "warning",
+    return [finding("SATURATION", "error" if share > 0.9 else "warning",
                f"{100 * share:.0f}% of the outputs of {name} sit at the flat ends of the curve, "
                f"where the gradient is ~0.", {"saturated_share": share},
                "scale inputs to ~[0, 1], use a fan-in-scaled init (glorot_uniform), and prefer "
@@ -523,7 +528,7 @@ def vanishing_gradient(trace) -> list[Finding]:
     ratios = [r.get("first_last_grad") for r in trace if r.get("first_last_grad") is not None]
     if not suffering(trace) or not _persistent(ratios, lambda v: v < VANISHING_RATIO):
         return []
-    return [_f("VANISHING_GRADIENT", "error" if ratios[-1] < VANISHING_RATIO ** 2 else "warning",
+    return [finding("VANISHING_GRADIENT", "error" if ratios[-1] < VANISHING_RATIO ** 2 else "warning",
                f"the gradient reaching the first layer is {ratios[-1]:.1e} of the last layer's: "
                f"the early layers barely learn.", {"first_over_last": ratios[-1]},
                "use ReLU in hidden layers with init='he_normal', fewer sigmoid layers, or batch "
@@ -539,7 +544,7 @@ def exploding_gradient(trace) -> list[Finding]:
     peak = max(finite)
     if peak < EXPLODING_MIN or peak / finite[0] < EXPLODING_FACTOR:
         return []
-    return [_f("EXPLODING_GRADIENT", "error",
+    return [finding("EXPLODING_GRADIENT", "error",
                f"the gradient norm grew {peak / finite[0]:.3g}x (to {peak:.3g}).",
                {"first": finite[0], "peak": peak},
                "lower the learning rate, clip the gradient norm (clip_norm=1.0), check the input scale")]
@@ -554,7 +559,7 @@ def single_class(trace) -> list[Finding]:
     if not _persistent(shares, lambda s: s > SINGLE_CLASS_SHARE):
         return []
     cls = trace[-1].get("top_pred")
-    return [_f("SINGLE_CLASS", "error",
+    return [finding("SINGLE_CLASS", "error",
                f"the network predicts class {cls} for {100 * shares[-1]:.0f}% of the samples: it "
                f"has collapsed to one answer.", {"class": cls, "share": shares[-1]},
                "look at the findings above: usually unscaled inputs, a bad init or learning rate, "
@@ -572,7 +577,7 @@ def stalled(trace, num_classes: int | None = None) -> list[Finding]:
         ev["ln_C"] = math.log(num_classes)
         if abs(p["end"] - math.log(num_classes)) < 0.1 * math.log(num_classes):
             chance = f" It sits at ln({num_classes}): the predictions are uniform."
-    return [_f("STALLED", "error", f"the loss is not falling ({p['start']:.4g} -> {p['end']:.4g})." + chance,
+    return [finding("STALLED", "error", f"the loss is not falling ({p['start']:.4g} -> {p['end']:.4g})." + chance,
                ev, "see the findings above; if there are none, check the gradients with "
                "gradwise.doctor.check_gradients")]
 
@@ -587,7 +592,7 @@ def overfitting(epochs: list[dict]) -> list[Finding]:
     if (len(val) - 1 - best < OVERFIT_EPOCHS or val[-1] < OVERFIT_RISE * val[best]
             or train[-1] >= train[best] or val[-1] < OVERFIT_GAP * train[-1]):
         return []
-    return [_f("OVERFITTING", "warning",
+    return [finding("OVERFITTING", "warning",
                f"the validation loss rose from {val[best]:.4g} (epoch {best + 1}) to {val[-1]:.4g} "
                f"while the training loss kept falling.",
                {"best_epoch": best + 1, "best_val_loss": val[best], "last_val_loss": val[-1]},
