@@ -369,6 +369,37 @@ def test_a_model_that_takes_no_images_answers_422(tmp_path):
         assert c.get("/api/model").status_code == 200
 
 
+@pytest.mark.parametrize("sizes, last", [([784, 16, 1], None), ([784, 16, 10], "Softmax")])
+def test_predict_gives_what_predict_proba_gives(sizes, last):
+    """One sigmoid output and a Softmax layer alike: the page's numbers are predict_proba's."""
+    import gradwise as gw
+    from gradwise.preprocess import decode_grayscale, mnist_style, model_input
+    net = gw.mlp(sizes, seed=0)
+    if last:
+        net.layers.append(gw.Softmax())
+    net.meta = {"data": "mnist", "classes": [str(i) for i in range(sizes[-1])],
+                "preprocessing": {"scale": "pixels / 255", "flatten": True}}
+    body = png(seven)
+    with TestClient(webapp.create_app(webapp.Served(net, "net"))) as c:
+        a = post_image(c, body).json()
+    expected = net.predict_proba(model_input(mnist_style(decode_grayscale(body))[None], net.meta))[0]
+    np.testing.assert_allclose(a["probabilities"], expected, atol=1e-5)
+
+
+def test_activations_are_picked_by_the_layer_hook_not_the_class_name():
+    import gradwise as gw
+
+    class Shifted(gw.Layer):                   # a ReLU by another name
+        activation = "relu"
+
+        def forward(self, x, training=False):
+            return np.maximum(x, 0) + 1
+
+    net = gw.Sequential([gw.Dense(4, 3, rng=np.random.default_rng(0)), Shifted(), gw.Dense(3, 2)])
+    _, acts = webapp.forward_with_activations(net, np.ones((1, 4), np.float32))
+    assert [(a["layer"], a["kind"], a["size"]) for a in acts] == [(1, "Shifted", 3)]
+
+
 def test_a_cnn_run_is_served_with_channel_activations():
     from gradwise.train import cnn_preset
     net = cnn_preset("cnn", 784, 10, seed=0)

@@ -6,17 +6,23 @@ and its scripts are files in ``static/``, served by the app itself: it works off
 
 from __future__ import annotations
 
+import logging
 import socket
-import sys
 
 from ..errors import GradwiseError
 
 DEFAULT_PORT = 8000
+logger = logging.getLogger(__name__)
 
 
 def serve(run=None, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT, data_dir=None,
           log=print) -> None:
-    """Serve the draw and learn pages until Ctrl-C."""
+    """Serve the draw and learn pages until Ctrl-C.
+
+    ``log`` shows the person at the terminal which model is served and where (``print``:
+    ``gradwise serve`` shows it on stdout); the warning about a public ``host`` is logged
+    (logger ``gradwise.web``).
+    """
     try:
         import uvicorn
 
@@ -26,8 +32,8 @@ def serve(run=None, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT, data_d
                           f'pip install "gradwise[web]"') from None
     local = host in ("127.0.0.1", "localhost", "::1")
     if not local:
-        print(f"gradwise serve: warning: listening on {host}: anyone who can reach this machine "
-              f"can use the page and start training runs on it", file=sys.stderr)
+        logger.warning("gradwise serve: warning: listening on %s: anyone who can reach this "
+                       "machine can use the page and start training runs on it", host)
     _check_port_free(host, port)
     served = load_served(run, data_dir=data_dir, log=log)
     app = create_app(served, data_dir=data_dir, allowed_hosts=LOCAL_HOSTS if local else ["*"])

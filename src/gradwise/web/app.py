@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from starlette.applications import Starlette
@@ -34,8 +36,15 @@ from starlette.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from .. import data
 from ..errors import DataError
+from ..presets import mlp
+from ..optim import Adam
+from ..preprocess import decode_grayscale, mnist_style, model_input
+from ..train import load_run
 from .jobs import MISTAKES, Job, SettingsError, TrainSettings
+
+logger = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 MAX_IMAGE_BYTES = 512 * 1024          # a 280x280 canvas as PNG is about 10 KB
@@ -73,7 +82,6 @@ class Served:
 def _examples(data_name: str | None, data_dir) -> dict[int, list]:
     """A few training digits of each class (uint8 28x28 lists), from the embedded mnist-mini
     for MNIST models, from the local copy for others; none when there is no local copy."""
-    from .. import data
     name = "mnist-mini" if data_name in ("mnist", "mnist-mini", None) else data_name
     try:
         ds = data.load(name, data_dir=data_dir, download=False, quiet=True)
@@ -126,23 +134,21 @@ async def read_json(request: Request) -> dict:
 
 
 def forward_with_activations(model, x: np.ndarray) -> tuple[np.ndarray, list[dict]]:
-    """Run one input through the model layer by layer; the output of each activation layer
-    (the hidden representations) is kept, at most 256 values each (channel means for images)."""
+    """Run one input through the model layer by layer; the output of each hidden activation
+    layer (one with an ``activation``: the hidden representations) is kept, at most 256
+    values each (channel means for images)."""
     acts = []
     for i, layer in enumerate(model.layers):
         x = layer.forward(x, training=False)
-        kind = type(layer).__name__
-        if kind in ("ReLU", "LeakyReLU", "Sigmoid", "Tanh") and i < len(model.layers) - 1:
+        if layer.activation is not None and i < len(model.layers) - 1:
             v = x[0] if x.ndim == 2 else x[0].mean(axis=(1, 2))     # (units,) or (channels,)
-            acts.append({"layer": i, "kind": kind, "size": int(v.size),
+            acts.append({"layer": i, "kind": type(layer).__name__, "size": int(v.size),
                          "values": np.round(v[:256].astype(np.float64), 4).tolist()})
     return x, acts
 
 
 def create_app(served: Served, *, data_dir=None, allowed_hosts=None) -> Starlette:
     """The app for one served model (see ``load_served``)."""
-    from ..functional import softmax
-    from ..preprocess import decode_grayscale, mnist_style, model_input
     state = {"served": served, "job": None}
     lock = threading.Lock()
 
@@ -173,9 +179,7 @@ def create_app(served: Served, *, data_dir=None, allowed_hosts=None) -> Starlett
             out, acts = await asyncio.to_thread(forward_with_activations, s.model, x)
         except ValueError as e:                   # a run of another kind (a toy set, say)
             return error(422, f"the served model does not take 28x28 images: {e}")
-        out = out.astype(np.float64)
-        last = type(s.model.layers[-1]).__name__
-        proba = out[0] if last in ("Softmax", "Sigmoid") else softmax(out)[0]
+        proba = s.model.output_proba(out.astype(np.float64))[0]   # what predict_proba gives
         order = np.argsort(-proba)
         runner_up = int(order[1]) if len(order) > 1 else int(order[0])
         return JSONResponse({
@@ -278,10 +282,11 @@ def create_app(served: Served, *, data_dir=None, allowed_hosts=None) -> Starlett
     return app
 
 
-def load_served(run=None, *, runs_root=Path("runs"), data_dir=None, log=print) -> Served:
+def load_served(run=None, *, runs_root=Path("runs"), data_dir=None,
+                log: Callable[[str], None] = logger.info) -> Served:
     """The model to serve: the run folder given, else the newest run in ``runs/`` with a final
-    model, else a small MLP trained on the embedded mnist-mini in a few seconds."""
-    from ..train import load_run
+    model, else a small MLP trained on the embedded mnist-mini in a few seconds. ``log``
+    receives the line that says which (by default, this module's logger at INFO)."""
     if run is not None:
         path = Path(run)
         model = load_run(path)
@@ -297,10 +302,6 @@ def load_served(run=None, *, runs_root=Path("runs"), data_dir=None, log=print) -
 
 def quick_model(epochs: int = 8, seed: int = 0):
     """784-128-10 on the embedded mnist-mini: about 93% test accuracy in a few seconds."""
-    from .. import data
-    from ..model import mlp
-    from ..optim import Adam
-    from ..preprocess import model_input
     ds = data.load("mnist-mini")
     model = mlp([784, 128, 10], seed=seed)
     model.meta = {"data": "mnist-mini", "classes": list(ds.classes),
