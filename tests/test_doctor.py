@@ -91,6 +91,26 @@ def test_monitor_on_a_healthy_fit_is_quiet_and_sees_a_bad_one(mini):
     assert mon.report().codes()[0] == "OUTPUT_LOSS_MISMATCH"
 
 
+class Squash(gw.Tanh):
+    """A tanh by another name: the doctor must know it by its hook, not its class name."""
+
+
+class Probabilities(gw.Softmax):
+    """A softmax by another name."""
+
+
+def test_monitor_knows_layers_by_their_hooks_and_classes_not_their_names(mini):
+    X, y, _, _ = mini
+    net = gw.Sequential([gw.Dense(784, 32, rng=np.random.default_rng(0)), Squash(),
+                         gw.Dense(32, 10, rng=np.random.default_rng(1)), Probabilities()])
+    mon = doctor.Monitor(every=2)
+    net.fit(X[:256], y[:256], epochs=1, batch_size=64, callbacks=[mon], verbose=0, seed=0)
+    traced = next(r for r in mon.recorder.trace if r.get("act_names"))
+    assert traced["act_names"] == ["layer 1 (Squash)"]       # Softmax is no element-wise activation
+    assert traced["saturated_share"][0] is not None and 0 <= traced["saturated_share"][0] <= 1
+    assert "OUTPUT_LOSS_MISMATCH" in mon.report().codes()   # softmax, then SoftmaxCrossEntropy
+
+
 @pytest.mark.parametrize("model", ["mlp", "cnn"])
 def test_monitor_names_unscaled_inputs_from_the_batches_it_sees(model, mini):
     """A Monitor alone (no check_data before) still names pixels left in 0..255, for rows
