@@ -15,15 +15,15 @@ import time
 import numpy as np
 
 from gradwise import doctor
-from gradwise.train import TrainConfig, build_model, make_optimizer, prepare
+from gradwise.train import TrainConfig, build, prepare
 
 
-def one_run(cfg: TrainConfig, data, monitor: bool) -> float:
-    _, _, X, y, _, _ = data
-    model = build_model(cfg, int(np.prod(X.shape[1:])), 10)
+def one_run(cfg: TrainConfig, prepared, monitor: bool) -> float:
+    X, y = prepared.X_train, prepared.y_train
+    model, optimizer = build(cfg, prepared)
     callbacks = [doctor.Monitor()] if monitor else []
     start = time.perf_counter()
-    model.fit(X, y, epochs=cfg.epochs, batch_size=cfg.batch_size, optimizer=make_optimizer(cfg),
+    model.fit(X, y, epochs=cfg.epochs, batch_size=cfg.batch_size, optimizer=optimizer,
               seed=cfg.seed, verbose=0, callbacks=callbacks)
     seconds = time.perf_counter() - start
     if monitor:
@@ -38,7 +38,7 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
     cfg = TrainConfig(data=args.data, epochs=args.epochs)
-    data = prepare(cfg)
+    data, _ = prepare(cfg)
     plain, watched = [], []
     for _ in range(args.repeats):                       # alternate, so drift hits both alike
         plain.append(one_run(cfg, data, False))

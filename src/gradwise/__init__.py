@@ -16,7 +16,8 @@ from .errors import DataError, GradwiseError, ModelFileError  # noqa: E402
 from .layers import (Dense, Dropout, Flatten, Identity, Layer, LeakyReLU, ReLU, Sigmoid,  # noqa: E402
                      Softmax, Tanh)
 from .losses import MSE, BinaryCrossEntropy, Loss, SoftmaxCrossEntropy  # noqa: E402
-from .model import Sequential, TrainingDiverged, mlp  # noqa: E402
+from .model import Sequential, TrainingDiverged  # noqa: E402
+from .presets import mlp  # noqa: E402
 from .optim import (SGD, AdamW, Adam, CosineDecay, ExponentialDecay, LinearWarmup,  # noqa: E402
                     Optimizer, RMSprop, StepDecay, clip_grad_norm)
 

@@ -1,6 +1,7 @@
 """Checkpoints: everything needed to continue a run as if it had never stopped.
 
-One file, ``checkpoint.npz``, written atomically at the end of every epoch: the weights,
+One file, ``checkpoint.npz``, written atomically at the end of every epoch: the model's state
+(parameters and buffers, written by gradwise.serialize as ``Sequential.save`` writes them),
 the optimiser's state (step count, learning rate, moment estimates), the random-number
 state of shuffling and dropout, the epoch just finished and the history so far. Resuming
 from it gives the same final weights, bit for bit, as the uninterrupted run with the same
@@ -9,15 +10,12 @@ seed and data. Plain data only (arrays and JSON), no pickle.
 
 from __future__ import annotations
 
-import json
-import zipfile
 from pathlib import Path
 
-import numpy as np
-
+from . import serialize
 from .callbacks import Callback, History
 from .errors import ModelFileError
-from .fileio import atomic_write
+from .model import Sequential
 
 CHECKPOINT_FORMAT = "gradwise-checkpoint"
 
@@ -25,7 +23,7 @@ CHECKPOINT_FORMAT = "gradwise-checkpoint"
 def save_checkpoint(path, model, optimizer, epoch: int, history: History) -> Path:
     """Write model + optimiser + random state + history after ``epoch`` (0-based)."""
     opt_state = optimizer.state_dict()
-    arrays = {f"model/{name}": p for name, p in model.named_params()}
+    arrays = {f"model/{name}": a for name, a in model.state_dict().items()}   # params and buffers
     for i, state in enumerate(opt_state["state"]):
         for key, value in state.items():
             arrays[f"optim/{i}/{key}"] = value
@@ -33,28 +31,24 @@ def save_checkpoint(path, model, optimizer, epoch: int, history: History) -> Pat
             "optimizer": {"type": type(optimizer).__name__, "t": opt_state["t"],
                           "lr": opt_state["lr"], "n_state": len(opt_state["state"])},
             "training_state": model.training_state(), "history": history.to_dict()}
-    arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
-    return atomic_write(path, lambda f: np.savez(f, **arrays))
+    return serialize.write_npz(path, arrays, "__meta__", meta)
 
 
 def load_checkpoint(path) -> dict:
     """Read a checkpoint: {"epoch", "model" (Sequential), "optimizer_state", "training_state",
     "history" (History), "optimizer_type"}."""
-    from .model import Sequential
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"no checkpoint at {path}: nothing to resume (the run never finished "
                              f"an epoch, or the folder is wrong)")
     try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-        meta = json.loads(arrays.pop("__meta__").tobytes().decode("utf-8"))
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, UnicodeDecodeError) as e:
-        raise ModelFileError(f"{path} is not a readable checkpoint ({e}); delete it to start over") from e
+        arrays, meta = serialize.read_npz(path, "__meta__", "checkpoint", "gradwise's Checkpoint")
+    except ModelFileError as e:
+        raise ModelFileError(f"{e}; delete it to start over") from e
     if meta.get("format") != CHECKPOINT_FORMAT:
         raise ModelFileError(f"{path} is not a gradwise checkpoint")
     weights = {k.removeprefix("model/"): v for k, v in arrays.items() if k.startswith("model/")}
-    model = Sequential._from_config(meta["model"], weights, path)
+    model = Sequential.from_config(meta["model"], weights, path)
     states = [{} for _ in range(meta["optimizer"]["n_state"])]
     for key, value in arrays.items():
         if key.startswith("optim/"):

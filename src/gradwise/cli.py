@@ -29,16 +29,17 @@ TRAIN_HELP = {
     "augment": "random distortions of the training images (digits: shifts, rotations, scalings; "
                "fashion-mnist: mirror images)",
     "data_dir": "folder holding DATA/ with the IDX files (default: $GRADWISE_DATA, then the cache)",
-    "arch": "layer sizes, input first: 784-256-128-10",
-    "act": "hidden activation: relu, leaky_relu, tanh, sigmoid",
+    "arch": "mlp: layer sizes, input first (default: INPUTS-256-128-CLASSES, 784-256-128-10 for MNIST)",
+    "act": "mlp: hidden activation: relu (default), leaky_relu, tanh, sigmoid",
     "init": "weight init: he_normal, he_uniform, glorot_normal, glorot_uniform, lecun_normal, "
-            "uniform01, normal01",
+            "uniform01, normal01 (default: he_normal for ReLU nets, glorot_uniform for tanh/sigmoid)",
     "opt": "optimiser: sgd, rmsprop, adam, adamw",
     "lr": "learning rate",
-    "momentum": "momentum for sgd/rmsprop",
+    "momentum": "momentum for sgd/rmsprop (default 0.9; refused for adam/adamw)",
     "weight_decay": "L2 weight decay (decoupled for adamw)",
     "schedule": "lr schedule: none, cosine, step:EVERY:FACTOR, exp:GAMMA, warmup:EPOCHS[+cosine]",
-    "dropout": "dropout rate after each hidden layer",
+    "dropout": "dropout rate after each hidden layer (default 0.2; lenet5 has none)",
+    "loss": "cross_entropy (default), or mse on one-hot targets (a classic mistake, for the doctor)",
     "epochs": "passes over the training data",
     "batch_size": "samples per step",
     "val_split": "share of the training set held out for validation",
@@ -53,13 +54,15 @@ def _add_train_flags(p: argparse.ArgumentParser) -> None:
     defaults = TrainConfig()
     for f in fields(TrainConfig):
         flag = "--" + f.name.replace("_", "-")
-        if str(f.type) == "bool":
+        kind = str(f.type).split(" |")[0]                  # "float | None" -> "float"
+        if kind == "bool":
             p.add_argument(flag, dest=f.name, action="store_const", const=True, default=None,
                            help=TRAIN_HELP[f.name])
             continue
-        kind = {"int": int, "float": float}.get(str(f.type), str)
-        p.add_argument(flag, dest=f.name, type=kind, default=None, metavar=f.name.upper(),
-                       help=f"{TRAIN_HELP[f.name]} (default: {getattr(defaults, f.name)})")
+        default = getattr(defaults, f.name)
+        shown = "" if default is None or "default" in TRAIN_HELP[f.name] else f" (default: {default})"
+        p.add_argument(flag, dest=f.name, type={"int": int, "float": float}.get(kind, str), default=None,
+                       metavar=f.name.upper(), help=TRAIN_HELP[f.name] + shown)
     p.add_argument("--config", metavar="FILE.toml", help="read settings from a TOML file; flags override it")
     p.add_argument("--resume", nargs="?", const="latest", metavar="RUN",
                    help="continue a stopped run from its last checkpoint (default: the latest in runs/)")
@@ -115,8 +118,6 @@ def build_parser() -> argparse.ArgumentParser:
                      help="train on this many samples (default 10000; 0 = all)")
     doc.add_argument("--raw-pixels", action="store_true", help="make it fail: skip dividing pixels by 255")
     doc.add_argument("--sorted", action="store_true", help="make it fail: feed the data in class order")
-    doc.add_argument("--loss", choices=["cross_entropy", "mse"], default="cross_entropy",
-                     help="the loss (mse on one-hot targets is a classic mistake)")
     doc.add_argument("--json", action="store_true", help="machine-readable report")
 
     sub.add_parser("gradcheck", help="check every layer and loss against finite differences",
@@ -139,56 +140,73 @@ def build_parser() -> argparse.ArgumentParser:
 
 # ----------------------------------------------------------------------------- commands
 
+def _flags(args) -> dict:
+    """The TrainConfig fields given on the command line."""
+    from .train import TrainConfig
+    return {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name) is not None}
+
+
 def train_config(args, path=None, **defaults):
     """The TrainConfig of a command: ``defaults``, under the TOML file at ``path`` (if any),
     under the flags given on the command line."""
     from .train import TrainConfig, load_config
-    flags = {f.name: getattr(args, f.name) for f in fields(TrainConfig)
-             if getattr(args, f.name) is not None}
     if path is not None:
-        return load_config(path, flags, defaults)
-    return TrainConfig(**{**defaults, **flags})
+        return load_config(path, _flags(args), defaults)
+    return TrainConfig(**{**defaults, **_flags(args)}).check()
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
 
 
 def cmd_train(args) -> int:
-    from .train import latest_run, run
-    resume, path = None, args.config
+    from pathlib import Path
+
+    from . import memory
+    from .train import latest_run, resume_config, run
+    memory.keep_freed_memory()         # this process only trains: keep freed blocks for reuse
     if args.resume:
-        from pathlib import Path
         resume = latest_run() if args.resume == "latest" and not args.out else Path(
             args.out if args.resume == "latest" else args.resume)
-        path = resume / "config.toml" if (resume / "config.toml").is_file() else None
-    cfg = train_config(args, path)
-    result = run(cfg, resume=resume, plot=not args.no_plots, verbose=2 if args.quiet else 1)
+        if args.config:
+            raise GradwiseError("--resume continues a run with its own config.toml; --config "
+                                "cannot be given with it")
+        if not (resume / "config.toml").is_file():
+            raise GradwiseError(f"{resume}: not a run folder (no config.toml); nothing to resume")
+        cfg = resume_config(resume, {k: v for k, v in _flags(args).items() if k != "out"})
+    else:
+        resume, cfg = None, train_config(args, args.config)
+    result = run(cfg, resume=resume, plot=not args.no_plots, verbose=2 if args.quiet else 1, log=_say)
     return 130 if result.get("interrupted") else 0
 
 
 def cmd_doctor(args) -> int:
+    import dataclasses
+
     import numpy as np
 
-    from . import doctor
-    from .train import build_model, make_optimizer, prepare
+    from . import doctor, memory, train
+    memory.keep_freed_memory()
     cfg = train_config(args, args.config, epochs=2)        # a short run unless told otherwise
-    ds, meta, X, y, Xt, yt = prepare(cfg)
+    prepared, pre = train.prepare(cfg)
     if args.raw_pixels:
-        X, Xt = ds.X_train.reshape(len(X), -1).astype(np.float32), ds.X_test.reshape(len(Xt), -1).astype(np.float32)
+        prepared = prepared.prepared_as(dataclasses.replace(pre, scale="none"))
+    X, y = prepared.X_train, prepared.y_train
     if args.subset and len(X) > args.subset:
         pick = np.sort(np.random.default_rng(cfg.seed).choice(len(X), args.subset, replace=False))
         X, y = X[pick], y[pick]
     if args.sorted:
         order = np.argsort(y, kind="stable")
         X, y = X[order], y[order]
-    model = build_model(cfg, int(np.prod(X.shape[1:])), len(ds.classes))
-    loss = "mse" if args.loss == "mse" else "cross_entropy"
-    if loss == "mse":
-        y, yt = np.eye(len(ds.classes), dtype=np.float32)[y], np.eye(len(ds.classes), dtype=np.float32)[yt]
+    model, optimizer = train.build(cfg, prepared)
+    y, yt = (train.targets(cfg, labels, len(prepared.classes)) for labels in (y, prepared.y_test))
     if not args.json:
-        print(f"gradwise doctor: {cfg.data}, {len(X):,} samples, {cfg.epochs} epochs, "
-              f"{cfg.arch} {cfg.act} {cfg.init}, {cfg.opt} lr {cfg.lr:g}...", flush=True)
-    report = doctor.diagnose(model, X, y, X_test=Xt, y_test=yt, loss=loss,
-                             optimizer=make_optimizer(cfg), epochs=cfg.epochs,
-                             batch_size=cfg.batch_size, seed=cfg.seed, shuffle=not args.sorted,
-                             max_samples=None)
+        print(f"gradwise doctor: {cfg.data}, {len(X):,} samples, {cfg.epochs} epochs, {cfg.model} "
+              f"{cfg.arch or ''} {cfg.act or ''} {cfg.init or ''}, {cfg.opt} lr {cfg.lr:g}...".replace("  ", " "),
+              flush=True)
+    report = doctor.diagnose(model, X, y, X_test=prepared.X_test, y_test=yt, loss=cfg.loss,
+                             optimizer=optimizer, epochs=cfg.epochs, batch_size=cfg.batch_size,
+                             seed=cfg.seed, shuffle=not args.sorted, max_samples=None)
     print(report.to_json() if args.json else report)
     return 0 if report.ok else 1
 
@@ -315,11 +333,19 @@ def main(argv: list[str] | None = None) -> int:
     except (GradwiseError, ValueError, OSError) as e:
         if args.debug:
             raise
-        print(f"gradwise {args.command}: error: {e}", file=sys.stderr)
+        print(f"gradwise {args.command}: error: {_as_flags(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"gradwise {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _as_flags(e: Exception) -> str:
+    """An error's message, a setting named as its flag (``batch_size: ...`` -> ``--batch-size ...``)."""
+    from .errors import SettingError
+    if isinstance(e, SettingError):
+        return f"--{e.field.replace('_', '-')} {e.detail}"
+    return str(e)
 
 
 if __name__ == "__main__":

@@ -13,3 +13,17 @@ class DataError(GradwiseError, ValueError):
 
 class ModelFileError(GradwiseError, ValueError):
     """A saved model cannot be read: missing, corrupt, or written by an incompatible version."""
+
+
+class SettingError(GradwiseError, ValueError):
+    """A setting of a run (a TrainConfig field, a preset's option) is of the wrong type, out of
+    range, or of no use to the run asked for.
+
+    ``field`` names the setting as Python spells it (``batch_size``); the message reads
+    ``"batch_size: must be >= 1; got 0"``, and the CLI shows the field as its flag
+    (``--batch-size``).
+    """
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(f"{field}: {detail}")
+        self.field, self.detail = field, detail

@@ -16,24 +16,22 @@ from __future__ import annotations
 import json
 import math
 import time
-import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from .version import __version__
+from . import serialize
 from .callbacks import Callback, History, Progress
 from .errors import GradwiseError, ModelFileError
-from .fileio import atomic_write, atomic_write_bytes
+from .fileio import atomic_write_bytes
 from .functional import softmax, stable_sigmoid
-from .memory import keep_freed_memory
 from . import conv  # noqa: F401  (registers Conv2D, pooling and BatchNorm for load)
-from .layers import LAYERS, Dense, Dropout, Layer, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
-from .losses import LOSSES, BinaryCrossEntropy, Loss, MSE, get_loss
+from .layers import Layer, Sigmoid, Softmax
+from .losses import BinaryCrossEntropy, Loss, MSE, get_loss
 from .optim import Adam, Optimizer
 
-MODEL_FORMAT = "gradwise-model"
-MODEL_FORMAT_VERSION = 1
+MODEL_FORMAT, MODEL_FORMAT_VERSION = serialize.MODEL_FORMAT, serialize.MODEL_FORMAT_VERSION
 PREDICT_CHUNK = 1024          # rows per forward pass in predict/evaluate: large for speed, small
                               # enough that a CNN's im2col of a chunk stays in the hundreds of MB
 
@@ -125,54 +123,76 @@ class Sequential:
         return "Sequential([" + ", ".join(repr(layer) for layer in self.layers) + "])"
 
     # ------------------------------------------------------------------ training
+    def train_step(self, xb: np.ndarray, yb: np.ndarray) -> tuple[float, np.ndarray]:
+        """One step of gradient descent on a batch, with ``self.loss`` and ``self.optimizer``
+        (set by ``fit``): the four lines of the module docstring. Returns the batch's loss
+        and the network's output."""
+        out = self.forward(xb, training=True)
+        loss_value = _loss_or_diverged(self.loss, out, yb, f"step {self.optimizer.t + 1}",
+                                       self.optimizer)
+        self.backward(self.loss.backward())
+        self.optimizer.step(self.params, self.grads)
+        return loss_value, out
+
     def fit(self, X, y, *, epochs: int = 1, batch_size: int | None = 32, loss=None,
             optimizer: Optimizer | None = None, validation_data=None,
             validation_split: float = 0.0, shuffle: bool = True,
             callbacks: list[Callback] | None = None, seed: int | None = None,
             verbose: int = 1, initial_epoch: int = 0, resume_state: dict | None = None,
             history: History | None = None, augment=None) -> History:
-        """Train with mini-batch gradient descent.
+        """Train with mini-batch gradient descent: every epoch, ``train_step`` on each batch
+        (reshuffled unless ``shuffle=False``: class-ordered batches are a classic reason a
+        network does not learn), then the validation loss and the callbacks' epoch end.
 
-        Args:
-            X, y: inputs (N, ...) and targets (N,) labels or (N, C) rows.
-            epochs: passes over the training data.
-            batch_size: rows per step; 1 is online (stochastic) learning; None is full batch.
-            loss: a Loss or its name; default: the model's last loss, else SoftmaxCrossEntropy.
-            optimizer: default: the model's last optimiser, else Adam(1e-3).
-            validation_data: ``(X_val, y_val)`` evaluated after every epoch.
-            validation_split: or hold out this fraction of (X, y), chosen at random with
-                ``seed`` (never the tail: data is often sorted by class).
-            shuffle: reshuffle the rows every epoch (on by default: class-ordered batches
-                are a classic reason a network does not learn).
-            callbacks: Callback objects (progress, checkpoint, early stopping, the doctor).
-            seed: seeds the shuffling, the split and dropout; the same seed on the same
-                model gives bit-identical runs.
-            verbose: 0 silent, 1 progress bar and a line per epoch, 2 a line per epoch.
-            augment: a callable ``(batch, rng) -> batch`` applied to each training batch
-                (e.g. ``gradwise.augment.Augment()``), drawing from the run's generator.
-            initial_epoch, resume_state, history: continue an interrupted run exactly: the
-                epoch to start at, the random-number state from ``training_state()`` saved
-                at the end of the previous epoch, and the History so far (see
-                ``gradwise.checkpoint``). Use the same seed and data as the first run.
-
-        Training asks glibc's malloc to keep freed memory for reuse, for the whole process
-        (``gradwise.memory``; ``GRADWISE_KEEP_MEMORY=0`` turns that off).
+        X, y: inputs (N, ...) and targets: (N,) labels or (N, C) rows. batch_size: rows per
+        step (1: online learning; None: the full batch). loss: a Loss or its name, optimizer:
+        default the model's last ones, else SoftmaxCrossEntropy and Adam(1e-3).
+        validation_data: ``(X_val, y_val)``, or validation_split: the fraction of (X, y) held
+        out, drawn at random with ``seed`` (never the tail: data is often sorted by class).
+        callbacks: Callback objects (progress, checkpoint, early stopping, the doctor).
+        seed: seeds shuffling, the split and the layers' own draws (dropout masks): the same
+        seed on the same model gives bit-identical runs. verbose: 0 silent, 1 a progress bar
+        and a line per epoch, 2 the lines only. augment: ``(batch, rng) -> batch``, applied
+        to each training batch. initial_epoch, resume_state, history: continue a stopped run
+        exactly (the next epoch, ``training_state()`` saved after the last one, the History
+        so far: see gradwise.checkpoint).
 
         A callback that sets ``model.stop_training`` in ``on_batch_end`` (Ctrl-C does) ends
-        training at once: the unfinished epoch gets no ``on_epoch_end``, so no checkpoint
-        ever holds half an epoch; ``model.interrupted`` is then True.
+        training at once; the unfinished epoch gets no ``on_epoch_end`` (no checkpoint holds
+        half an epoch) and ``model.interrupted`` is then True.
 
-        Returns:
-            History with per-epoch loss, accuracy, val_loss, val_accuracy, lr and time.
+        Returns the History: loss, accuracy, val_loss, val_accuracy, lr and time per epoch.
         """
         epochs = _positive_int("epochs", epochs)
+        rng = np.random.default_rng(seed)
+        X, y, validation_data = self._fit_data(X, y, validation_data, validation_split, rng)
+        self._begin_fit(loss, optimizer, rng, resume_state)
+        batches = _Batches(X, y, batch_size, shuffle, augment, rng)
+        history = history if history is not None else History()
+        callbacks = [history, *(callbacks or []), *([Progress(epochs, bar=verbose == 1)] if verbose else [])]
+        _call(callbacks, "set_model", self)
+        with np.errstate(under="ignore"), self._first_layer_without_input_grad():   # underflow to 0: harmless
+            _call(callbacks, "on_train_begin", {"epochs": epochs, "samples": len(X), "steps": batches.steps})
+            for epoch in range(initial_epoch, epochs):
+                _call(callbacks, "on_epoch_begin", epoch, {"samples": len(X), "steps": batches.steps})
+                start = time.perf_counter()
+                logs = self._train_epoch(epoch, batches, callbacks)
+                if logs is None:                              # stopped mid-epoch: no epoch end
+                    self.interrupted = True
+                    break
+                if validation_data is not None:
+                    logs.update({f"val_{k}": v for k, v in self.evaluate(*validation_data).items()})
+                logs.update(lr=self.optimizer.lr, time=time.perf_counter() - start)
+                _call(callbacks, "on_epoch_end", epoch, logs)
+                if self.stop_training:
+                    break
+            _call(callbacks, "on_train_end", {})
+        return history
+
+    def _fit_data(self, X, y, validation_data, validation_split, rng):
+        """Checked training arrays and validation pair (split off at random if asked)."""
         if not 0 <= validation_split < 1:
             raise ValueError(f"fit: validation_split must be in [0, 1); got {validation_split!r}")
-        self.loss = loss = get_loss(loss if loss is not None else (self.loss or "SoftmaxCrossEntropy"))
-        if optimizer is None:
-            optimizer = self.optimizer or Adam(1e-3)
-        self.optimizer = optimizer
-        rng = np.random.default_rng(seed)
         X, y = self._check_xy(X, y, "fit")
         if validation_data is not None and validation_split:
             raise ValueError("fit: pass validation_data or validation_split, not both")
@@ -183,103 +203,57 @@ class Sequential:
             X, y = X[order[:-n_val]], y[order[:-n_val]]
         if validation_data is not None:
             validation_data = self._check_xy(*validation_data, "fit (validation_data)")
-        n = len(X)
-        batch_size = n if batch_size is None else min(_positive_int("batch_size", batch_size), n)
-        steps = math.ceil(n / batch_size)
-        for layer in self.layers:                         # dropout masks follow the seed too
-            if isinstance(layer, Dropout) and layer.rng_from_fit:
-                layer.rng = np.random.default_rng(rng.integers(2**63))
+        return X, y, validation_data
+
+    def _begin_fit(self, loss, optimizer, rng, resume_state) -> None:
+        """Settle the loss and optimiser, hand the layers the run's generator, and restore
+        the random state of a resumed run."""
+        self.loss = get_loss(loss if loss is not None else (self.loss or "SoftmaxCrossEntropy"))
+        self.optimizer = optimizer if optimizer is not None else (self.optimizer or Adam(1e-3))
+        for layer in self.layers:
+            layer.begin_fit(rng)
         self._fit_rng = rng
+        self.stop_training = self.interrupted = False
         if resume_state is not None:
             self._restore_training_state(resume_state)
 
-        # one buffer for the shuffled batch, reused every step: gathering rows into it copies
-        # the same bytes as X[idx] but allocates (and page-faults) nothing new; and malloc
-        # told to keep the blocks the layers free, for the next step (gradwise.memory)
-        keep_freed_memory()
-        x_buffer = np.empty((batch_size, *X.shape[1:]), dtype=X.dtype) if shuffle else None
-        history = history if history is not None else History()
-        callbacks = [history, *(callbacks or [])]
-        if verbose:
-            callbacks.append(Progress(epochs, bar=verbose == 1))
-        for cb in callbacks:
-            cb.set_model(self)
-        self.stop_training = self.interrupted = False
-        params, grads = self.params, self.grads
+    @contextmanager
+    def _first_layer_without_input_grad(self):
+        """Nobody needs dL/d(input): the first layer may skip computing it while training."""
         first = self.layers[0] if self.layers else None
-        skip_input_grad = hasattr(first, "needs_input_grad")
-        if skip_input_grad:
+        skip = first is not None and first.can_skip_input_grad and first.needs_input_grad
+        if skip:
             first.needs_input_grad = False
-        step = optimizer.t
         try:
-            with np.errstate(under="ignore"):            # underflow to 0 is harmless here
-                for cb in callbacks:
-                    cb.on_train_begin({"epochs": epochs, "samples": n, "steps": steps})
-                for epoch in range(initial_epoch, epochs):
-                    for cb in callbacks:
-                        cb.on_epoch_begin(epoch, {"samples": n, "steps": steps})
-                    start = time.perf_counter()
-                    order = rng.permutation(n) if shuffle else None
-                    total_loss, correct, counted = 0.0, 0, 0
-                    for b in range(steps):
-                        rows = slice(b * batch_size, (b + 1) * batch_size)
-                        if shuffle:
-                            idx = order[rows]
-                            xb = np.take(X, idx, axis=0, out=x_buffer[:len(idx)])
-                            yb = y[idx]
-                        else:
-                            xb, yb = X[rows], y[rows]
-                        optimizer.set_epoch(epoch + b / steps)
-                        if augment is not None:
-                            xb = augment(xb, rng)
-                        out = self.forward(xb, training=True)
-                        try:
-                            batch_loss = loss.forward(out, yb)
-                        except ValueError as e:
-                            if np.all(np.isfinite(out)):
-                                raise
-                            raise TrainingDiverged(
-                                f"the network's output became NaN/inf at epoch {epoch + 1}, step "
-                                f"{b + 1} (lr={optimizer.lr:g}). Lower the learning rate, scale "
-                                f"inputs to [0, 1], or use a fan-in-scaled init (he_normal); "
-                                f"gradwise.doctor can tell which.") from e
-                        self.backward(loss.backward())
-                        optimizer.step(params, grads)
-                        step += 1
-                        total_loss += batch_loss * len(xb)
-                        score = loss.correct(out, yb)
-                        if score is not None:
-                            correct += score[0]
-                            counted += score[1]
-                        for cb in callbacks[1:]:
-                            cb.on_batch_end(b, {"loss": batch_loss, "size": len(xb),
-                                                "epoch": epoch, "step": step, "input": xb,
-                                                "output": out, "target": yb})
-                        if self.stop_training:
-                            break
-                    if self.stop_training and b + 1 < steps:
-                        self.interrupted = True           # half an epoch: no epoch-end hooks
-                        break
-                    logs = {"loss": total_loss / max(1, min(n, (b + 1) * batch_size))}
-                    if counted:
-                        logs["accuracy"] = correct / counted
-                    if validation_data is not None:
-                        val = self.evaluate(*validation_data, loss=loss)
-                        logs["val_loss"] = val["loss"]
-                        if "accuracy" in val:
-                            logs["val_accuracy"] = val["accuracy"]
-                    logs["lr"] = optimizer.lr
-                    logs["time"] = time.perf_counter() - start
-                    for cb in callbacks:
-                        cb.on_epoch_end(epoch, logs)
-                    if self.stop_training:
-                        break
-                for cb in callbacks:
-                    cb.on_train_end({})
+            yield
         finally:
-            if skip_input_grad:
+            if skip:
                 first.needs_input_grad = True
-        return history
+
+    def _train_epoch(self, epoch: int, batches: "_Batches", callbacks) -> dict | None:
+        """One pass over the batches; the epoch's mean loss and accuracy, or None when a
+        callback stopped training before the last batch."""
+        total_loss, correct, counted, seen = 0.0, 0, 0, 0
+        for b, xb, yb in batches.epoch():
+            self.optimizer.set_epoch(epoch + b / batches.steps)
+            try:
+                batch_loss, out = self.train_step(xb, yb)
+            except TrainingDiverged as e:                     # say where, in epochs
+                raise _diverged(f"epoch {epoch + 1}, step {b + 1}", self.optimizer) from e.__cause__
+            seen += len(xb)
+            total_loss += batch_loss * len(xb)
+            score = self.loss.correct(out, yb)
+            if score is not None:
+                correct, counted = correct + score[0], counted + score[1]
+            _call(callbacks, "on_batch_end", b, {"loss": batch_loss, "size": len(xb), "epoch": epoch,
+                                                 "step": self.optimizer.t, "input": xb, "output": out,
+                                                 "target": yb})
+            if self.stop_training and b + 1 < batches.steps:
+                return None
+        logs = {"loss": total_loss / max(1, seen)}
+        if counted:
+            logs["accuracy"] = correct / counted
+        return logs
 
     def training_state(self) -> dict:
         """The random-number state of the current (or last) fit: shuffling and dropout masks.
@@ -287,20 +261,17 @@ class Sequential:
         Saved with a checkpoint at the end of an epoch, it lets ``fit(resume_state=...)``
         draw exactly the numbers the uninterrupted run would have drawn.
         """
-        dropout = [layer.rng.bit_generator.state for layer in self.layers
-                   if isinstance(layer, Dropout) and layer.rng is not None]
-        return {"shuffle": self._fit_rng.bit_generator.state, "dropout": dropout}
+        layers = [s for layer in self.layers if (s := layer.random_state()) is not None]
+        return {"shuffle": self._fit_rng.bit_generator.state, "dropout": layers}
 
     def _restore_training_state(self, state: dict) -> None:
         self._fit_rng.bit_generator.state = state["shuffle"]
-        layers = [layer for layer in self.layers if isinstance(layer, Dropout)]
+        layers = [layer for layer in self.layers if layer.random_state() is not None]
         if len(layers) != len(state["dropout"]):
             raise ValueError(f"resume_state has {len(state['dropout'])} dropout generators, the "
-                             f"model has {len(layers)} Dropout layers")
+                             f"model has {len(layers)} layers that draw random numbers")
         for layer, saved in zip(layers, state["dropout"]):
-            if layer.rng is None:
-                layer.rng = np.random.default_rng()
-            layer.rng.bit_generator.state = saved
+            layer.set_random_state(saved)
 
     # ------------------------------------------------------------------ inference
     def _forward_chunks(self, X) -> np.ndarray:
@@ -383,17 +354,17 @@ class Sequential:
         return X, y
 
     # ------------------------------------------------------------------ save / load
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Every array that defines the model, by name: parameters and buffers (BatchNorm's
+        running statistics), ``"0.W"``, ``"1.running_mean"``... (see gradwise.serialize)."""
+        return serialize.state_arrays(self.layers)
+
+    def load_state_dict(self, arrays: dict[str, np.ndarray], source="state") -> None:
+        """Copy arrays named as ``state_dict`` names them into the model."""
+        serialize.load_state(self.layers, arrays, source)
+
     def get_config(self) -> dict:
-        return {
-            "format": MODEL_FORMAT,
-            "format_version": MODEL_FORMAT_VERSION,
-            "gradwise_version": __version__,
-            "layers": [{"type": type(layer).__name__, "config": layer.get_config()}
-                       for layer in self.layers],
-            "loss": None if self.loss is None else {"type": type(self.loss).__name__,
-                                                    "config": self.loss.get_config()},
-            "meta": self.meta,
-        }
+        return serialize.model_config(self)
 
     def save(self, path) -> Path:
         """Write ``PATH.npz`` (weights and architecture) and ``PATH.json`` (the architecture,
@@ -403,15 +374,12 @@ class Sequential:
         Returns the path of the .npz file.
         """
         base = _model_base(path)
-        text = json.dumps(self.get_config(), indent=2)
-        arrays = dict(self.named_params())
-        arrays.update({f"{i}.{k}": v for i, layer in enumerate(self.layers)
-                       for k, v in getattr(layer, "buffers", {}).items()})
+        config = self.get_config()
         # The architecture travels inside the .npz too, so that one atomic rename keeps
         # weights and architecture consistent; the .json beside it is for people to read.
-        arrays["__config__"] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
-        npz = atomic_write(base.with_name(base.name + ".npz"), lambda f: np.savez(f, **arrays))
-        atomic_write_bytes(base.with_name(base.name + ".json"), text.encode("utf-8") + b"\n")
+        npz = serialize.write_npz(base.with_name(base.name + ".npz"), self.state_dict(), "__config__", config)
+        atomic_write_bytes(base.with_name(base.name + ".json"),
+                           json.dumps(config, indent=2).encode("utf-8") + b"\n")
         return npz
 
     @classmethod
@@ -421,45 +389,16 @@ class Sequential:
         npz = base.with_name(base.name + ".npz")
         if not npz.is_file():
             raise ModelFileError(f"no model file at {npz} (write one with model.save({str(base)!r}))")
-        try:
-            with np.load(npz, allow_pickle=False) as z:
-                arrays = {k: z[k] for k in z.files}
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
-            raise ModelFileError(f"{npz} is not a readable gradwise model file ({e})") from e
-        if "__config__" not in arrays:
-            raise ModelFileError(f"{npz} has no architecture record: not written by Sequential.save")
-        try:
-            config = json.loads(arrays.pop("__config__").tobytes().decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise ModelFileError(f"{npz}: the architecture record is corrupt ({e})") from e
-        return cls._from_config(config, arrays, npz)
+        arrays, config = serialize.read_npz(npz, "__config__", "model file", "Sequential.save")
+        return cls.from_config(config, arrays, npz)
 
     @classmethod
-    def _from_config(cls, config: dict, arrays: dict, source) -> "Sequential":
-        if config.get("format") != MODEL_FORMAT:
-            raise ModelFileError(f"{source}: not a gradwise model (format {config.get('format')!r})")
-        if config.get("format_version", 0) > MODEL_FORMAT_VERSION:
-            raise ModelFileError(f"{source} was written by a newer gradwise "
-                                 f"({config.get('gradwise_version')}); upgrade gradwise to read it")
-        layers = []
-        for i, spec in enumerate(config["layers"]):
-            if spec["type"] not in LAYERS:
-                raise ModelFileError(f"{source}: layer {i} has unknown type {spec['type']!r}")
-            layer = LAYERS[spec["type"]](**spec["config"])
-            for name, p in {**layer.params, **getattr(layer, "buffers", {})}.items():
-                key = f"{i}.{name}"
-                if key not in arrays:
-                    raise ModelFileError(f"{source}: missing weights {key!r}")
-                if arrays[key].shape != p.shape:
-                    raise ModelFileError(f"{source}: weights {key!r} have shape {arrays[key].shape}, "
-                                         f"the layer expects {p.shape}")
-                p[...] = arrays[key]
-            layers.append(layer)
+    def from_config(cls, config: dict, arrays: dict, source="model") -> "Sequential":
+        """The model a ``get_config()`` record describes, with the ``state_dict()`` arrays."""
+        layers, loss, meta = serialize.build_layers(config, source)
+        serialize.load_state(layers, arrays, source)
         model = cls(layers)
-        if config.get("loss"):
-            spec = config["loss"]
-            model.loss = LOSSES[spec["type"]](**spec.get("config", {}))
-        model.meta = config.get("meta") or {}
+        model.loss, model.meta = loss, meta
         return model
 
 
@@ -475,32 +414,48 @@ def _positive_int(name: str, value) -> int:
     return int(value)
 
 
-ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "tanh": Tanh, "sigmoid": Sigmoid}
-DEFAULT_INIT = {"relu": "he_normal", "leaky_relu": "he_normal", "tanh": "glorot_uniform",
-                "sigmoid": "glorot_uniform"}
+class _Batches:
+    """The mini-batches of one epoch after another: reshuffled each epoch from the run's
+    generator (gathered into one buffer reused every step: the same bytes as ``X[idx]``,
+    with nothing new allocated or page-faulted), augmented if asked."""
+
+    def __init__(self, X, y, batch_size, shuffle: bool, augment, rng) -> None:
+        n = len(X)
+        self.X, self.y, self.shuffle, self.augment, self.rng = X, y, shuffle, augment, rng
+        self.size = n if batch_size is None else min(_positive_int("batch_size", batch_size), n)
+        self.steps = math.ceil(n / self.size)
+        self.buffer = np.empty((self.size, *X.shape[1:]), dtype=X.dtype) if shuffle else None
+
+    def epoch(self):
+        """Yields (index, inputs, targets) for each batch of a new epoch."""
+        order = self.rng.permutation(len(self.X)) if self.shuffle else None
+        for b in range(self.steps):
+            rows = slice(b * self.size, (b + 1) * self.size)
+            if self.shuffle:
+                idx = order[rows]
+                xb, yb = np.take(self.X, idx, axis=0, out=self.buffer[:len(idx)]), self.y[idx]
+            else:
+                xb, yb = self.X[rows], self.y[rows]
+            yield b, (xb if self.augment is None else self.augment(xb, self.rng)), yb
 
 
-def mlp(sizes: list[int], *, activation: str = "relu", init: str | None = None,
-        dropout: float = 0.0, seed: int | None = None, dtype=np.float32) -> Sequential:
-    """A multi-layer perceptron: Dense layers of the given sizes with an activation between.
+def _call(callbacks, hook: str, *args) -> None:
+    for cb in callbacks:
+        getattr(cb, hook)(*args)
 
-    The last layer is linear (raw logits, for SoftmaxCrossEntropy). ``init`` defaults to
-    he_normal for ReLU and glorot_uniform for tanh/sigmoid.
 
-    >>> mlp([784, 256, 10], seed=0)
-    Sequential([Dense(in_features=784, out_features=256, dtype='float32'), ReLU(), Dense(in_features=256, out_features=10, dtype='float32')])
-    """
-    if len(sizes) < 2:
-        raise ValueError(f"mlp: need at least an input and an output size; got {sizes}")
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"mlp: unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
-    init = init or DEFAULT_INIT[activation]
-    rng = np.random.default_rng(seed)
-    layers: list[Layer] = []
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(Dense(fan_in, fan_out, init=init, rng=rng, dtype=dtype))
-        if i < len(sizes) - 2:                      # no activation after the output layer
-            layers.append(ACTIVATIONS[activation]())
-            if dropout:
-                layers.append(Dropout(dropout))
-    return Sequential(layers)
+def _diverged(where: str, optimizer) -> TrainingDiverged:
+    return TrainingDiverged(
+        f"the network's output became NaN/inf at {where} (lr={optimizer.lr:g}). Lower the learning "
+        f"rate, scale inputs to [0, 1], or use a fan-in-scaled init (he_normal); gradwise.doctor "
+        f"can tell which.")
+
+
+def _loss_or_diverged(loss, out, target, where: str, optimizer) -> float:
+    """The loss of a batch; TrainingDiverged when it cannot be had because the output is not finite."""
+    try:
+        return loss.forward(out, target)
+    except ValueError as e:
+        if np.all(np.isfinite(out)):
+            raise
+        raise _diverged(where, optimizer) from e

@@ -15,9 +15,10 @@ A run folder holds::
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -26,52 +27,80 @@ import numpy as np
 from . import data, metrics, plots
 from .callbacks import Callback, EarlyStopping, History
 from .checkpoint import Checkpoint, load_checkpoint
-from .errors import GradwiseError
+from .errors import GradwiseError, SettingError
 from .fileio import atomic_write_bytes
-from .model import ACTIVATIONS, Sequential, mlp
+from .model import Sequential
 from .optim import OPTIMIZERS, CosineDecay, ExponentialDecay, LinearWarmup, StepDecay
 from .preprocess import model_input
+from .presets import IMAGE_PRESETS, PRESETS, cnn_preset, network, parse_arch  # noqa: F401 (re-exported)
 from .version import __version__
+
+logger = logging.getLogger(__name__)
+LOSSES = ("cross_entropy", "mse")
 
 
 @dataclass
 class TrainConfig:
+    """The settings of a training run. None means "the default of the network or optimiser
+    asked for": a setting given that it has no use for is refused, never silently dropped."""
+
     data: str = "mnist"              # data set name: mnist, fashion-mnist, mnist-mini
     model: str = "mlp"               # preset: mlp (layers from --arch), mlp-large, cnn, cnn-large, lenet5
     data_dir: str | None = None      # folder holding DATA/ (default: $GRADWISE_DATA, then the cache)
-    arch: str = "784-256-128-10"     # layer sizes, input first, classes last
-    act: str = "relu"                # hidden activation: relu, leaky_relu, tanh, sigmoid
-    init: str = "he_normal"          # weight initialiser (see gradwise.init)
+    arch: str | None = None          # mlp: layer sizes, input first, classes last (default INPUTS-256-128-CLASSES)
+    act: str | None = None           # mlp: hidden activation: relu (default), leaky_relu, tanh, sigmoid
+    init: str | None = None          # weight initialiser (default: he_normal for ReLU nets, glorot_uniform for tanh/sigmoid)
     opt: str = "adam"                # optimiser: sgd, rmsprop, adam, adamw
     lr: float = 1e-3                 # base learning rate
-    momentum: float = 0.9            # SGD / RMSprop momentum (ignored by Adam)
+    momentum: float | None = None    # sgd / rmsprop momentum (default 0.9; adam has its own betas)
     weight_decay: float = 0.0        # L2 penalty (decoupled for adamw)
     schedule: str = "cosine"         # none, cosine, step:EVERY:FACTOR, exp:GAMMA, warmup:EPOCHS[+cosine]
-    dropout: float = 0.2             # dropout rate after each hidden layer (0 = off)
+    dropout: float | None = None     # dropout rate after each hidden layer (default 0.2; 0 = off)
     epochs: int = 10                 # passes over the training set
     batch_size: int = 128            # samples per step
     val_split: float = 5000 / 60000  # share of the training set held out for validation
     early_stopping: int = 0          # stop after N epochs without a better val_loss (0 = off)
     augment: bool = False            # random shifts, rotations and scalings of training images
     batchnorm: bool = False          # cnn: batch normalisation after each convolution (cnn-large: always)
+    loss: str = "cross_entropy"      # cross_entropy, or mse on one-hot targets (a classic mistake)
     seed: int = 0                    # seeds init, shuffling, split and dropout
     out: str | None = None           # run folder (default: runs/DATA-YYYYmmdd-HHMMSS)
+
+    def check(self) -> TrainConfig:
+        """Every field of the right type and in range; SettingError names the first that is not."""
+        for f in fields(self):
+            value, kind = getattr(self, f.name), str(f.type).split(" |")[0]
+            if value is None and "None" in str(f.type):
+                continue
+            ok = {"int": isinstance(value, int) and not isinstance(value, bool),
+                  "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+                  "bool": isinstance(value, bool), "str": isinstance(value, str)}[kind]
+            if not ok:
+                raise SettingError(f.name, f"expected {_KIND_WORDS[kind]}; got {value!r}")
+        for name, lo, hi in (("epochs", 1, None), ("batch_size", 1, None), ("early_stopping", 0, None),
+                             ("seed", 0, 2**32 - 1), ("lr", 0, None), ("weight_decay", 0, None)):
+            value = getattr(self, name)
+            if value < lo or (name == "lr" and value == 0) or (hi is not None and value > hi):
+                bound = "> 0" if name == "lr" else f">= {lo}" + (f" and <= {hi}" if hi else "")
+                raise SettingError(name, f"must be {bound}; got {value!r}")
+        for name in ("val_split", "dropout", "momentum"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value < 1:
+                raise SettingError(name, f"must be in [0, 1); got {value!r}")
+        if self.loss not in LOSSES:
+            raise SettingError("loss", f"{self.loss!r}: choose one of {', '.join(LOSSES)}")
+        if self.early_stopping and not self.val_split:
+            raise SettingError("early_stopping", "needs a validation set to watch (val_split > 0)")
+        return self
+
+
+_KIND_WORDS = {"int": "a whole number", "float": "a number", "bool": "true or false", "str": "text"}
+
+
 
 
 class RunError(GradwiseError, ValueError):
     """A run folder is missing or incomplete."""
-
-
-def parse_arch(arch: str) -> list[int]:
-    """'784-256-10' -> [784, 256, 10], with a message that shows a good example on error."""
-    try:
-        sizes = [int(part) for part in arch.replace(",", "-").split("-")]
-    except ValueError:
-        sizes = []
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise ValueError(f"--arch {arch!r}: expected layer sizes joined by '-', input first and "
-                         f"classes last, e.g. 784-256-128-10")
-    return sizes
 
 
 def make_schedule(spec: str, epochs: int):
@@ -93,87 +122,106 @@ def make_schedule(spec: str, epochs: int):
             warm = float(warm)
             return LinearWarmup(warm, then=CosineDecay(max(epochs - warm, 1)) if then == "cosine" else None)
     except ValueError as e:
-        raise ValueError(f"--schedule {spec!r}: {e}") from None
-    raise ValueError(f"--schedule {spec!r}: use none, cosine, step:EVERY:FACTOR (e.g. step:3:10), "
-                     f"exp:GAMMA (e.g. exp:0.9) or warmup:EPOCHS[+cosine]")
+        raise SettingError("schedule", f"{spec!r}: {e}") from None
+    raise SettingError("schedule", f"{spec!r}: use none, cosine, step:EVERY:FACTOR (e.g. step:3:10), "
+                                  f"exp:GAMMA (e.g. exp:0.9) or warmup:EPOCHS[+cosine]")
 
 
 def make_optimizer(cfg: TrainConfig):
+    """The optimiser a config asks for, with its learning-rate schedule."""
     if cfg.opt not in OPTIMIZERS:
-        raise ValueError(f"--opt {cfg.opt!r}: choose one of {', '.join(OPTIMIZERS)}")
+        raise SettingError("opt", f"{cfg.opt!r}: choose one of {', '.join(OPTIMIZERS)}")
     kwargs = {"weight_decay": cfg.weight_decay, "schedule": make_schedule(cfg.schedule, cfg.epochs)}
     if cfg.opt in ("sgd", "rmsprop"):
-        kwargs["momentum"] = cfg.momentum
+        kwargs["momentum"] = 0.9 if cfg.momentum is None else cfg.momentum
+    elif cfg.momentum is not None:
+        raise SettingError("momentum", f"{cfg.opt} takes no momentum (its betas play that part); "
+                                      f"use it with sgd or rmsprop")
     return OPTIMIZERS[cfg.opt](cfg.lr, **kwargs)
-
-
-PRESETS = ("mlp", "mlp-large", "cnn", "cnn-large", "lenet5")
-IMAGE_PRESETS = ("cnn", "cnn-large", "lenet5")   # these take (N, 1, H, W) images, not rows
 
 
 def build_model(cfg: TrainConfig, n_inputs: int, n_classes: int) -> Sequential:
     """The network a config asks for: ``--model`` preset, or ``--arch`` sizes for "mlp"."""
-    if cfg.model not in PRESETS:
-        raise ValueError(f"--model {cfg.model!r}: choose one of {', '.join(PRESETS)}")
-    if cfg.act not in ACTIVATIONS:
-        raise ValueError(f"--act {cfg.act!r}: choose one of {', '.join(ACTIVATIONS)}")
-    if cfg.model == "mlp-large":
-        return mlp([n_inputs, 800, 800, n_classes], activation=cfg.act, init=cfg.init,
-                   dropout=cfg.dropout, seed=cfg.seed)
-    if cfg.model in IMAGE_PRESETS:
-        return cnn_preset(cfg.model, n_inputs, n_classes, dropout=cfg.dropout, seed=cfg.seed,
-                          batchnorm=cfg.batchnorm)
-    sizes = parse_arch(cfg.arch)
-    if sizes[0] != n_inputs:
-        raise ValueError(f"--arch {cfg.arch}: the first size must be the input size of {cfg.data}, "
-                         f"{n_inputs}; got {sizes[0]}")
-    if sizes[-1] != n_classes:
-        raise ValueError(f"--arch {cfg.arch}: the last size must be the number of classes of "
-                         f"{cfg.data}, {n_classes}; got {sizes[-1]}")
-    return mlp(sizes, activation=cfg.act, init=cfg.init, dropout=cfg.dropout, seed=cfg.seed)
+    return network(cfg.model, n_inputs, n_classes, arch=cfg.arch, act=cfg.act, init=cfg.init,
+                   dropout=cfg.dropout, batchnorm=cfg.batchnorm or None, seed=cfg.seed, data=cfg.data)
 
 
-def cnn_preset(name: str, n_inputs: int, n_classes: int, *, dropout: float = 0.0,
-               seed: int | None = 0, batchnorm: bool = False, init: str | None = None) -> Sequential:
-    """The image networks, for (N, 1, H, W) input:
+# ----------------------------------------------------------------------------- the pipeline
 
-    cnn:       conv32-pool-conv64-pool-dense128 (3x3 kernels, 'same' padding, ReLU);
-               ``batchnorm`` adds BatchNorm after each convolution.
-    cnn-large: conv32-conv32-pool-conv64-conv64-pool-dense256, BatchNorm after each
-               convolution (a small VGG: two 3x3 convolutions see 5x5, with one more ReLU).
-    lenet5:    LeCun's 1998 net (tanh, average pooling).
+@dataclass(frozen=True)
+class Preprocessing:
+    """How uint8 images become the model's input; saved in ``model.meta["preprocessing"]``
+    so that ``gradwise predict``, the web page and evaluation prepare images the same way."""
 
-    ``init`` draws every weight array with that initialiser; None keeps each preset's own
-    (he_normal for the ReLU nets, glorot_uniform for lenet5).
-    """
-    from .conv import AvgPool2D, BatchNorm, Conv2D, MaxPool2D
-    from .layers import Dense, Dropout, Flatten, ReLU, Tanh
-    side = int(round(n_inputs ** 0.5))
-    if side * side != n_inputs or side % 4:
-        raise ValueError(f"--model {name}: needs square images with a side divisible by 4; "
-                         f"got {n_inputs} inputs")
-    rng = np.random.default_rng(seed)
-    he, glorot = init or "he_normal", init or "glorot_uniform"
+    scale: str = "pixels / 255"      # or "none" (pixels left in 0..255: a classic mistake)
+    flatten: bool = True             # rows of H*W values (MLPs) or (1, H, W) images (CNNs)
+    input_shape: tuple = ()          # one input as the model takes it, e.g. (1, 28, 28)
 
-    def conv(c_in, c_out, norm):
-        return [Conv2D(c_in, c_out, 3, padding=1, init=he, rng=rng), *([BatchNorm(c_out)] if norm else []),
-                ReLU()]
+    def to_dict(self) -> dict:
+        return {"scale": self.scale, "flatten": self.flatten, "input_shape": list(self.input_shape)}
 
-    if name in ("cnn", "cnn-large"):
-        if name == "cnn":
-            layers, width = [*conv(1, 32, batchnorm), MaxPool2D(2), *conv(32, 64, batchnorm), MaxPool2D(2)], 128
-        else:
-            layers, width = [*conv(1, 32, True), *conv(32, 32, True), MaxPool2D(2),
-                             *conv(32, 64, True), *conv(64, 64, True), MaxPool2D(2)], 256
-        layers += [Flatten(), Dense(64 * (side // 4) ** 2, width, init=he, rng=rng), ReLU()]
-        layers += [Dropout(dropout)] if dropout else []
-        return Sequential(layers + [Dense(width, n_classes, init=he, rng=rng)])
-    last = (side // 2 - 4) // 2                                 # 28 -> 14 -> 10 -> 5
-    return Sequential([Conv2D(1, 6, 5, padding=2, init=glorot, rng=rng), Tanh(), AvgPool2D(2),
-                       Conv2D(6, 16, 5, init=glorot, rng=rng), Tanh(), AvgPool2D(2), Flatten(),
-                       Dense(16 * last * last, 120, init=glorot, rng=rng), Tanh(),
-                       Dense(120, 84, init=glorot, rng=rng), Tanh(),
-                       Dense(84, n_classes, init=glorot, rng=rng)])
+    def apply(self, images: np.ndarray) -> np.ndarray:
+        return model_input(images, {"preprocessing": self.to_dict()})
+
+
+@dataclass
+class TrainingData:
+    """A data set as the model sees it (X arrays after preprocessing, integer labels),
+    with the raw images kept for the plots and for preparing them another way."""
+
+    name: str
+    classes: list[str]
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    train_images: np.ndarray
+    test_images: np.ndarray
+
+    @property
+    def n_inputs(self) -> int:
+        return int(np.prod(self.X_train.shape[1:]))
+
+    @property
+    def image_shape(self) -> tuple:
+        return tuple(self.train_images.shape[1:])
+
+    def meta(self, pre: Preprocessing) -> dict:
+        """What a model trained on this data keeps in ``model.meta``."""
+        return {"data": self.name, "classes": list(self.classes), "preprocessing": pre.to_dict()}
+
+    def prepared_as(self, pre: Preprocessing) -> TrainingData:
+        """The same data through another preprocessing (the doctor's raw pixels)."""
+        return replace(self, X_train=pre.apply(self.train_images), X_test=pre.apply(self.test_images))
+
+
+def prepare(cfg: TrainConfig, *, download: bool = True) -> tuple[TrainingData, Preprocessing]:
+    """Load the data set and turn it into model input, as the saved model will record it
+    (``download=False``: only from files on this machine, as the web page does)."""
+    cfg.check()
+    if cfg.augment and cfg.data not in (*data.IDX_SETS, "mnist-mini"):
+        raise SettingError("augment", f"distorts images; {cfg.data} is not a set of images")
+    ds = data.load(cfg.data, data_dir=cfg.data_dir, download=download)
+    images = cfg.model in IMAGE_PRESETS
+    if images and ds.X_train.ndim != 3:
+        raise SettingError("model", f"{cfg.model} takes images; {ds.name} has rows of "
+                                    f"{ds.X_train.shape[1:]} values (use --model mlp)")
+    shape = ((1,) if images else ()) + tuple(ds.X_train.shape[1:])
+    pixels = ds.X_train.dtype == np.uint8                       # images; toy sets come as floats
+    pre = Preprocessing("pixels / 255" if pixels else "none", flatten=not images, input_shape=shape)
+    prepared = TrainingData(ds.name, list(ds.classes), pre.apply(ds.X_train), ds.y_train.astype(np.intp),
+                            pre.apply(ds.X_test), ds.y_test.astype(np.intp), ds.X_train, ds.X_test)
+    return prepared, pre
+
+
+def targets(cfg: TrainConfig, labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """What the config's loss takes as targets: the labels, or one-hot rows for mse."""
+    return np.eye(n_classes, dtype=np.float32)[labels] if cfg.loss == "mse" else labels
+
+
+def build(cfg: TrainConfig, prepared: TrainingData) -> tuple[Sequential, object]:
+    """The model and the optimiser a config asks for, sized for the prepared data."""
+    return build_model(cfg, prepared.n_inputs, len(prepared.classes)), make_optimizer(cfg)
 
 
 # ----------------------------------------------------------------------------- config files
@@ -206,28 +254,40 @@ def load_config(path: str | Path, overrides: dict | None = None,
     try:
         values = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ValueError(f"--config {path}: no such file") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ValueError(f"--config {path}: not valid TOML ({e})") from None
+        raise SettingError("config", f"{path}: no such file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise SettingError("config", f"{path}: not valid TOML ({e})") from None
     known = {f.name for f in fields(TrainConfig)}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ValueError(f"--config {path}: unknown setting(s) {', '.join(unknown)}; known: "
-                         f"{', '.join(sorted(known))}")
-    return TrainConfig(**{**(defaults or {}), **values, **(overrides or {})})
+        raise SettingError("config", f"{path}: unknown setting(s) {', '.join(unknown)}; known: "
+                                     f"{', '.join(sorted(known))}")
+    try:
+        return TrainConfig(**{**(defaults or {}), **values, **(overrides or {})}).check()
+    except SettingError as e:
+        where = "" if e.field in (overrides or {}) else f" (in {path})"
+        raise SettingError(e.field, e.detail + where) from None
 
 
-# ----------------------------------------------------------------------------- data
+# settings a resumed run may be given anew: where the data lies changes nothing it computes
+RESUMABLE = ("data_dir",)
 
-def prepare(cfg: TrainConfig):
-    """Load the data set and turn it into model input, as the saved model will record it."""
-    ds = data.load(cfg.data, data_dir=cfg.data_dir)
-    images = cfg.model in IMAGE_PRESETS
-    meta = {"data": ds.name, "classes": list(ds.classes),
-            "preprocessing": {"scale": "pixels / 255", "flatten": not images,
-                              "input_shape": ([1] if images else []) + list(ds.X_train.shape[1:])}}
-    X_train, X_test = model_input(ds.X_train, meta), model_input(ds.X_test, meta)
-    return ds, meta, X_train, ds.y_train.astype(np.intp), X_test, ds.y_test.astype(np.intp)
+
+def resume_config(run_dir: Path, overrides: dict) -> TrainConfig:
+    """The config of the run in ``run_dir``, to be continued as it was: a setting given
+    that differs from the stored one is refused (it would train another network than the
+    checkpoint's, or end at other weights than the uninterrupted run)."""
+    saved = load_config(run_dir / "config.toml")
+    changed = [k for k, v in overrides.items() if k not in RESUMABLE and getattr(saved, k) != v]
+    if changed:
+        flags = ", ".join(f"{k} (the run has {getattr(saved, k)!r}, you gave {overrides[k]!r})"
+                          for k in changed)
+        raise SettingError(changed[0], f"a resumed run continues with its own settings; refused: "
+                                       f"{flags}. Start a new run to change them")
+    for k in RESUMABLE:
+        if k in overrides:
+            setattr(saved, k, overrides[k])
+    return saved
 
 
 def latest_run(root: Path = Path("runs")) -> Path:
@@ -241,6 +301,9 @@ def latest_run(root: Path = Path("runs")) -> Path:
 class StopOnCtrlC(Callback):
     """First Ctrl-C: finish the current batch, keep the last checkpoint, stop. Second: abort."""
 
+    def __init__(self, log=None) -> None:
+        self.log = log or logger.warning
+
     def on_train_begin(self, logs):
         self.pressed = False
 
@@ -249,7 +312,7 @@ class StopOnCtrlC(Callback):
                 raise KeyboardInterrupt
             self.pressed = True
             self.model.stop_training = True
-            print("\nstopping after this batch (Ctrl-C again to abort now)...", flush=True)
+            self.log("\nstopping after this batch (Ctrl-C again to abort now)...")
         try:
             self._previous = signal.signal(signal.SIGINT, handler)
         except ValueError:                       # not the main thread: leave Ctrl-C alone
@@ -267,46 +330,52 @@ class StopOnCtrlC(Callback):
 # ----------------------------------------------------------------------------- the run
 
 def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True,
-        verbose: int = 1, log=print) -> dict:
-    """Train as ``cfg`` says (or continue the run folder ``resume``); write the run folder;
-    return the final metrics (or {"interrupted": True, ...} after Ctrl-C)."""
+        verbose: int = 1, log=None) -> dict:
+    """Train as ``cfg`` says (or continue the run folder ``resume``, whose own config.toml
+    ``cfg`` should be: see ``resume_config``); write the run folder; return the final
+    metrics (or {"interrupted": True, ...} after Ctrl-C). ``log`` takes the progress lines
+    (default: this module's logger; the CLI prints them)."""
+    log = log or logger.info
+    cfg.check()
     if resume is not None:
         out = Path(resume)
         if not (out / "config.toml").is_file():
             raise RunError(f"{out}: not a run folder (no config.toml); nothing to resume")
     else:
         out = Path(cfg.out or f"runs/{cfg.data}-{datetime.now():%Y%m%d-%H%M%S}")
-    ds, meta, X_train, y_train, X_test, y_test = prepare(cfg)
-    optimizer = make_optimizer(cfg)
-    fit_kwargs = {}
+    prepared, pre = prepare(cfg)
+    y_train, y_test = (targets(cfg, y, len(prepared.classes)) for y in (prepared.y_train, prepared.y_test))
+    model, optimizer = build(cfg, prepared)              # every setting checked before any file
+    fit_kwargs = {"history": History()}
     if resume is not None:
         ck = load_checkpoint(out / "checkpoint.npz")
-        model, history = ck["model"], ck["history"]
+        model = ck["model"]
         if ck["optimizer_type"] != type(optimizer).__name__:
             raise RunError(f"{out}: the checkpoint was made with {ck['optimizer_type']}, the config "
                            f"asks for {type(optimizer).__name__}")
         optimizer.load_state_dict(ck["optimizer_state"])
-        fit_kwargs = {"initial_epoch": ck["epoch"] + 1, "resume_state": ck["training_state"]}
+        fit_kwargs = {"initial_epoch": ck["epoch"] + 1, "resume_state": ck["training_state"],
+                      "history": ck["history"]}
         log(f"resuming {out} after epoch {ck['epoch'] + 1} of {cfg.epochs}")
     else:
-        n_inputs = int(np.prod(X_train.shape[1:]))
-        model, history = build_model(cfg, n_inputs, len(ds.classes)), History()
         out.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out / "config.toml", to_toml(asdict(cfg)).encode())
-    log(f"gradwise {__version__}: {ds.name} ({len(X_train):,} train / {len(X_test):,} test) -> {out}")
+        atomic_write_bytes(out / "config.toml", to_toml(asdict(cfg)).encode())
+    history = fit_kwargs["history"]
+    log(f"gradwise {__version__}: {prepared.name} ({len(prepared.X_train):,} train / "
+        f"{len(prepared.X_test):,} test) -> {out}")
     log(model.summary())
     callbacks: list[Callback] = [Checkpoint(out / "checkpoint.npz", optimizer, history)]
     if cfg.early_stopping:
         callbacks.append(EarlyStopping("val_loss", patience=cfg.early_stopping))
-    ctrl_c = StopOnCtrlC()
+    ctrl_c = StopOnCtrlC(log)
     callbacks.append(ctrl_c)
     start = time.perf_counter()
     try:
         from .augment import Augment
-        model.fit(X_train, y_train, epochs=cfg.epochs, batch_size=cfg.batch_size,
-                  optimizer=optimizer, validation_split=cfg.val_split, seed=cfg.seed,
-                  verbose=verbose, callbacks=callbacks, history=history,
-                  augment=Augment.for_data(ds.name, tuple(ds.X_train.shape[1:])) if cfg.augment else None,
+        model.fit(prepared.X_train, y_train, epochs=cfg.epochs, batch_size=cfg.batch_size,
+                  loss="mse" if cfg.loss == "mse" else None, optimizer=optimizer,
+                  validation_split=cfg.val_split, seed=cfg.seed, verbose=verbose, callbacks=callbacks,
+                  augment=Augment.for_data(prepared.name, prepared.image_shape) if cfg.augment else None,
                   **fit_kwargs)
     finally:
         ctrl_c.restore()
@@ -316,15 +385,15 @@ def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True
         log(f"stopped: {done} of {cfg.epochs} epochs kept in {out}/checkpoint.npz; continue with "
             f"gradwise train --resume {out}")
         return {"interrupted": True, "epochs_done": done, "out": str(out)}
-    model.meta = meta
+    model.meta = prepared.meta(pre)
     model.save(out / "model")
-    result = evaluate_model(model, X_test, y_test, ds.classes)
+    result = evaluate_model(model, prepared.X_test, y_test, prepared.classes)
     result.update({"gradwise_version": __version__, "config": asdict(cfg),
                    "history": history.to_dict(), "train_seconds": seconds})
     atomic_write_bytes(out / "metrics.json", json.dumps(result, indent=2).encode())
     if plot:
-        written = write_plots(out, model, history.to_dict(), result, ds.X_test, X_test, y_test,
-                              ds.classes, meta)
+        written = write_plots(out, model, history.to_dict(), result, prepared.test_images,
+                              prepared.X_test, prepared.y_test, prepared.classes, model.meta)
         if written is None:
             log("plots skipped: matplotlib is not installed (pip install 'gradwise[plot]')")
     log(f"test accuracy {100 * result['test']['accuracy']:.2f}%  loss {result['test']['loss']:.4f}  "
@@ -333,12 +402,14 @@ def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True
 
 
 def evaluate_model(model: Sequential, X, y, classes) -> dict:
+    """Test loss, accuracy, per-class table and confusion matrix (y: labels or one-hot rows)."""
+    labels = y.argmax(axis=1) if y.ndim == 2 else y
     predicted = model.predict(X)
     test = model.evaluate(X, y)
-    report = metrics.precision_recall_f1(y, predicted, len(classes))
+    report = metrics.precision_recall_f1(labels, predicted, len(classes))
     return {"test": {"loss": test["loss"], "accuracy": test["accuracy"],
                      "per_class": {k: v.tolist() for k, v in report.items()},
-                     "confusion_matrix": metrics.confusion_matrix(y, predicted, len(classes)).tolist()}}
+                     "confusion_matrix": metrics.confusion_matrix(labels, predicted, len(classes)).tolist()}}
 
 
 def write_plots(out: Path, model, history: dict, result: dict, images, X_test, y_test, classes,

@@ -22,7 +22,7 @@ import json
 import math
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -38,7 +38,9 @@ MISTAKES = {
 DATASETS = ("mnist-mini", "mnist", "fashion-mnist")
 NETWORKS = ("mlp", "cnn")           # cnn: gradwise.train.cnn_preset("cnn"), ReLU, `hidden` unused
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
-OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
+# the page's optimiser menu, as TrainConfig's (opt, momentum)
+OPTIMIZER_CHOICES = {"sgd": ("sgd", 0.0), "momentum": ("sgd", 0.9), "adam": ("adam", None),
+                     "rmsprop": ("rmsprop", 0.0)}
 MAX_HIDDEN_LAYERS, MAX_UNITS = 4, 1024
 MAX_EPOCHS = 50
 BATCH_EVENTS_PER_EPOCH = 40        # points on the live loss curve per epoch
@@ -84,7 +86,7 @@ class TrainSettings:
         if "activation" in body:
             s.activation = _choice(body["activation"], ACTIVATIONS, "activation")
         if "optimizer" in body:
-            s.optimizer = _choice(body["optimizer"], OPTIMIZERS, "optimizer")
+            s.optimizer = _choice(body["optimizer"], tuple(OPTIMIZER_CHOICES), "optimizer")
         if "lr" in body:
             s.lr = _float(body["lr"], "lr", 1e-6, 10.0)
         if "epochs" in body:
@@ -99,6 +101,22 @@ class TrainSettings:
                 raise SettingsError(f"mistakes: a list drawn from {sorted(MISTAKES)}")
             s.mistakes = sorted({_choice(v, tuple(MISTAKES), "mistakes") for v in m})
         return s
+
+    def config(self):
+        """The run as a ``TrainConfig`` (the one settings type of every training job), with
+        the mistakes that live in settings applied: uniform(0, 1) weights, the learning rate
+        x100, sigmoid + MSE. ``hidden`` becomes ``arch`` once the data's sizes are known
+        (``Job`` does that); the test set is the validation data, so nothing is held out."""
+        from ..train import TrainConfig
+        opt, momentum = OPTIMIZER_CHOICES[self.optimizer]
+        mse = "sigmoid_mse" in self.mistakes
+        return TrainConfig(
+            data=self.data, model=self.network, opt=opt, momentum=momentum, schedule="none",
+            lr=self.lr * (100 if "lr_x100" in self.mistakes else 1), epochs=self.epochs,
+            batch_size=self.batch_size, seed=self.seed, dropout=0.0, val_split=0.0,
+            act=("sigmoid" if mse else self.activation) if self.network == "mlp" else None,
+            init="uniform01" if "uniform_init" in self.mistakes else None,
+            loss="mse" if mse else "cross_entropy")
 
 
 def _choice(v, allowed, name):
@@ -191,71 +209,51 @@ class Job:
             self.status, message = "failed", f"{type(e).__name__}: {e}"
         self.emit({"type": "end", "status": self.status, "message": message})
 
-    def _data(self):
-        """The data as the model will see it, and the ``meta`` that says how (the draw page
-        prepares a drawing with the same ``model_input(images, meta)``)."""
-        from .. import data
-        from ..preprocess import model_input
+    def _prepare(self):
+        """The data as the model will see it, the model and its optimiser, through the same
+        ``prepare`` and ``build`` as ``gradwise train``; the draw page prepares a drawing with
+        the ``model.meta`` it records."""
+        from .. import train
+        from ..layers import Sigmoid
         s = self.settings
-        ds = data.load(s.data, data_dir=self.data_dir, download=False, quiet=True)
-        meta = {"data": ds.name, "classes": list(ds.classes),
-                "preprocessing": {"scale": "none" if "unscaled" in s.mistakes else "pixels / 255",
-                                  "flatten": s.network == "mlp"}}
-        if s.network == "cnn":
-            meta["preprocessing"]["input_shape"] = [1, *ds.X_train.shape[1:]]
-        X, Xt = model_input(ds.X_train, meta), model_input(ds.X_test, meta)
-        y, yt = ds.y_train.astype(np.intp), ds.y_test.astype(np.intp)
+        cfg = s.config()
+        cfg.data_dir = self.data_dir
+        prepared, pre = train.prepare(cfg, download=False)
+        if "unscaled" in s.mistakes:
+            pre = replace(pre, scale="none")
+            prepared = prepared.prepared_as(pre)
+        if s.network == "mlp":
+            cfg.arch = "-".join(map(str, [prepared.n_inputs, *s.hidden, len(prepared.classes)]))
+        model, optimizer = train.build(cfg, prepared)
+        if "sigmoid_mse" in s.mistakes:
+            model.layers.append(Sigmoid())
+        model.meta = prepared.meta(pre)
+        return cfg, prepared, model, optimizer
+
+    def _train(self) -> None:
+        from .. import doctor, train
+        s = self.settings
+        cfg, prepared, model, optimizer = self._prepare()
+        X, y = prepared.X_train, prepared.y_train
         if "class_order" in s.mistakes:
             order = np.argsort(y, kind="stable")
             X, y = X[order], y[order]
-        return ds, meta, X, y, Xt, yt
-
-    def _model(self, n_inputs: int, n_classes: int):
-        from ..layers import Sigmoid
-        from ..model import mlp
-        from ..train import cnn_preset
-        s = self.settings
-        act = "sigmoid" if "sigmoid_mse" in s.mistakes else s.activation
-        init = "uniform01" if "uniform_init" in s.mistakes else None
-        if s.network == "cnn":
-            model = cnn_preset("cnn", n_inputs, n_classes, seed=s.seed, init=init)
-        else:
-            model = mlp([n_inputs, *s.hidden, n_classes], activation=act, init=init, seed=s.seed)
-        if "sigmoid_mse" in s.mistakes:
-            model.layers.append(Sigmoid())
-        return model
-
-    def _optimizer(self):
-        from ..optim import SGD, Adam, RMSprop
-        s = self.settings
-        lr = s.lr * (100 if "lr_x100" in s.mistakes else 1)
-        return {"sgd": lambda: SGD(lr), "momentum": lambda: SGD(lr, momentum=0.9),
-                "adam": lambda: Adam(lr), "rmsprop": lambda: RMSprop(lr)}[s.optimizer]()
-
-    def _train(self) -> None:
-        from .. import doctor
-        s = self.settings
-        ds, meta, X, y, Xt, yt = self._data()
-        n_classes = len(ds.classes)
-        model = self._model(int(np.prod(X.shape[1:])), n_classes)
-        mse = "sigmoid_mse" in s.mistakes
-        loss = "mse" if mse else "cross_entropy"
-        targets = np.eye(n_classes, dtype=np.float32)[y] if mse else y
-        test_targets = np.eye(n_classes, dtype=np.float32)[yt] if mse else yt
+        n_classes = len(prepared.classes)
+        targets, test_targets = (train.targets(cfg, labels, n_classes) for labels in (y, prepared.y_test))
+        Xt, yt = prepared.X_test, prepared.y_test
         steps = math.ceil(len(X) / s.batch_size)
-        self.emit({"type": "start", **asdict(s), "classes": list(ds.classes), "n_train": len(X),
+        self.emit({"type": "start", **asdict(s), "classes": list(prepared.classes), "n_train": len(X),
                    "n_test": len(Xt), "steps_per_epoch": steps,
                    "mistake_names": [MISTAKES[m] for m in s.mistakes]})
         shuffle = "class_order" not in s.mistakes
         before = doctor.check_data(X, y, Xt, yt, num_classes=n_classes, shuffled=shuffle)
         watcher = _Watcher(self, every=max(1, steps // BATCH_EVENTS_PER_EPOCH), initial=before)
         self.emit({"type": "weights", "step": 0, "images": first_layer_images(model.layers[0].params["W"])})
-        model.fit(X, targets, epochs=s.epochs, batch_size=s.batch_size, loss=loss,
-                  optimizer=self._optimizer(), validation_data=(Xt, test_targets), seed=s.seed,
+        model.fit(X, targets, epochs=s.epochs, batch_size=s.batch_size, loss=cfg.loss,
+                  optimizer=optimizer, validation_data=(Xt, test_targets), seed=s.seed,
                   shuffle=shuffle, verbose=0, callbacks=[watcher.monitor, watcher])
         watcher.send_findings()
         if not self._stop.is_set():
-            model.meta = meta
             self.model = model
 
 

@@ -1,0 +1,154 @@
+"""The networks that ``gradwise train --model NAME`` builds, in one place.
+
+    mlp         Dense layers of the sizes ``--arch`` gives (784-256-128-10 for MNIST)
+    mlp-large   784-800-800-10, the classic large MLP
+    cnn         conv32-pool-conv64-pool-dense128 (3x3 kernels, 'same' padding, ReLU)
+    cnn-large   conv32-conv32-pool-conv64-conv64-pool-dense256, BatchNorm after each conv
+    lenet5      LeCun's 1998 net (tanh, average pooling)
+
+``network(name, n_inputs, n_classes, ...)`` builds any of them; ``mlp`` and ``cnn_preset``
+are the two builders behind it. Each setting is either used by the network asked for or
+refused with a message (``--act`` means nothing to a CNN, ``--arch`` nothing to mlp-large):
+a setting that silently does nothing is a bug a user cannot see.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import SettingError
+from .conv import AvgPool2D, BatchNorm, Conv2D, MaxPool2D
+from .layers import Dense, Dropout, Flatten, Layer, LeakyReLU, ReLU, Sigmoid, Tanh
+from .model import Sequential
+
+ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "tanh": Tanh, "sigmoid": Sigmoid}
+DEFAULT_INIT = {"relu": "he_normal", "leaky_relu": "he_normal", "tanh": "glorot_uniform",
+                "sigmoid": "glorot_uniform"}
+PRESETS = ("mlp", "mlp-large", "cnn", "cnn-large", "lenet5")
+IMAGE_PRESETS = ("cnn", "cnn-large", "lenet5")   # these take (N, 1, H, W) images, not rows
+HIDDEN = {"mlp": [256, 128], "mlp-large": [800, 800]}
+DEFAULT_DROPOUT = 0.2                           # after each hidden layer (cnn: after its dense layer)
+
+
+def mlp(sizes: list[int], *, activation: str = "relu", init: str | None = None,
+        dropout: float = 0.0, seed: int | None = None, dtype=np.float32) -> Sequential:
+    """A multi-layer perceptron: Dense layers of the given sizes with an activation between.
+
+    The last layer is linear (raw logits, for SoftmaxCrossEntropy). ``init`` defaults to
+    he_normal for ReLU and glorot_uniform for tanh/sigmoid.
+
+    >>> mlp([784, 256, 10], seed=0)
+    Sequential([Dense(in_features=784, out_features=256, dtype='float32'), ReLU(), Dense(in_features=256, out_features=10, dtype='float32')])
+    """
+    if len(sizes) < 2:
+        raise ValueError(f"mlp: need at least an input and an output size; got {sizes}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"mlp: unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+    init = init or DEFAULT_INIT[activation]
+    rng = np.random.default_rng(seed)
+    layers: list[Layer] = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(Dense(fan_in, fan_out, init=init, rng=rng, dtype=dtype))
+        if i < len(sizes) - 2:                      # no activation after the output layer
+            layers.append(ACTIVATIONS[activation]())
+            if dropout:
+                layers.append(Dropout(dropout))
+    return Sequential(layers)
+
+
+def cnn_preset(name: str, n_inputs: int, n_classes: int, *, dropout: float = 0.0,
+               seed: int | None = 0, batchnorm: bool = False, init: str | None = None) -> Sequential:
+    """The image networks, for (N, 1, H, W) input:
+
+    cnn:       conv32-pool-conv64-pool-dense128 (3x3 kernels, 'same' padding, ReLU);
+               ``batchnorm`` adds BatchNorm after each convolution.
+    cnn-large: conv32-conv32-pool-conv64-conv64-pool-dense256, BatchNorm after each
+               convolution (a small VGG: two 3x3 convolutions see 5x5, with one more ReLU).
+    lenet5:    LeCun's 1998 net (tanh, average pooling).
+
+    ``init`` draws every weight array with that initialiser; None keeps each preset's own
+    (he_normal for the ReLU nets, glorot_uniform for lenet5).
+    """
+    side = int(round(n_inputs ** 0.5))
+    if side * side != n_inputs or side % 4:
+        raise SettingError("model", f"{name} needs square images with a side divisible by 4; "
+                          f"got {n_inputs} inputs")
+    rng = np.random.default_rng(seed)
+    he, glorot = init or "he_normal", init or "glorot_uniform"
+
+    def conv(c_in, c_out, norm):
+        return [Conv2D(c_in, c_out, 3, padding=1, init=he, rng=rng), *([BatchNorm(c_out)] if norm else []),
+                ReLU()]
+
+    if name in ("cnn", "cnn-large"):
+        if name == "cnn":
+            layers, width = [*conv(1, 32, batchnorm), MaxPool2D(2), *conv(32, 64, batchnorm), MaxPool2D(2)], 128
+        else:
+            layers, width = [*conv(1, 32, True), *conv(32, 32, True), MaxPool2D(2),
+                             *conv(32, 64, True), *conv(64, 64, True), MaxPool2D(2)], 256
+        layers += [Flatten(), Dense(64 * (side // 4) ** 2, width, init=he, rng=rng), ReLU()]
+        layers += [Dropout(dropout)] if dropout else []
+        return Sequential(layers + [Dense(width, n_classes, init=he, rng=rng)])
+    if name != "lenet5":
+        raise SettingError("model", f"{name!r}: the image presets are {', '.join(IMAGE_PRESETS)}")
+    last = (side // 2 - 4) // 2                                 # 28 -> 14 -> 10 -> 5
+    return Sequential([Conv2D(1, 6, 5, padding=2, init=glorot, rng=rng), Tanh(), AvgPool2D(2),
+                       Conv2D(6, 16, 5, init=glorot, rng=rng), Tanh(), AvgPool2D(2), Flatten(),
+                       Dense(16 * last * last, 120, init=glorot, rng=rng), Tanh(),
+                       Dense(120, 84, init=glorot, rng=rng), Tanh(),
+                       Dense(84, n_classes, init=glorot, rng=rng)])
+
+
+def parse_arch(arch: str) -> list[int]:
+    """'784-256-10' -> [784, 256, 10], with a message that shows a good example on error."""
+    try:
+        sizes = [int(part) for part in str(arch).replace(",", "-").split("-")]
+    except ValueError:
+        sizes = []
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise SettingError("arch", f"{arch!r}: expected layer sizes joined by '-', input first and "
+                          f"classes last, e.g. 784-256-128-10")
+    return sizes
+
+
+def network(name: str, n_inputs: int, n_classes: int, *, arch: str | None = None,
+            act: str | None = None, init: str | None = None, dropout: float | None = None,
+            batchnorm: bool | None = None, seed: int | None = 0, data: str = "the data") -> Sequential:
+    """The network ``name`` for ``n_inputs`` inputs and ``n_classes`` classes.
+
+    A setting left at None takes the preset's own default; one given that the preset has
+    no use for is refused (SettingError names it).
+    """
+    if name not in PRESETS:
+        raise SettingError("model", f"{name!r}: choose one of {', '.join(PRESETS)}")
+    if act is not None and act not in ACTIVATIONS:
+        raise SettingError("act", f"{act!r}: choose one of {', '.join(ACTIVATIONS)}")
+    if name in IMAGE_PRESETS:
+        unused = [flag for flag, value in (("arch", arch), ("act", act)) if value is not None]
+        if name == "lenet5" and dropout:
+            unused.append("dropout")
+        if name == "lenet5" and batchnorm:
+            unused.append("batchnorm")
+        if unused:
+            raise SettingError(unused[0], f"model {name} takes no {' or '.join(unused)} (its layers are fixed; "
+                              f"use --model mlp to choose them)")
+        dropout = DEFAULT_DROPOUT if dropout is None else dropout
+        return cnn_preset(name, n_inputs, n_classes, dropout=dropout, seed=seed,
+                          batchnorm=bool(batchnorm), init=init)
+    if batchnorm:
+        raise SettingError("batchnorm", f"is for the image networks (cnn, cnn-large), not {name}")
+    if arch is not None and name != "mlp":
+        raise SettingError("arch", f"model {name} has fixed sizes ({'-'.join(map(str, HIDDEN[name]))} "
+                          f"hidden); give arch with --model mlp")
+    if arch is None:
+        sizes = [n_inputs, *HIDDEN[name], n_classes]
+    else:
+        sizes = parse_arch(arch)
+        if sizes[0] != n_inputs:
+            raise SettingError("arch", f"{arch}: the first size must be the input size of {data}, "
+                              f"{n_inputs}; got {sizes[0]}")
+        if sizes[-1] != n_classes:
+            raise SettingError("arch", f"{arch}: the last size must be the number of classes of "
+                              f"{data}, {n_classes}; got {sizes[-1]}")
+    dropout = DEFAULT_DROPOUT if dropout is None else dropout
+    return mlp(sizes, activation=act or "relu", init=init, dropout=dropout, seed=seed)
