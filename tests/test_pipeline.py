@@ -53,11 +53,11 @@ def test_first_layer_skips_its_input_gradient_only_while_training(rng):
 
 
 @pytest.mark.parametrize("changes,field,words", [
-    ({"model": "mlp-large", "arch": "784-32-10"}, "arch", "fixed sizes"),
-    ({"model": "cnn", "act": "tanh"}, "act", "takes no act"),
-    ({"model": "lenet5", "dropout": 0.3}, "dropout", "takes no dropout"),
+    ({"model": "mlp-large", "arch": "784-32-10"}, "arch", "no use to model mlp-large"),
+    ({"model": "cnn", "act": "tanh"}, "act", "no use to model cnn"),
+    ({"model": "lenet5", "dropout": 0.3}, "dropout", "no use to model lenet5"),
     ({"model": "mlp", "batchnorm": True}, "batchnorm", "image networks"),
-    ({"opt": "adam", "momentum": 0.5}, "momentum", "takes no momentum"),
+    ({"opt": "adam", "momentum": 0.5}, "momentum", "no use to adam"),
 ])
 def test_settings_of_no_use_are_refused_by_name(changes, field, words):
     with pytest.raises(SettingError, match=words) as e:

@@ -130,16 +130,16 @@ def network(name: str, n_inputs: int, n_classes: int, *, arch: str | None = None
         if name == "lenet5" and batchnorm:
             unused.append("batchnorm")
         if unused:
-            raise SettingError(unused[0], f"model {name} takes no {' or '.join(unused)} (its layers are fixed; "
-                              f"use --model mlp to choose them)")
+            raise SettingError(unused[0], f"is of no use to model {name} (its layers are fixed; "
+                                          f"choose them with model mlp)")
         dropout = DEFAULT_DROPOUT if dropout is None else dropout
         return cnn_preset(name, n_inputs, n_classes, dropout=dropout, seed=seed,
                           batchnorm=bool(batchnorm), init=init)
     if batchnorm:
         raise SettingError("batchnorm", f"is for the image networks (cnn, cnn-large), not {name}")
     if arch is not None and name != "mlp":
-        raise SettingError("arch", f"model {name} has fixed sizes ({'-'.join(map(str, HIDDEN[name]))} "
-                          f"hidden); give arch with --model mlp")
+        raise SettingError("arch", f"is of no use to model {name} (its hidden sizes are fixed: "
+                                   f"{'-'.join(map(str, HIDDEN[name]))}); choose sizes with model mlp")
     if arch is None:
         sizes = [n_inputs, *HIDDEN[name], n_classes]
     else:

@@ -91,6 +91,11 @@ class TrainConfig:
             raise SettingError("loss", f"{self.loss!r}: choose one of {', '.join(LOSSES)}")
         if self.early_stopping and not self.val_split:
             raise SettingError("early_stopping", "needs a validation set to watch (val_split > 0)")
+        make_optimizer(self)                        # opt, momentum and schedule, before any data
+        if self.model not in PRESETS:
+            raise SettingError("model", f"{self.model!r}: choose one of {', '.join(PRESETS)}")
+        if self.arch is not None:
+            parse_arch(self.arch)
         return self
 
 
@@ -129,14 +134,14 @@ def make_schedule(spec: str, epochs: int):
 
 def make_optimizer(cfg: TrainConfig):
     """The optimiser a config asks for, with its learning-rate schedule."""
-    if cfg.opt not in OPTIMIZERS:
+    if not isinstance(cfg.opt, str) or cfg.opt not in OPTIMIZERS:
         raise SettingError("opt", f"{cfg.opt!r}: choose one of {', '.join(OPTIMIZERS)}")
     kwargs = {"weight_decay": cfg.weight_decay, "schedule": make_schedule(cfg.schedule, cfg.epochs)}
     if cfg.opt in ("sgd", "rmsprop"):
         kwargs["momentum"] = 0.9 if cfg.momentum is None else cfg.momentum
     elif cfg.momentum is not None:
-        raise SettingError("momentum", f"{cfg.opt} takes no momentum (its betas play that part); "
-                                      f"use it with sgd or rmsprop")
+        raise SettingError("momentum", f"is of no use to {cfg.opt} (its betas play that part); "
+                                       f"use it with sgd or rmsprop")
     return OPTIMIZERS[cfg.opt](cfg.lr, **kwargs)
 
 
@@ -280,10 +285,11 @@ def resume_config(run_dir: Path, overrides: dict) -> TrainConfig:
     saved = load_config(run_dir / "config.toml")
     changed = [k for k, v in overrides.items() if k not in RESUMABLE and getattr(saved, k) != v]
     if changed:
-        flags = ", ".join(f"{k} (the run has {getattr(saved, k)!r}, you gave {overrides[k]!r})"
-                          for k in changed)
-        raise SettingError(changed[0], f"a resumed run continues with its own settings; refused: "
-                                       f"{flags}. Start a new run to change them")
+        others = "".join(f", {k} ({getattr(saved, k)!r} -> {overrides[k]!r})" for k in changed[1:])
+        raise SettingError(changed[0], f"cannot change in a resumed run (the run has "
+                                       f"{getattr(saved, changed[0])!r}, you gave {overrides[changed[0]]!r}"
+                                       f"{'; also ' + others[2:] if others else ''}): it continues with "
+                                       f"its own config.toml; start a new run to change it")
     for k in RESUMABLE:
         if k in overrides:
             setattr(saved, k, overrides[k])
