@@ -19,8 +19,9 @@ import json
 import sys
 from dataclasses import fields
 
-from .version import __version__
 from .errors import GradwiseError
+from .logs import to_stderr
+from .version import __version__
 
 TRAIN_HELP = {
     "data": "data set: mnist (default), fashion-mnist or mnist-mini",
@@ -324,7 +325,7 @@ COMMANDS = {"train": cmd_train, "doctor": cmd_doctor, "evaluate": cmd_evaluate, 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .logs import to_stderr; to_stderr()   # noqa: E702  the library's messages (which source served) on stderr
+    to_stderr()                        # the library's messages (which source served) on stderr
     if args.command is None:
         parser.print_help()
         return 0
