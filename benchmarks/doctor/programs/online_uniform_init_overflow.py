@@ -1,0 +1,62 @@
+"""A 784-100-10 ReLU/softmax network trained on one MNIST image per step, after a well-known
+question: weights and biases from np.random.random (uniform 0..1), and a softmax written as
+np.exp(x) / np.sum(np.exp(x)). With 784 positive inputs and positive weights the hidden units
+are in the tens, the logits in the thousands, np.exp overflows to inf and the loss is NaN from
+the first image. A zero-mean, 1/sqrt(fan_in)-scaled init keeps the logits small (and then even
+the unshifted softmax is fine)."""
+import numpy as np
+
+from ._data import mnist
+
+STYLE = "online"
+EXPECTED = ["INIT_ALL_POSITIVE", "INIT_TOO_LARGE", "NONFINITE"]
+
+
+def ReLU(x):
+    return np.maximum(0, x)
+
+
+def softmax(x):
+    return np.exp(x) / np.sum(np.exp(x))
+
+
+def _run(doctor, bug):
+    Xtr, ytr, Xte, yte = mnist(1500, 500, seed=42)
+    data, test = Xtr / 255.0, Xte / 255.0
+    reports = [doctor.check_data(data, ytr, test, yte)]
+    rng = np.random.default_rng(42)
+    if bug:
+        W1, B1 = rng.random((784, 100)), rng.random(100)
+        W2, B2 = rng.random((100, 10)), rng.random(10)
+    else:
+        W1, B1 = rng.normal(0, np.sqrt(2 / 784), (784, 100)), np.zeros(100)
+        W2, B2 = rng.normal(0, np.sqrt(1 / 100), (100, 10)), np.zeros(10)
+    rec = doctor.Recorder(["W1", "B1", "W2", "B2"])
+    lr, losses = 0.01, []
+    for i in range(1500):
+        x, y = data[i], np.eye(10)[ytr[i]]
+        data_in = x @ W1 + B1
+        hidden = ReLU(data_in)
+        out = softmax(hidden @ W2 + B2)
+        losses.append(float(-np.sum(y * np.log(out))))
+        delta = out - y
+        dW2 = np.outer(hidden, delta)
+        delta_h = (W2 @ delta) * (data_in > 0)
+        dW1 = np.outer(x, delta_h)
+        W2 = W2 - lr * dW2; B2 = B2 - lr * delta
+        W1 = W1 - lr * dW1; B1 = B1 - lr * delta_h
+        if i % 10 == 0:
+            rec.log(i, loss=losses[-1], weights=[W1, B1, W2, B2], grads=[dW1, delta_h, dW2, delta],
+                    activations=[hidden], logits=out, labels=y)
+    reports.append(rec.report())
+    pred = np.array([np.argmax(softmax(ReLU(t @ W1 + B1) @ W2 + B2)) for t in test])
+    return reports, {"loss_start": float(np.mean(losses[:50])), "loss_end": float(np.mean(losses[-200:])),
+                     "accuracy": float(np.mean(pred == yte)), "chance": 0.1}
+
+
+def buggy(doctor):
+    return _run(doctor, True)
+
+
+def fixed(doctor):
+    return _run(doctor, False)
