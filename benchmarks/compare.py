@@ -206,7 +206,7 @@ def profile_layers(sizes, X, y, seed=0, steps=100) -> dict:
     batches), and, for each convolution, the share of its unfold (im2col) and fold (col2im)
     loops, timed on their own at the same shapes (col2im only where the input gradient is
     needed); the rest of a convolution is its matmuls."""
-    from gradwise import conv, kernels
+    from gradwise import conv, kernels, runtime
     model = build(sizes, seed)
     model.layers[0].needs_input_grad = False
     loss = gw.SoftmaxCrossEntropy()
@@ -231,7 +231,7 @@ def profile_layers(sizes, X, y, seed=0, steps=100) -> dict:
             t[key] = t.get(key, 0.0) + clock() - t0
     scale = len(X) / (steps * BATCH)
     result = {"layers_s": {k: v * scale for k, v in t.items()}}
-    if conv.USE_KERNELS:                       # the compiled loops alone, at each conv's shapes
+    if runtime.settings.kernels:               # the compiled loops alone, at each conv's shapes
         x = X[:BATCH]
         for i, layer in enumerate(model.layers):
             y = layer.forward(x)
@@ -284,10 +284,10 @@ def main(argv=None) -> int:
     X, Xt = gw.data.scale_pixels(ds.X_train), gw.data.scale_pixels(ds.X_test)
     y, yt = ds.y_train.astype(np.int64), ds.y_test.astype(np.int64)
     peak = matmul_peak_gflops()
-    from gradwise import kernels
+    from gradwise import runtime
     print(f"gradwise {gw.__version__}, numpy {np.__version__}, torch {torch.__version__}, "
           f"python {platform.python_version()}; BLAS: {'; '.join(blas)}; numba kernels: "
-          f"{'on' if kernels.AVAILABLE else 'off'}; malloc keeps freed memory (all contenders): "
+          f"{'on' if runtime.settings.kernels else 'off'}; malloc keeps freed memory (all contenders): "
           f"{'yes' if kept else 'no'}")
     print(f"matmul peak (2048^3 float32): {peak:.0f} GFLOP/s; {args.epochs} epochs x {args.repeats} "
           f"repeats, batch {BATCH}, Adam {LR}, {THREADS} threads\n")
@@ -295,7 +295,7 @@ def main(argv=None) -> int:
     if "cnn" in args.models.split(","):          # numba compiles each kernel at its first call
         build("cnn", 0).fit(X[:256].reshape(-1, 1, 28, 28), y[:256], epochs=1, verbose=0)
     skip = {s for s in args.skip.split(",") if s}
-    results = {"machine": {"blas": blas, "matmul_peak_gflops": peak, "numba": kernels.AVAILABLE,
+    results = {"machine": {"blas": blas, "matmul_peak_gflops": peak, "numba": runtime.settings.kernels,
                            "malloc_keeps_freed_memory": kept,
                            "numpy": np.__version__, "torch": torch.__version__},
                "models": {}}

@@ -15,11 +15,12 @@ import statistics
 import numpy as np
 
 import gradwise as gw
-from gradwise import kernels, optim
+from gradwise import runtime
+from gradwise.memory import keep_freed_memory
 
 
 def run(X, y, sizes, epochs, flush: bool) -> tuple[list[float], int]:
-    optim.FLUSH_SUBNORMALS = flush
+    runtime.settings.flush_subnormals = flush
     model = gw.mlp(sizes, seed=0)
     opt = gw.Adam(1e-3)
     times = []
@@ -36,8 +37,10 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--data-dir")
     args = parser.parse_args(argv)
-    if not kernels.AVAILABLE:
-        raise SystemExit("numba is not installed: the flush lives in the fused kernels")
+    if not runtime.settings.kernels:
+        raise SystemExit("the compiled kernels are off (numba not installed, or GRADWISE_NO_NUMBA): "
+                         "the flush lives in the fused optimiser steps")
+    keep_freed_memory()         # as gradwise train does (fit leaves malloc alone)
     ds = gw.data.load("mnist", data_dir=args.data_dir)
     X, y = gw.data.scale_pixels(ds.X_train), ds.y_train.astype(np.int64)
     sizes = [784, 512, 512, 10]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import gradwise as gw
-from gradwise import conv, kernels
+from gradwise import conv, fast, kernels, runtime
 from gradwise.conv import Conv2D, MaxPool2D
 from gradwise.gradcheck import check_layer, check_model
 
@@ -21,7 +21,7 @@ CONV_CASES = [
 @pytest.fixture(params=["numpy", "compiled"] if kernels.AVAILABLE else ["numpy"])
 def loops(request, monkeypatch):
     """Run a test with conv.py's NumPy loops and, with numba installed, its compiled ones."""
-    monkeypatch.setattr(conv, "USE_KERNELS", request.param == "compiled")
+    monkeypatch.setattr(runtime.settings, "kernels", request.param == "compiled")
     return request.param
 
 
@@ -195,7 +195,7 @@ def test_compiled_loops_give_the_numpy_numbers(make, monkeypatch, rng):
     x[0, 0, :2, :2] = 1.0                                     # ties: the first position must win
     results = []
     for use in (False, True):
-        monkeypatch.setattr(conv, "USE_KERNELS", use)
+        monkeypatch.setattr(runtime.settings, "kernels", use)
         layer = make(np.random.default_rng(0))
         y = layer.forward(x, training=True)
         g = np.sin(np.arange(y.size)).reshape(y.shape)
@@ -228,7 +228,7 @@ def test_cnn_presets(model, batchnorm, convs, norms, tmp_path):
 def test_any_memory_layout_gives_the_same_numbers(make, use_kernels, monkeypatch, rng):
     """NCHW-contiguous input, channels-last input (what Conv2D and MaxPool2D return) and a
     strided view: the same outputs and gradients, whatever the memory order."""
-    monkeypatch.setattr(conv, "USE_KERNELS", use_kernels)
+    monkeypatch.setattr(runtime.settings, "kernels", use_kernels)
     x = rng.standard_normal((3, 2, 9, 8))
     inputs = [x, np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2),
               np.repeat(x, 2, axis=3)[..., ::2]]
@@ -275,7 +275,7 @@ def test_conv2d_reuses_its_patch_matrix_in_training_only(rng):
 def test_batch_parts_and_both_dw_products_give_the_same_numbers(kw, use_kernels, monkeypatch, rng):
     """Conv2D unfolds the batch in parts of CHUNK_BYTES and forms dW per image or as one
     product: any part size and either form give the same numbers."""
-    monkeypatch.setattr(conv, "USE_KERNELS", use_kernels)
+    monkeypatch.setattr(runtime.settings, "kernels", use_kernels)
     x = rng.standard_normal((5, 2, 9, 8))
     results = []
     for chunk, per_image in ((1 << 30, 0), (1, 10**6), (3000, 0)):   # whole, one image, ~2
@@ -299,14 +299,14 @@ def test_batchnorm_compiled_passes_give_the_numpy_numbers(shape, layout, trainin
     layouts go to NumPy) against its NumPy code, float64, with rows left over after the
     blocks of kernels.ROWS; and the float64 gradient check ((N, F) rows take the compiled
     passes there too)."""
-    monkeypatch.setattr(conv, "KERNEL_MIN_SIZE", 1)
+    monkeypatch.setattr(fast.conv, "KERNEL_MIN_SIZE", 1)
     x = rng.standard_normal(shape) * 3 + 2
     g = np.cos(np.arange(x.size)).reshape(shape)
     if layout == "channels-last":
         x, g = (np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2) for a in (x, g))
     results = []
     for use in (False, True):
-        monkeypatch.setattr(conv, "USE_KERNELS", use)
+        monkeypatch.setattr(runtime.settings, "kernels", use)
         layer = gw.BatchNorm(shape[1], dtype=np.float64)
         layer.params["gamma"][:] = np.linspace(0.5, 1.5, shape[1])
         layer.buffers["running_mean"][:] = 0.3
@@ -317,3 +317,30 @@ def test_batchnorm_compiled_passes_give_the_numpy_numbers(shape, layout, trainin
         np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
     report = check_layer(gw.BatchNorm(shape[1]), np.ascontiguousarray(x), training=training)
     assert report.ok and report.max_rel_error < 1e-6, str(report)
+
+
+@pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed")
+@pytest.mark.parametrize("make", [lambda: Conv2D(3, 4, 3, padding=1, rng=np.random.default_rng(0), dtype=np.float64),
+                                  lambda: MaxPool2D(2), lambda: MaxPool2D(3, 2, 1),
+                                  lambda: gw.BatchNorm(3, dtype=np.float64), gw.ReLU],
+                         ids=["conv", "max2", "max3s2p1", "batchnorm", "relu"])
+@pytest.mark.parametrize("paths", [(True, False), (False, True)], ids=["compiled-numpy", "numpy-compiled"])
+def test_forward_on_one_path_and_backward_on_the_other_agree(make, paths, monkeypatch, rng):
+    """What a forward pass keeps for backward (patches, masks, positions of maxima, xhat)
+    means the same on both paths: settings.kernels may change between the two."""
+    monkeypatch.setattr(fast.conv, "KERNEL_MIN_SIZE", 1)
+    monkeypatch.setattr(fast.layers, "KERNEL_MIN_SIZE", 1)
+    def channels_last(a):                                     # the layout the twins all take
+        return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+    x = channels_last(rng.standard_normal((4, 3, 8, 9)))
+    results = []
+    for forward_path, backward_path in [(False, False), paths]:
+        layer = make()
+        monkeypatch.setattr(runtime.settings, "kernels", forward_path)
+        y = layer.forward(x, training=True)
+        monkeypatch.setattr(runtime.settings, "kernels", backward_path)
+        dx = layer.backward(channels_last(np.cos(np.arange(y.size)).reshape(y.shape)))
+        results.append((y, dx, *[v.copy() for v in layer.grads.values()]))
+    for a, b in zip(*results):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-13)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import gradwise as gw
-from gradwise import kernels, optim
+from gradwise import fast, kernels, runtime
 
 pytestmark = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed")
 
@@ -21,7 +21,7 @@ def test_kernel_matches_numpy_reference(make, dtype, rtol, atol, monkeypatch, rn
     start = [rng.standard_normal(s).astype(dtype) for s in shapes]
     results = []
     for use in (False, True):
-        monkeypatch.setattr(optim, "USE_KERNELS", use)
+        monkeypatch.setattr(runtime.settings, "kernels", use)
         ps = [p.copy() for p in start]
         opt = make()
         for step in range(20):
@@ -57,8 +57,7 @@ def _channels_last(a):
 def test_relu_kernel_matches_numpy(shape, layout, dtype, monkeypatch, rng):
     """The compiled ReLU: the same outputs, masks and gradients as NumPy's, in any memory
     layout (a strided view goes to NumPy), NaN kept where NumPy keeps it."""
-    from gradwise import layers
-    monkeypatch.setattr(layers, "KERNEL_MIN_SIZE", 1)
+    monkeypatch.setattr(fast.layers, "KERNEL_MIN_SIZE", 1)
     x = rng.standard_normal(shape).astype(dtype)
     x.flat[:3] = [np.nan, 0.0, -0.0]
     g = rng.standard_normal(shape).astype(dtype)
@@ -69,7 +68,7 @@ def test_relu_kernel_matches_numpy(shape, layout, dtype, monkeypatch, rng):
         x, g = np.repeat(x, 2, axis=1)[:, ::2], np.repeat(g, 2, axis=1)[:, ::2]
     results = []
     for use in (False, True):
-        monkeypatch.setattr(layers, "USE_KERNELS", use)
+        monkeypatch.setattr(runtime.settings, "kernels", use)
         relu = gw.ReLU()
         y = relu.forward(x.copy() if layout == "C" else x)
         results.append((y, relu.mask.copy(), relu.backward(g), relu.backward(np.ascontiguousarray(g))))

@@ -17,6 +17,12 @@ The bias rides in the product: each patch row ends with a 1 and the kernel matri
 bias, so ``cols @ W`` adds it and ``g.T @ cols`` sums its gradient, with no pass of their own
 (a NumPy pass adding the bias to the first layer's 3.2M outputs took 1.8 ms, four times its
 matrix product).
+
+Every method here is the NumPy reference, the code to read. Conv2D, MaxPool2D and
+BatchNorm have compiled twins (numba) in ``gradwise.fast.conv``: the first line of each
+method hands over to its twin when ``gradwise.runtime.use_kernels`` says so, and the tests
+hold the twins to the code here. Turn them off with ``gradwise.runtime.settings.kernels =
+False``, or ``GRADWISE_NO_NUMBA=1`` in the environment.
 """
 
 from __future__ import annotations
@@ -26,24 +32,14 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from . import kernels
+from . import fast, runtime
 from .init import get_initializer
 from .layers import Layer
-
-# With numba installed (the `fast` extra), im2col, col2im, max pooling and batch norm run as
-# compiled loops (kernels.py); the NumPy code below stays the reference they are tested
-# against. Set to False to run the NumPy code.
-USE_KERNELS = kernels.AVAILABLE
-KERNEL_MIN_SIZE = 2**15         # BatchNorm's compiled passes serve arrays of at least this size
 
 CHUNK_BYTES = 2 * 2**20         # Conv2D unfolds and folds the batch in parts of about this size
 PER_IMAGE_DW_MAX_COLUMNS = 32   # with few patch columns, dW is one small product per image: for
 #                                 the first layer (10 columns) 0.6 ms instead of 2.0 for one
 #                                 (32 x 100,352) @ (100,352 x 10) product, which BLAS splits badly
-
-
-def _fast(*arrays) -> bool:
-    return USE_KERNELS and all(a.dtype in (np.float32, np.float64) for a in arrays)
 
 
 def _pair(v, name: str, who: str) -> tuple[int, int]:
@@ -140,7 +136,9 @@ class Conv2D(Layer):
         x (N, C_in, H, W) -> y (N, C_out, Ho, Wo), Ho = (H + pads - dh (kh - 1) - 1) // sh + 1;
         W (C_out, C_in, kh, kw), b (C_out,).
 
-    As the first layer it leaves out dL/dx (``can_skip_input_grad``), as Dense does.
+    As the first layer it leaves out dL/dx (``can_skip_input_grad``), as Dense does. With
+    numba, ``gradwise.fast.conv2d_forward`` / ``conv2d_backward`` run instead: the same
+    products around compiled im2col and col2im loops.
     """
 
     can_skip_input_grad = True
@@ -177,8 +175,25 @@ class Conv2D(Layer):
 
     def forward(self, x, training=False):
         _check_4d(x, self.in_channels, "Conv2D")
-        W, b = self.params["W"], self.params["b"]
-        x = x.astype(W.dtype, copy=False)
+        x = x.astype(self.params["W"].dtype, copy=False)
+        self._geometry(x)
+        if runtime.use_kernels(x):
+            return fast.conv2d_forward(self, x, training)
+        _, _, (pt, pl, pb, pr), (n, ho, wo) = self.cache
+        taps = self.kernel_size[0] * self.kernel_size[1] * self.in_channels   # K
+        xt = _channels_last(_pad_hw(x, pt, pb, pl, pr))                  # (N, Hp, Wp, C_in)
+        cols = self._scratch("cols", (n, ho, wo, taps + 1), training)   # (N, Ho, Wo, K + 1), kept
+        kernel = self._kernel_matrix()                                  # (K + 1, C_out)
+        out = np.empty((n, ho, wo, self.out_channels), dtype=kernel.dtype)   # channels last
+        for part in self._chunks(n, ho * wo * (taps + 1)):             # a few images at a time:
+            self._unfold(xt[part], cols[part])                          # im2col, then
+            np.matmul(_rows(cols[part]), kernel, out=_rows(out[part]))  # y = [patch, 1] @ [W; b]
+        self.cols = cols
+        return out.transpose(0, 3, 1, 2)                                # NCHW view, channels last
+
+    def _geometry(self, x) -> None:
+        """Check that the kernel fits x (N, C_in, H, W) and keep the sizes both directions
+        need: self.cache = (x.shape, (Hp, Wp), (pad top, left, bottom, right), (N, Ho, Wo))."""
         n, c, h, w = x.shape
         (pt, pb), (pl, pr) = self._pads(h, w)
         (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
@@ -187,22 +202,7 @@ class Conv2D(Layer):
             raise ValueError(f"Conv2D: a {kh}x{kw} kernel does not fit an input of {x.shape[2:]} "
                              f"(with padding {self.padding}); pad it or use a smaller kernel")
         ho, wo = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
-        taps = kh * kw * c
         self.cache = (x.shape, (hp, wp), (pt, pl, pb, pr), (n, ho, wo))
-        cols = self._scratch("cols", (n, ho, wo, taps + 1), training)   # (N, Ho, Wo, K + 1), kept
-        kernel = np.concatenate([self._kernel_rows(), b[:, None]], axis=1).T  # (K + 1, C_out)
-        out = np.empty((n, ho, wo, self.out_channels), dtype=W.dtype)  # channels last
-        fast = _fast(x)
-        xt = _channels_last(x if fast else _pad_hw(x, pt, pb, pl, pr))  # (N, H, W, C), NumPy's padded
-        for part in self._chunks(n, ho * wo * (taps + 1)):             # unfold, multiply
-            if fast:                                                    # padding by bounds checks
-                kernels.run(kernels.im2col_1 if c == 1 else kernels.im2col, xt[part], cols[part],
-                            kh, kw, sh, sw, dh, dw, pt, pl)
-            else:
-                self._unfold(xt[part], cols[part])
-            np.matmul(_rows(cols[part]), kernel, out=_rows(out[part]))  # (b*Ho*Wo, C_out)
-        self.cols = cols
-        return out.transpose(0, 3, 1, 2)                                # NCHW view, channels last
 
     def _chunks(self, n: int, values_per_image: int):
         """Slices of the batch whose im2col rows fill about CHUNK_BYTES: a chunk's patches
@@ -223,6 +223,10 @@ class Conv2D(Layer):
     def _kernel_rows(self) -> np.ndarray:
         """W as a (C_out, kh*kw*C_in) matrix whose columns follow the patch rows' order."""
         return self.params["W"].transpose(0, 2, 3, 1).reshape(self.out_channels, -1)
+
+    def _kernel_matrix(self) -> np.ndarray:
+        """[W; b]: the (K + 1, C_out) matrix a patch row [patch, 1] is multiplied by."""
+        return np.concatenate([self._kernel_rows(), self.params["b"][:, None]], axis=1).T
 
     def _scratch(self, name: str, shape: tuple, keep: bool) -> np.ndarray:
         """An uninitialised array; with ``keep``, the one this layer used last time when the
@@ -248,11 +252,34 @@ class Conv2D(Layer):
                        slice(j * dw, j * dw + sw * (wo - 1) + 1, sw))
 
     def backward(self, grad):
-        x_shape, (hp, wp), (pt, pl, pb, pr), (n, ho, wo) = self.cache
-        (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
-        c, cout = self.in_channels, self.out_channels
-        taps = kh * kw * c
+        if runtime.use_kernels(grad):
+            return fast.conv2d_backward(self, grad)
+        _, (hp, wp), (pt, pl, pb, pr), (n, ho, wo) = self.cache
+        (kh, kw), c = self.kernel_size, self.in_channels
+        taps = kh * kw * c                                              # K
         gt = _channels_last(grad)                                       # (N, Ho, Wo, C_out), free
+        self._weight_grads(gt)
+        if not self.needs_input_grad:
+            return None
+        kernel = self._kernel_rows()                                    # (C_out, K)
+        parts = self._chunks(n, ho * wo * taps)
+        scratch = self._scratch("dcols", (parts[0].stop, ho, wo, taps), True)
+        dxt = np.zeros((n, hp, wp, c), dtype=gt.dtype)                  # (N, Hp, Wp, C_in) padded
+        for part in parts:                                              # a few images at a time:
+            dcols = scratch[:part.stop - part.start]                    # (b, Ho, Wo, K)
+            np.matmul(_rows(gt[part]), kernel, out=_rows(dcols))        # d patches = g @ W
+            patches = dcols.reshape(*dcols.shape[:3], kh, kw, c)
+            for i, j, rows, columns in self._positions(ho, wo):        # col2im: each patch
+                dxt[part, rows, columns, :] += patches[:, :, :, i, j, :]   # adds onto its pixels
+        dxt = np.ascontiguousarray(dxt[:, pt:hp - pb, pl:wp - pr, :])   # (N, H, W, C_in)
+        return dxt.transpose(0, 3, 1, 2)                                # NCHW view, channels last
+
+    def _weight_grads(self, gt: np.ndarray) -> None:
+        """dW and db = g.T @ [patches, 1] from the kept patch matrix (the column of ones sums
+        g for db); gt is the output gradient as a C-contiguous (N, Ho, Wo, C_out) array."""
+        n, ho, wo, cout = gt.shape
+        (kh, kw), c = self.kernel_size, self.in_channels
+        taps = kh * kw * c
         cols = self.cols                                                # (N, Ho, Wo, K + 1)
         if taps + 1 <= PER_IMAGE_DW_MAX_COLUMNS:                        # one product per image
             dWb = np.matmul(gt.reshape(n, ho * wo, cout).transpose(0, 2, 1),
@@ -261,28 +288,6 @@ class Conv2D(Layer):
             dWb = gt.reshape(-1, cout).T @ cols.reshape(-1, taps + 1)  # (C_out, K + 1)
         self.grads["W"][...] = dWb[:, :taps].reshape(cout, kh, kw, c).transpose(0, 3, 1, 2)
         self.grads["b"][...] = dWb[:, taps]                             # the 1s column summed g
-        if not self.needs_input_grad:
-            return None
-        kernel = self._kernel_rows()                                    # (C_out, K)
-        parts = self._chunks(n, ho * wo * taps)
-        scratch = self._scratch("dcols", (parts[0].stop, ho, wo, taps), True)
-        fast = _fast(gt)
-        if fast:
-            dxt = np.empty((n, *x_shape[2:], c), dtype=gt.dtype)        # (N, H, W, C)
-        else:
-            dxt = np.zeros((n, hp, wp, c), dtype=gt.dtype)              # (N, Hp, Wp, C) padded
-        for part in parts:                                              # multiply, fold back
-            dcols = scratch[:part.stop - part.start]                    # (b, Ho, Wo, K)
-            np.matmul(_rows(gt[part]), kernel, out=_rows(dcols))
-            if fast:
-                kernels.run(kernels.col2im, dcols, dxt[part], kh, kw, sh, sw, dh, dw, pt, pl)
-            else:
-                patches = dcols.reshape(*dcols.shape[:3], kh, kw, c)
-                for i, j, rows, columns in self._positions(ho, wo):    # col2im
-                    dxt[part, rows, columns, :] += patches[:, :, :, i, j, :]
-        if not fast:
-            dxt = np.ascontiguousarray(dxt[:, pt:hp - pb, pl:wp - pr, :])
-        return dxt.transpose(0, 3, 1, 2)                                # NCHW view, channels last
 
     def __repr__(self) -> str:
         return f"Conv2D({', '.join([str(self.in_channels), str(self.out_channels), *_changed(self, kernel_size=3)])})"
@@ -340,7 +345,8 @@ class MaxPool2D(_Pool2D):
 
     Written as a loop over the kh*kw positions of the window, each a strided slice of the
     whole batch: a running maximum and the position it came from. (Gathering the windows
-    and calling argmax over a last axis of 4 was 4x slower.) With numba the same runs as a
+    and calling argmax over a last axis of 4 was 4x slower.) With numba,
+    ``gradwise.fast.maxpool2d_forward`` / ``maxpool2d_backward`` run the same as one
     compiled loop over the channels-last memory, and the output lies channels-last too.
 
     Shape: (N, C, H, W) -> (N, C, Ho, Wo), Ho = (H + 2 p - k) // s + 1.
@@ -356,45 +362,30 @@ class MaxPool2D(_Pool2D):
     def _is_2x2(self) -> bool:
         return self.kernel_size == (2, 2) and self.stride == (2, 2) and self.padding == (0, 0)
 
+    def _position_dtype(self):
+        """The integer type that holds a position i * kw + j in the window."""
+        return np.int8 if self.kernel_size[0] * self.kernel_size[1] <= 127 else np.int32
+
     def forward(self, x, training=False):
         ho, wo = self._geometry(x)
-        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
-        positions = np.int8 if kh * kw <= 127 else np.int32
-        self.channels_last = _fast(x)
-        if self.channels_last:                       # the compiled loop, on (N, H, W, C)
-            xt = _channels_last(x)
-            out = np.empty((xt.shape[0], ho, wo, xt.shape[3]), dtype=x.dtype)   # (N, Ho, Wo, C)
-            self.arg = np.empty(out.shape, dtype=positions)
-            if self._is_2x2():
-                kernels.run(kernels.maxpool_2x2, xt, out, self.arg)
-            else:
-                kernels.run(kernels.maxpool, xt, out, self.arg, kh, kw, sh, sw, ph, pw)
-            return out.transpose(0, 3, 1, 2)                                 # NCHW view
+        if runtime.use_kernels(x):
+            return fast.maxpool2d_forward(self, x, ho, wo)
         xp = self._pad(x, -np.inf)
         out = arg = None
         for p, sl in self._slices(ho, wo):
             v = xp[sl]                                                # (N, C, Ho, Wo) view
             if out is None:
-                out, arg = v.copy(), np.zeros(v.shape, positions)
+                out, arg = v.copy(), np.zeros(v.shape, self._position_dtype())
             else:
                 better = v > out                                      # strict: first max wins
                 np.copyto(out, v, where=better)
                 arg[better] = p
-        self.arg = arg
+        self.arg = arg                                                # (N, C, Ho, Wo)
         return out
 
     def backward(self, grad):
-        if self.channels_last:
-            n, c, h, w = self.cache[0]
-            gt = _channels_last(grad)                                       # (N, Ho, Wo, C)
-            if self._is_2x2() and h % 2 == 0 and w % 2 == 0:                # every pixel in a window
-                dxt = np.empty((n, h, w, c), dtype=grad.dtype)
-                kernels.run(kernels.maxpool_2x2_back, gt, self.arg, dxt)
-            else:
-                dxt = np.zeros((n, h, w, c), dtype=grad.dtype)              # (N, H, W, C)
-                kernels.run(kernels.maxpool_back, gt, self.arg, dxt, *self.kernel_size,
-                            *self.stride, *self.padding)
-            return dxt.transpose(0, 3, 1, 2)
+        if runtime.use_kernels(grad) and fast.maxpool2d_fits(self.arg):
+            return fast.maxpool2d_backward(self, grad)
         dxp = np.zeros(self.cache[1], dtype=grad.dtype)
         overlap = self.stride[0] < self.kernel_size[0] or self.stride[1] < self.kernel_size[1]
         for p, sl in self._slices(*grad.shape[2:]):
@@ -438,50 +429,6 @@ class GlobalAvgPool2D(Layer):
         return np.broadcast_to((grad / (h * w))[:, :, None, None], self.shape).copy()
 
 
-def _feature_rows(a: np.ndarray) -> np.ndarray | None:
-    """a (N, F), or (N, C, H, W) lying channels-last in memory, as a C-contiguous (rows, F)
-    view, features innermost; None for any other layout."""
-    t = a if a.ndim == 2 else a.transpose(0, 2, 3, 1)
-    return t.reshape(-1, a.shape[1]) if t.flags.c_contiguous else None
-
-
-def _in_blocks(arrays, vectors):
-    """The compiled batch-norm loops take ROWS rows at a time as one long row (kernels.py):
-    yields (views of the arrays, the per-feature vectors to match) for the first rows in
-    blocks of ROWS, vectors tiled, then for the rows left over."""
-    m, c = arrays[0].shape
-    whole = m - m % kernels.ROWS
-    if whole:
-        yield ([a[:whole].reshape(-1, kernels.ROWS * c) for a in arrays],
-               [np.tile(v, kernels.ROWS) for v in vectors])
-    if whole < m:
-        yield [a[whole:] for a in arrays], list(vectors)
-
-
-def _column_stats(rows: np.ndarray):
-    """Mean and (biased) variance of each column of rows (M, F), float64, in two passes (the
-    variance from the deviations, as NumPy's var: no cancellation)."""
-    m, c = rows.shape
-
-    def mean_of(shift, squares):
-        acc = np.zeros(kernels.ROWS * c)
-        for (xs,), (sh,) in _in_blocks([rows], [shift]):
-            kernels.run(kernels.column_sums, xs, sh, acc[:xs.shape[1]], squares)
-        return acc.reshape(-1, c).sum(axis=0) / m
-
-    mean = mean_of(np.zeros(c), False)
-    return mean, mean_of(mean, True)
-
-
-def _column_sums_of_products(g: np.ndarray, xhat: np.ndarray):
-    """The sum of each column of g, and of g * xhat, float64."""
-    c = g.shape[1]
-    acc_g, acc_gx = np.zeros(kernels.ROWS * c), np.zeros(kernels.ROWS * c)
-    for (gs, hs), _ in _in_blocks([g, xhat], []):
-        kernels.run(kernels.column_products, gs, hs, acc_g[:gs.shape[1]], acc_gx[:gs.shape[1]])
-    return acc_g.reshape(-1, c).sum(axis=0), acc_gx.reshape(-1, c).sum(axis=0)
-
-
 class BatchNorm(Layer):
     """Batch normalisation of features (N, F) or of channels (N, C, H, W).
 
@@ -489,6 +436,10 @@ class BatchNorm(Layer):
     (biased) variance per feature/channel, and running averages kept for evaluation
     (``running = (1 - momentum) * running + momentum * batch``, the unbiased variance, as
     PyTorch does). Evaluation uses the running averages.
+
+    With numba, inputs of 32k values or more that lie as rows of features ((N, F), or images
+    stored channels-last, as Conv2D's outputs are) go to ``gradwise.fast.batchnorm_forward``
+    / ``batchnorm_backward``: the sums and the normalisation as compiled passes.
 
     Shape: (N, F) -> (N, F) or (N, C, H, W) -> (N, C, H, W); gamma, beta (F,) or (C,).
     """
@@ -519,48 +470,38 @@ class BatchNorm(Layer):
         axes = self._axes(x)
         gamma, beta = self.params["gamma"], self.params["beta"]
         x = x.astype(gamma.dtype, copy=False)
-        rows = _feature_rows(x) if _fast(x) and x.size >= KERNEL_MIN_SIZE else None
+        m = x.size // self.num_features                                # values per feature
+        if training and m < 2:
+            raise ValueError("BatchNorm: training needs more than one value per channel")
+        self.training, self.axes = training, axes
+        if runtime.use_kernels(x) and fast.batchnorm_fits(x):
+            return fast.batchnorm_forward(self, x, training)
         if training:
-            m = x.size // self.num_features
-            if m < 2:
-                raise ValueError("BatchNorm: training needs more than one value per channel")
-            if rows is not None:
-                mean, var = _column_stats(rows)                        # (F,) float64
-            else:
-                mean = x.mean(axis=axes)                               # (F,)
-                var = x.var(axis=axes)                                 # (F,) biased
-            rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
-            rm *= 1 - self.momentum
-            rm += self.momentum * mean
-            rv *= 1 - self.momentum
-            rv += self.momentum * var * (m / (m - 1))                  # unbiased, as PyTorch
+            mean = x.mean(axis=axes)                                   # (F,)
+            var = x.var(axis=axes)                                     # (F,) biased
+            self._track(mean, var, m)
         else:
             mean, var = self.buffers["running_mean"], self.buffers["running_var"]
         self.inv_std = (1.0 / np.sqrt(var + self.eps)).astype(gamma.dtype)   # (F,)
-        self.training, self.axes = training, axes
-        if rows is not None:                        # one compiled pass, in x's memory layout
-            xhat, y = np.empty_like(x), np.empty_like(x)
-            views = [rows, _feature_rows(xhat), _feature_rows(y)]
-            if all(v is not None for v in views):
-                self.xhat = xhat
-                for (xs, hs, ys), vectors in _in_blocks(views, [mean.astype(gamma.dtype), self.inv_std,
-                                                                gamma, beta]):
-                    kernels.run(kernels.normalize, xs, *vectors, hs, ys)
-                return y
         self.xhat = (x - self._b(mean, x.ndim)) * self._b(self.inv_std, x.ndim)
         return self.xhat * self._b(gamma, x.ndim) + self._b(beta, x.ndim)
 
+    def _track(self, mean, var, m: int) -> None:
+        """Move the running averages towards the batch's mean and variance (of m values per
+        feature), the variance unbiased, as PyTorch does."""
+        rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
+        rm *= 1 - self.momentum
+        rm += self.momentum * mean
+        rv *= 1 - self.momentum
+        rv += self.momentum * var * (m / (m - 1))
+
     def backward(self, grad):
+        if runtime.use_kernels(grad) and fast.batchnorm_fits(grad, self.xhat):
+            return fast.batchnorm_backward(self, grad)
         nd, axes = grad.ndim, self.axes
         gamma = self.params["gamma"]
-        rows = None                                 # grad and xhat as feature rows, for the
-        if _fast(grad) and grad.dtype == self.xhat.dtype and grad.shape == self.xhat.shape:
-            rows = [_feature_rows(grad), _feature_rows(self.xhat)]     # compiled passes
-            rows = rows if all(r is not None for r in rows) else None
-        if rows is not None:
-            sum_g, sum_gx = _column_sums_of_products(*rows)            # (F,) float64
-        else:
-            sum_g, sum_gx = grad.sum(axis=axes), (grad * self.xhat).sum(axis=axes)   # (F,)
+        sum_g = grad.sum(axis=axes)                                    # (F,)
+        sum_gx = (grad * self.xhat).sum(axis=axes)                     # (F,)
         self.grads["gamma"][...] = sum_gx
         self.grads["beta"][...] = sum_g
         if not self.training:                                          # running stats: constants
@@ -568,14 +509,6 @@ class BatchNorm(Layer):
         # with the batch's statistics: dx = gamma / (m std) * (m g - sum g - xhat sum(g xhat))
         m = grad.size // self.num_features
         scale = gamma * self.inv_std / m                               # (F,)
-        if rows is not None:
-            dx = np.empty_like(self.xhat)                              # xhat's (and x's) layout
-            d_rows = _feature_rows(dx)
-            if d_rows is not None:
-                vectors = [v.astype(gamma.dtype) for v in (scale, sum_g, sum_gx)]
-                for (gs, hs, ds), vs in _in_blocks([*rows, d_rows], vectors):
-                    kernels.run(kernels.normalize_back, gs, hs, *vs, gamma.dtype.type(m), ds)
-                return dx
         return self._b(scale, nd) * (m * grad - self._b(sum_g, nd) - self.xhat * self._b(sum_gx, nd))
 
     def __repr__(self) -> str:

@@ -11,11 +11,13 @@ below). The CPU tuning guides around PyTorch suggest preloading another allocato
 tcmalloc) for this.
 
 ``keep_freed_memory()`` raises both thresholds with glibc's ``mallopt`` so freed blocks stay
-in the heap and the next step reuses them. ``Sequential.fit`` calls it; set
-``GRADWISE_KEEP_MEMORY=0`` to leave malloc alone. The setting holds for the whole process,
-for every library in it; the price is that memory freed after training stays with the
-process (reused by later allocations) instead of going back to the OS. Elsewhere than
-Linux with glibc it does nothing.
+in the heap and the next step reuses them. Training does not call it by itself: the
+``gradwise train`` command does, and so does ``benchmarks.compare`` (for every contender);
+call it yourself before ``fit`` for the same speed. ``gradwise.runtime.settings.keep_memory
+= False``, or ``GRADWISE_KEEP_MEMORY=0`` in the environment, makes it leave malloc alone. The
+setting holds for the whole process, for every library in it; the price is that memory
+freed after training stays with the process (reused by later allocations) instead of going
+back to the OS. Elsewhere than Linux with glibc it does nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+
+from .runtime import settings
 
 M_TRIM_THRESHOLD = -1        # glibc's mallopt parameters (malloc.h)
 M_MMAP_THRESHOLD = -3
@@ -33,9 +37,13 @@ _state: bool | None = None
 
 
 def keep_freed_memory() -> bool:
-    """Make glibc's malloc keep freed blocks for reuse; True when it did (once per process)."""
+    """Make glibc's malloc keep freed blocks for reuse; True when it did. It acts once per
+    process; later calls return the first answer. While ``runtime.settings.keep_memory`` is
+    False it does nothing (and returns False) until it has acted."""
     global _state
     if _state is None:
+        if not settings.keep_memory:
+            return False
         _state = _set_thresholds()
     return _state
 

@@ -9,6 +9,12 @@ hyper-parameters, applies the schedule and clips the gradients.
 Every update below uses the same conventions as ``torch.optim`` (so that the two can be
 compared number for number): ``g`` is the gradient, ``lr`` the current learning rate,
 ``t`` the step count starting at 1.
+
+Each ``update`` is the NumPy reference. Adam, AdamW and SGD with momentum hand over, in
+their first line, to a fused twin in ``gradwise.fast.optim`` (one compiled pass over memory
+per parameter, numba), which also flushes subnormal numbers out of the optimiser state
+(``gradwise.runtime.settings.flush_subnormals``). Turn the twins off with
+``gradwise.runtime.settings.kernels = False`` or ``GRADWISE_NO_NUMBA=1``.
 """
 
 from __future__ import annotations
@@ -17,25 +23,12 @@ import math
 
 import numpy as np
 
-from . import kernels
-
-#: Use the fused numba kernels when numba is installed (set False to force the NumPy code).
-USE_KERNELS = kernels.AVAILABLE
+from . import fast, runtime
 
 
 def _fused(p: np.ndarray, g: np.ndarray) -> bool:
-    return (USE_KERNELS and p.dtype == g.dtype and p.dtype in (np.float32, np.float64)
-            and p.flags.c_contiguous and g.flags.c_contiguous)
-
-
-#: Flush subnormal numbers in the optimiser state to zero (fused kernels only).
-FLUSH_SUBNORMALS = True
-
-
-def _tiny(p: np.ndarray) -> float:
-    """Below this a float is subnormal; 0 turns the flush off."""
-    return float(np.finfo(p.dtype).tiny) if FLUSH_SUBNORMALS else 0.0
-
+    """True when the fused twins in gradwise.fast.optim take this parameter and gradient."""
+    return runtime.use_kernels(p, g) and fast.update_fits(p, g)
 
 
 def clip_grad_norm(grads: list[np.ndarray], max_norm: float) -> float:
@@ -219,11 +212,7 @@ class SGD(Optimizer):
 
     def update(self, p, g, state):
         if self.momentum and _fused(p, g):
-            f = p.dtype.type                      # scalars in the arrays' precision
-            kernels.run(kernels.sgd_momentum, kernels.flat(p), kernels.flat(g),
-                        kernels.flat(state["velocity"]), f(self.lr), f(self.momentum),
-                        self.nesterov, f(self.weight_decay), f(_tiny(p)))
-            return
+            return fast.sgd_momentum_update(self, p, g, state)
         g = self._decayed(p, g)
         if self.momentum:
             v = state["velocity"]
@@ -298,16 +287,7 @@ class Adam(Optimizer):
 
     def update(self, p, g, state):
         if _fused(p, g):
-            decoupled = isinstance(self, AdamW)
-            f = p.dtype.type                      # scalars in the arrays' precision: float64
-            kernels.run(                          # scalars would force float64 math, 10x slower
-                kernels.adam, kernels.flat(p), kernels.flat(g), kernels.flat(state["m"]),
-                kernels.flat(state["v"]),
-                f(self.lr / (1 - self.beta1 ** self.t)), f(self.beta1), f(self.beta2),
-                f(1 / math.sqrt(1 - self.beta2 ** self.t)), f(self.eps),
-                f(1 - self.lr * self.weight_decay if decoupled else 1.0),
-                f(0.0 if decoupled else self.weight_decay), f(_tiny(p)))
-            return
+            return fast.adam_update(self, p, g, state, decoupled=isinstance(self, AdamW))
         g = self._decayed(p, g)
         m, v, tmp = state["m"], state["v"], state["tmp"]
         b1, b2 = self.beta1, self.beta2
