@@ -39,7 +39,7 @@ def fixed(doctor):
     outs = [Neuron(8, rng, "sigmoid") for _ in range(4)]
     rec = doctor.Recorder()
     errs = []
-    for step in range(5000):
+    for step in range(3000):
         i = rng.integers(600)
         h = np.array([n.go(Xtr[i]) for n in hidden])
         o = np.array([n.go(h) for n in outs])

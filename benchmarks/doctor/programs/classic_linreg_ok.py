@@ -1,0 +1,33 @@
+"""Correct program: multiple linear regression by batch gradient descent, three features
+standardised with the training mean and std (applied to the test set too), an intercept,
+MSE / 2 cost, lr 0.1 for 200 iterations. Converges to the least-squares fit (R^2 ~0.95);
+nothing is wrong."""
+import numpy as np
+
+STYLE = "classic"
+EXPECTED = []
+
+
+def fixed(doctor):
+    rng = np.random.default_rng(110)
+    X = rng.uniform([0, 10, 100], [1, 50, 900], (500, 3))
+    y = 4 + 2 * X[:, 0] + 0.3 * X[:, 1] - 0.01 * X[:, 2] + rng.normal(0, 0.5, 500)
+    Xtr, ytr, Xte, yte = X[:400], y[:400], X[400:], y[400:]
+    mu, sigma = Xtr.mean(axis=0), Xtr.std(axis=0)
+    Xtr, Xte = (Xtr - mu) / sigma, (Xte - mu) / sigma
+    reports = [doctor.check_data(Xtr, ytr, Xte, yte, classification=False)]
+    theta = np.zeros(4)
+    A = np.c_[np.ones(400), Xtr]
+    rec = doctor.Recorder(["theta"])
+    J = []
+    for i in range(200):
+        h = A @ theta
+        J.append(np.sum((h - ytr) ** 2) / (2 * 400))
+        grad = A.T @ (h - ytr) / 400
+        theta -= 0.1 * grad
+        if i % 2 == 0:
+            rec.log(i, loss=J[-1], weights=[theta], grads=[grad], logits=h, labels=ytr)
+    reports.append(rec.report())
+    p = np.c_[np.ones(100), Xte] @ theta
+    r2 = 1 - np.sum((p - yte) ** 2) / np.sum((yte - yte.mean()) ** 2)
+    return reports, {"loss_start": J[0], "loss_end": J[-1], "r2": float(r2)}

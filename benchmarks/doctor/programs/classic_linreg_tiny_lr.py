@@ -1,0 +1,50 @@
+"""The same house-price regression by batch gradient descent on raw features (square feet in
+the thousands, distance to the centre in metres, age in years), after the learner "fixed" the
+NaNs by lowering the learning rate until they went away: lr = 1e-8. Nothing overflows now, but
+along the intercept and the small-scale features the steps are ~1e-8 of what they need to be:
+after 300 iterations the intercept is still ~0 and the fit is poor. Standardising the features
+and using lr = 0.1 fits it."""
+import numpy as np
+
+STYLE = "classic"
+EXPECTED = ["INPUT_SCALE", "LR_TOO_LOW"]
+
+
+def _run(doctor, bug):
+    rng = np.random.default_rng(102)
+    n = 500
+    sqft = rng.uniform(600, 3500, n)
+    dist = rng.uniform(200, 15000, n)
+    age = rng.uniform(0, 60, n)
+    price = 300 + 0.1 * sqft - 0.01 * dist - 2.0 * age + rng.normal(0, 15, n)
+    X = np.c_[sqft, dist, age]
+    Xtr, ytr, Xte, yte = X[:400], price[:400], X[400:], price[400:]
+    if not bug:
+        m, s = Xtr.mean(0), Xtr.std(0)
+        Xtr, Xte = (Xtr - m) / s, (Xte - m) / s
+    reports = [doctor.check_data(Xtr, ytr, Xte, yte, classification=False)]
+    w, b = np.zeros(3), 0.0
+    lr = 1e-8 if bug else 0.1
+    rec = doctor.Recorder(["w", "b"])
+    losses = []
+    for it in range(300):
+        pred = Xtr @ w + b
+        err = pred - ytr
+        losses.append(np.mean(err ** 2))
+        dw, db = 2 * Xtr.T @ err / len(ytr), 2 * err.mean()
+        w -= lr * dw
+        b -= lr * db
+        if it % 3 == 0:
+            rec.log(it, loss=losses[-1], weights=[w, np.array([b])], grads=[dw, np.array([db])],
+                    logits=pred, labels=ytr)
+    reports.append(rec.report())
+    r2 = 1 - np.sum((Xte @ w + b - yte) ** 2) / np.sum((yte - yte.mean()) ** 2)
+    return reports, {"loss_start": losses[0], "loss_end": losses[-1], "r2": float(r2), "intercept": b}
+
+
+def buggy(doctor):
+    return _run(doctor, True)
+
+
+def fixed(doctor):
+    return _run(doctor, False)

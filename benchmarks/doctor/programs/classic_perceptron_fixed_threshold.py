@@ -1,0 +1,47 @@
+"""A perceptron for NOR with the threshold folded into the weights the usual way: inputs
+augmented with a constant 1, weights [w1, w2, b]. The learner's update loop was written for the
+two features, for i in range(2): w[i] += lr * err * x[i], so the last entry, the bias, is
+never updated although its error term is computed (and logged) with the rest. NOR(0, 0) = 1
+needs b > 0, b stays at its initial -0.2, and the perceptron cycles through the patterns
+forever. Looping over len(w) fixes it."""
+import numpy as np
+
+STYLE = "classic"
+EXPECTED = ["WEIGHTS_FROZEN", "NO_BIAS"]
+
+
+def _run(doctor, bug):
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    y = np.array([1, 0, 0, 0])
+    Xa = np.c_[X, np.ones(4)]
+    reports = [doctor.check_data(X, y)]
+    w = np.array([0.3, -0.1, -0.2])
+    lr = 0.2
+    rec = doctor.Recorder(["w"])
+    errors_per_epoch = []
+    for epoch in range(60):
+        errors = 0
+        grad = np.zeros(3)
+        for x, t in zip(Xa, y):
+            out = int(w @ x > 0)
+            err = t - out
+            grad -= err * x / 4
+            for i in range(2 if bug else len(w)):
+                w[i] += lr * err * x[i]
+            errors += abs(err)
+        errors_per_epoch.append(errors)
+        rec.log(epoch, loss=errors / 4, weights=[w], grads=[grad], logits=Xa @ w, labels=y)
+        if errors == 0:
+            break
+    reports.append(rec.report())
+    acc = np.mean((Xa @ w > 0).astype(int) == y)
+    return reports, {"loss_start": errors_per_epoch[0] / 4, "loss_end": errors_per_epoch[-1] / 4,
+                     "accuracy": float(acc), "chance": 0.5}
+
+
+def buggy(doctor):
+    return _run(doctor, True)
+
+
+def fixed(doctor):
+    return _run(doctor, False)
