@@ -243,9 +243,9 @@ def profile_layers(sizes, X, y, seed=0, steps=100) -> dict:
                 xs = np.ascontiguousarray(x.transpose(0, 2, 3, 1), dtype=np.float32)  # NHWC
                 dx = np.empty(xs.shape, np.float32)
                 unfold = kernels.im2col_1 if c == 1 else kernels.im2col
-                t_unfold = min(_timed(lambda: kernels.run(unfold, xs, cols, kh, kw, sh, sw, dh, dw, pt, pl))
+                t_unfold = min(_timed(lambda: unfold(xs, cols, kh, kw, sh, sw, dh, dw, pt, pl))
                                for _ in range(20))
-                t_fold = min(_timed(lambda: kernels.run(kernels.col2im, cols, dx, kh, kw, sh, sw, dh, dw, pt, pl))
+                t_fold = min(_timed(lambda: kernels.col2im(cols, dx, kh, kw, sh, sw, dh, dw, pt, pl))
                              for _ in range(20)) if layer.needs_input_grad else 0.0
                 result[f"{i} Conv2D im2col_s"] = t_unfold * len(X) / BATCH
                 if layer.needs_input_grad:

@@ -1,57 +1,55 @@
-"""Fused optimiser kernels: one pass over memory instead of a dozen NumPy passes.
+"""The compiled loops (numba) behind gradwise's fast paths: one pass over memory each.
 
 With NumPy alone an Adam step reads and writes each array about eleven times (see
 PERF_NOTES: 1.79 ms per step for 670k parameters, as much as the model's matmuls); a fused
-loop compiled by numba does it in one pass (0.5 ms). numba is optional
-(``pip install gradwise[fast]``): without it, or with ``GRADWISE_NO_NUMBA=1``, the
-optimisers use their NumPy code in ``optim.py``, which stays the reference the tests compare
-these kernels against.
+loop compiled by numba does it in one pass (0.5 ms). Likewise ReLU, batch norm, im2col /
+col2im and max pooling each become one loop. These are the bare loops, on flat arrays or on
+images that lie channels-last in memory; ``gradwise.fast`` holds the layer methods and
+optimiser updates built from them (the layouts, the blocking, the calls), and the NumPy
+code in layers.py, conv.py and optim.py stays the reference the tests compare them with.
 
-Each kernel also flushes subnormal numbers in the optimiser state to zero: float32 moment
-estimates that decay towards 0 become subnormal, and arithmetic on subnormals is many times
-slower on x86 (PERF_NOTES: training slowed 6-17% over the epochs). A value that small
-(< 1.2e-38) changes no update.
+numba is optional (``pip install gradwise[fast]``): without it, or with
+``GRADWISE_NO_NUMBA=1`` in the environment when gradwise is imported, ``AVAILABLE`` is False
+and every layer runs its NumPy code; ``gradwise.runtime.settings.kernels = False`` does the
+same at run time.
+
+Every loop runs on the calling thread: they are compiled without ``parallel=True``, so
+numba never starts its thread pool, and they need no thread count set around each call.
+(numba's worker threads and OpenBLAS's, alternating step after step on 2 cores, made
+training 20x slower here: 6.9 s/epoch instead of 0.25.) What ``parallel=True`` once gave
+them, vectorised inner loops, they get from ``error_model="numpy"`` (a division by zero
+gives inf as in NumPy instead of raising, so the division in Adam's loop is not guarded by
+a branch: 2.2 -> 0.65 ms for 400k float32 parameters) and from loops that write one array
+position per iteration (see _maxpool_2x2_back). A call costs about 2 us instead of 16.
+
+The optimiser loops also flush subnormal numbers in the optimiser state to zero when given
+``tiny`` (``gradwise.runtime.settings.flush_subnormals``): float32 moment estimates that
+decay towards 0 become subnormal, and arithmetic on subnormals is many times slower on x86
+(PERF_NOTES: training slowed 6-17% over the epochs). A value that small (< 1.2e-38)
+changes no update.
 """
 
 from __future__ import annotations
 
 import os
 
-import numpy as np
-
 try:
     if os.environ.get("GRADWISE_NO_NUMBA"):
         raise ImportError("disabled by GRADWISE_NO_NUMBA")
     import numba
     AVAILABLE = True
-except ImportError:                          # the NumPy code in optim.py is used instead
+except ImportError:                          # every layer and optimiser runs its NumPy code
     numba = None
     AVAILABLE = False
 
+import numpy as np
 
-def _jit(fn, parallel=True):
-    # parallel=True is what lets LLVM vectorise these loops (it promises the arrays do not
-    # alias): measured 2.2 ms serial vs 0.42 ms for an Adam step over 670k float32 parameters.
-    # They run on ONE thread (see run()): numba's worker threads and OpenBLAS's, alternating
-    # step after step on 2 cores, made training 20x slower here (6.9 s/epoch instead of 0.25).
-    # The loops are element-wise, with no reduction: the result does not depend on threads.
-    # (Loops that add up sums are compiled with parallel=False: serial by design.)
+
+def _jit(fn):
+    """fn compiled for the calling thread (see the module docstring), or None without numba."""
     if not AVAILABLE:
         return None
-    return numba.njit(fn, fastmath=False, parallel=parallel, cache=True, nogil=True)
-
-
-def run(kernel, *args) -> None:
-    """Call a kernel on one thread, leaving the caller's numba thread count as it was."""
-    previous = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        kernel(*args)
-    finally:
-        numba.set_num_threads(previous)
-
-
-
+    return numba.njit(fn, error_model="numpy", fastmath=False, cache=True, nogil=True)
 
 
 def _adam(p, g, m, v, lr_t, b1, b2, inv_sqrt_bc2, eps, decay, l2, tiny):
@@ -60,7 +58,7 @@ def _adam(p, g, m, v, lr_t, b1, b2, inv_sqrt_bc2, eps, decay, l2, tiny):
     lr_t is lr / (1 - b1^t); decay is AdamW's (1 - lr * wd) (1 for Adam); l2 is Adam's L2
     weight decay added to the gradient (0 for AdamW).
     """
-    for i in numba.prange(p.size):
+    for i in range(p.size):
         gi = g[i] + l2 * p[i]
         mi = b1 * m[i] + (1 - b1) * gi
         vi = b2 * v[i] + (1 - b2) * gi * gi
@@ -73,7 +71,7 @@ def _adam(p, g, m, v, lr_t, b1, b2, inv_sqrt_bc2, eps, decay, l2, tiny):
 
 def _sgd_momentum(p, g, vel, lr, mu, nesterov, l2, tiny):
     """vel = mu * vel + g; p -= lr * (g + mu * vel if nesterov else vel)."""
-    for i in numba.prange(p.size):
+    for i in range(p.size):
         gi = g[i] + l2 * p[i]
         vi = mu * vel[i] + gi
         vi = vi if abs(vi) >= tiny else 0.0
@@ -83,7 +81,7 @@ def _sgd_momentum(p, g, vel, lr, mu, nesterov, l2, tiny):
 
 def _relu(x, y, mask):
     """y = max(x, 0) (NaN stays NaN, as np.maximum) and mask = x > 0, in one pass; flat arrays."""
-    for i in numba.prange(x.size):
+    for i in range(x.size):
         v = x[i]
         y[i] = 0.0 if v <= 0 else v
         mask[i] = v > 0
@@ -91,16 +89,16 @@ def _relu(x, y, mask):
 
 def _relu_back(g, mask, out):
     """out = g * mask (a NaN gradient stays NaN, as NumPy's product); flat arrays."""
-    for i in numba.prange(g.size):
+    for i in range(g.size):
         out[i] = g[i] * mask[i]
 
 
 # ----------------------------------------------------------------------------- batch norm
 # BatchNorm's passes over x seen as rows of C features: a batch (N, F), or an image batch
-# that lies channels-last in memory as (N*H*W, C). conv.py hands them ROWS rows at a time
-# as one row of ROWS*C values (with the per-feature vectors tiled to match), so the inner
-# loop is long enough to vectorise well: entering a loop per row of 32 values cost more
-# than the arithmetic. Sums are accumulated in float64.
+# that lies channels-last in memory as (N*H*W, C). gradwise.fast.conv hands them ROWS rows
+# at a time as one row of ROWS*C values (with the per-feature vectors tiled to match), so
+# the inner loop is long enough to vectorise well: entering a loop per row of 32 values
+# cost more than the arithmetic. Sums are accumulated in float64.
 
 ROWS = 8
 
@@ -123,7 +121,7 @@ def _column_products(g, xhat, acc_g, acc_gx):
 
 def _normalize(x, mean, inv_std, gamma, beta, xhat, y):
     """xhat = (x - mean) * inv_std and y = xhat * gamma + beta, per column."""
-    for i in numba.prange(x.shape[0]):
+    for i in range(x.shape[0]):
         for q in range(x.shape[1]):
             h = (x[i, q] - mean[q]) * inv_std[q]
             xhat[i, q] = h
@@ -133,7 +131,7 @@ def _normalize(x, mean, inv_std, gamma, beta, xhat, y):
 def _normalize_back(g, xhat, scale, sum_g, sum_gx, m, dx):
     """dx = scale * (m * g - sum_g - xhat * sum_gx), per column: batch norm's input gradient
     with the batch statistics (scale = gamma / (m * std))."""
-    for i in numba.prange(g.shape[0]):
+    for i in range(g.shape[0]):
         for q in range(g.shape[1]):
             dx[i, q] = scale[q] * (m * g[i, q] - sum_g[q] - xhat[i, q] * sum_gx[q])
 
@@ -148,8 +146,8 @@ def _normalize_back(g, xhat, scale, sum_g, sum_gx, m, dx):
 # four values inside one loop over the channels instead of one loop per position (2.1 ->
 # 0.25 ms). Indices are kept as plain multi-dimensional ones: a flat index computed from
 # signed offsets made LLVM give up on vectorising (2-3x slower). Padding is handled by
-# bounds checks instead of a padded copy. conv.py's NumPy code is the reference the tests hold these to (the same numbers; col2im
-# and overlapping pooling add in another order).
+# bounds checks instead of a padded copy. conv.py's NumPy code is the reference the tests
+# hold these to (the same numbers; col2im and overlapping pooling add in another order).
 
 def _im2col(xt, cols, kh, kw, sh, sw, dh, dw, pt, pl):
     """xt (N, H, W, C) -> cols (N, Ho, Wo, L): row (b, oy, ox) holds the receptive field of
@@ -157,7 +155,7 @@ def _im2col(xt, cols, kh, kw, sh, sw, dh, dw, pt, pl):
     columns, and 1 in its last column, L = kh*kw*C + 1 (the bias input)."""
     n, h, w, c = xt.shape
     ho, wo, width = cols.shape[1], cols.shape[2], cols.shape[3]
-    for b in numba.prange(n):
+    for b in range(n):
         for oy in range(ho):
             for ox in range(wo):
                 for i in range(kh):
@@ -179,7 +177,7 @@ def _im2col_1(xt, cols, kh, kw, sh, sw, dh, dw, pt, pl):
     kernel position, instead of a loop entered for every single value."""
     n, h, w = xt.shape[0], xt.shape[1], xt.shape[2]
     ho, wo, width = cols.shape[1], cols.shape[2], cols.shape[3]
-    for b in numba.prange(n):
+    for b in range(n):
         for oy in range(ho):
             for i in range(kh):
                 iy = oy * sh + i * dh - pt
@@ -204,7 +202,7 @@ def _col2im(dcols, dxt, kh, kw, sh, sw, dh, dw, pt, pl):
     order.)"""
     n, h, w, c = dxt.shape
     ho, wo = dcols.shape[1], dcols.shape[2]
-    for b in numba.prange(n):
+    for b in range(n):
         for y in range(h):
             for x in range(w):
                 for k in range(c):
@@ -229,7 +227,7 @@ def _maxpool(xt, out, arg, kh, kw, sh, sw, ph, pw):
     loop: the first position taken as it is, then a strict > for each later one."""
     n, h, w, c = xt.shape
     ho, wo = out.shape[1], out.shape[2]
-    for b in numba.prange(n):
+    for b in range(n):
         for oy in range(ho):
             for ox in range(wo):
                 for i in range(kh):
@@ -254,7 +252,7 @@ def _maxpool_2x2(xt, out, arg):
     """_maxpool for the common 2x2 window, stride 2, no padding: the four values compared
     in one loop over the channels."""
     n, ho, wo, c = out.shape
-    for b in numba.prange(n):
+    for b in range(n):
         for oy in range(ho):
             for ox in range(wo):
                 for k in range(c):
@@ -277,7 +275,7 @@ def _maxpool_back(gt, arg, dxt, kh, kw, sh, sw, ph, pw):
     from; dxt (N, H, W, C) zeroed."""
     n, ho, wo, c = gt.shape
     h, w = dxt.shape[1], dxt.shape[2]
-    for b in numba.prange(n):
+    for b in range(n):
         for oy in range(ho):
             for ox in range(wo):
                 for i in range(kh):
@@ -294,29 +292,31 @@ def _maxpool_back(gt, arg, dxt, kh, kw, sh, sw, ph, pw):
 
 
 def _maxpool_2x2_back(gt, arg, dxt):
-    """_maxpool_back for the 2x2 window, stride 2, no padding: each window's four gradients
-    written in one loop over the channels (dxt zeroed only where no window reaches: an odd
-    last row or column)."""
+    """_maxpool_back for the 2x2 window, stride 2, no padding: every input position gets
+    its window's gradient or 0 (dxt is not zeroed first; h and w even). Each of a window's
+    four positions is written by a loop of its own, input rows in order: one loop writing
+    all four came out without vector instructions (LLVM could not rule out that the four
+    overlap, and its run-time check, made once for the whole row, fails), 8x slower."""
     n, ho, wo, c = gt.shape
-    for b in numba.prange(n):
+    for b in range(n):
         for oy in range(ho):
-            for ox in range(wo):
-                for k in range(c):
-                    g, p = gt[b, oy, ox, k], arg[b, oy, ox, k]
-                    dxt[b, 2 * oy, 2 * ox, k] = g if p == 0 else 0.0
-                    dxt[b, 2 * oy, 2 * ox + 1, k] = g if p == 1 else 0.0
-                    dxt[b, 2 * oy + 1, 2 * ox, k] = g if p == 2 else 0.0
-                    dxt[b, 2 * oy + 1, 2 * ox + 1, k] = g if p == 3 else 0.0
+            for i in range(2):
+                for ox in range(wo):
+                    for j in range(2):
+                        p = 2 * i + j
+                        for k in range(c):
+                            g = gt[b, oy, ox, k]
+                            dxt[b, 2 * oy + i, 2 * ox + j, k] = g if arg[b, oy, ox, k] == p else 0.0
 
 
 adam = _jit(_adam)
-column_sums = _jit(_column_sums, parallel=False)          # sums: one thread by design
-column_products = _jit(_column_products, parallel=False)
-normalize = _jit(_normalize)
-normalize_back = _jit(_normalize_back)
+sgd_momentum = _jit(_sgd_momentum)
 relu = _jit(_relu)
 relu_back = _jit(_relu_back)
-sgd_momentum = _jit(_sgd_momentum)
+column_sums = _jit(_column_sums)
+column_products = _jit(_column_products)
+normalize = _jit(_normalize)
+normalize_back = _jit(_normalize_back)
 im2col = _jit(_im2col)
 im2col_1 = _jit(_im2col_1)
 col2im = _jit(_col2im)
@@ -324,8 +324,3 @@ maxpool = _jit(_maxpool)
 maxpool_back = _jit(_maxpool_back)
 maxpool_2x2 = _jit(_maxpool_2x2)
 maxpool_2x2_back = _jit(_maxpool_2x2_back)
-
-
-def flat(a: np.ndarray) -> np.ndarray:
-    """A 1-D view (never a copy) of a C-contiguous array, for the kernels to walk."""
-    return a.reshape(-1)

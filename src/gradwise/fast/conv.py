@@ -46,7 +46,7 @@ def conv2d_forward(layer, x: np.ndarray, training: bool) -> np.ndarray:
     out = np.empty((n, ho, wo, layer.out_channels), dtype=kernel.dtype)   # channels last
     unfold = kernels.im2col_1 if c == 1 else kernels.im2col
     for part in layer._chunks(n, ho * wo * (taps + 1)):             # a few images at a time
-        kernels.run(unfold, xt[part], cols[part], kh, kw, sh, sw, dh, dw, pt, pl)
+        unfold(xt[part], cols[part], kh, kw, sh, sw, dh, dw, pt, pl)
         np.matmul(_rows(cols[part]), kernel, out=_rows(out[part]))  # (b*Ho*Wo, C_out)
     layer.cols = cols
     return out.transpose(0, 3, 1, 2)                                # NCHW view, channels last
@@ -69,7 +69,7 @@ def conv2d_backward(layer, grad: np.ndarray) -> np.ndarray | None:
     for part in parts:                                              # multiply, fold back
         dcols = scratch[:part.stop - part.start]                    # (b, Ho, Wo, K)
         np.matmul(_rows(gt[part]), kernel, out=_rows(dcols))
-        kernels.run(kernels.col2im, dcols, dxt[part], kh, kw, sh, sw, dh, dw, pt, pl)
+        kernels.col2im(dcols, dxt[part], kh, kw, sh, sw, dh, dw, pt, pl)
     return dxt.transpose(0, 3, 1, 2)                                # NCHW view, channels last
 
 
@@ -81,10 +81,9 @@ def maxpool2d_forward(layer, x: np.ndarray, ho: int, wo: int) -> np.ndarray:
     out = np.empty((xt.shape[0], ho, wo, xt.shape[3]), dtype=x.dtype)   # (N, Ho, Wo, C)
     arg = np.empty(out.shape, dtype=layer._position_dtype())
     if layer._is_2x2():
-        kernels.run(kernels.maxpool_2x2, xt, out, arg)
+        kernels.maxpool_2x2(xt, out, arg)
     else:
-        kernels.run(kernels.maxpool, xt, out, arg, *layer.kernel_size, *layer.stride,
-                    *layer.padding)
+        kernels.maxpool(xt, out, arg, *layer.kernel_size, *layer.stride, *layer.padding)
     layer.arg = arg.transpose(0, 3, 1, 2)                           # NCHW views
     return out.transpose(0, 3, 1, 2)
 
@@ -101,11 +100,10 @@ def maxpool2d_backward(layer, grad: np.ndarray) -> np.ndarray:
     arg = layer.arg.transpose(0, 2, 3, 1)                           # (N, Ho, Wo, C), a view
     if layer._is_2x2() and h % 2 == 0 and w % 2 == 0:               # every pixel in a window
         dxt = np.empty((n, h, w, c), dtype=grad.dtype)
-        kernels.run(kernels.maxpool_2x2_back, gt, arg, dxt)
+        kernels.maxpool_2x2_back(gt, arg, dxt)
     else:
         dxt = np.zeros((n, h, w, c), dtype=grad.dtype)              # (N, H, W, C)
-        kernels.run(kernels.maxpool_back, gt, arg, dxt, *layer.kernel_size, *layer.stride,
-                    *layer.padding)
+        kernels.maxpool_back(gt, arg, dxt, *layer.kernel_size, *layer.stride, *layer.padding)
     return dxt.transpose(0, 3, 1, 2)
 
 
@@ -156,7 +154,7 @@ def _column_stats(rows: np.ndarray):
     def mean_of(shift, squares):
         acc = np.zeros(kernels.ROWS * c)
         for (xs,), (sh,) in _in_blocks([rows], [shift]):
-            kernels.run(kernels.column_sums, xs, sh, acc[:xs.shape[1]], squares)
+            kernels.column_sums(xs, sh, acc[:xs.shape[1]], squares)
         return acc.reshape(-1, c).sum(axis=0) / m
 
     mean = mean_of(np.zeros(c), False)
@@ -168,7 +166,7 @@ def _column_sums_of_products(g: np.ndarray, xhat: np.ndarray):
     c = g.shape[1]
     acc_g, acc_gx = np.zeros(kernels.ROWS * c), np.zeros(kernels.ROWS * c)
     for (gs, hs), _ in _in_blocks([g, xhat], []):
-        kernels.run(kernels.column_products, gs, hs, acc_g[:gs.shape[1]], acc_gx[:gs.shape[1]])
+        kernels.column_products(gs, hs, acc_g[:gs.shape[1]], acc_gx[:gs.shape[1]])
     return acc_g.reshape(-1, c).sum(axis=0), acc_gx.reshape(-1, c).sum(axis=0)
 
 
@@ -186,7 +184,7 @@ def batchnorm_forward(layer, x: np.ndarray, training: bool) -> np.ndarray:
     xhat, y = _empty_rows_like(x), _empty_rows_like(x)
     vectors = [mean.astype(gamma.dtype), layer.inv_std, gamma, beta]
     for (xs, hs, ys), vs in _in_blocks([rows, _feature_rows(xhat), _feature_rows(y)], vectors):
-        kernels.run(kernels.normalize, xs, *vs, hs, ys)
+        kernels.normalize(xs, *vs, hs, ys)
     layer.xhat = xhat
     return y
 
@@ -205,5 +203,5 @@ def batchnorm_backward(layer, grad: np.ndarray) -> np.ndarray:
     dx = _empty_rows_like(grad)
     vectors = [v.astype(gamma.dtype) for v in (scale, sum_g, sum_gx)]
     for (gs, hs, ds), vs in _in_blocks([g_rows, h_rows, _feature_rows(dx)], vectors):
-        kernels.run(kernels.normalize_back, gs, hs, *vs, gamma.dtype.type(m), ds)
+        kernels.normalize_back(gs, hs, *vs, gamma.dtype.type(m), ds)
     return dx

@@ -44,7 +44,7 @@ def relu_forward(layer, x: np.ndarray) -> np.ndarray:
     """ReLU.forward: y = max(x, 0) and layer.mask = x > 0, in one pass (relu_fits(x))."""
     axes = _memory_order(x)
     y, mask = _empty(x, axes, x.dtype), _empty(x, axes, bool)
-    kernels.run(kernels.relu, _flat(x, axes), _flat(y, axes), _flat(mask, axes))
+    kernels.relu(_flat(x, axes), _flat(y, axes), _flat(mask, axes))
     layer.mask = mask
     return y
 
@@ -53,5 +53,5 @@ def relu_backward(layer, grad: np.ndarray) -> np.ndarray:
     """ReLU.backward: grad * layer.mask in one pass (relu_fits(grad, layer.mask))."""
     axes = _memory_order(grad)
     out = _empty(grad, axes, grad.dtype)
-    kernels.run(kernels.relu_back, _flat(grad, axes), _flat(layer.mask, axes), _flat(out, axes))
+    kernels.relu_back(_flat(grad, axes), _flat(layer.mask, axes), _flat(out, axes))
     return out

@@ -29,8 +29,8 @@ def _tiny(p: np.ndarray) -> float:
 def sgd_momentum_update(opt, p: np.ndarray, g: np.ndarray, state: dict) -> None:
     """SGD.update with momentum (optionally Nesterov, L2 weight decay), fused."""
     f = p.dtype.type
-    kernels.run(kernels.sgd_momentum, p.reshape(-1), g.reshape(-1), state["velocity"].reshape(-1),
-                f(opt.lr), f(opt.momentum), opt.nesterov, f(opt.weight_decay), f(_tiny(p)))
+    kernels.sgd_momentum(p.reshape(-1), g.reshape(-1), state["velocity"].reshape(-1), f(opt.lr),
+                         f(opt.momentum), opt.nesterov, f(opt.weight_decay), f(_tiny(p)))
 
 
 def adam_update(opt, p: np.ndarray, g: np.ndarray, state: dict, *, decoupled: bool) -> None:
@@ -40,6 +40,6 @@ def adam_update(opt, p: np.ndarray, g: np.ndarray, state: dict, *, decoupled: bo
     inv_sqrt_bc2 = 1 / math.sqrt(1 - opt.beta2 ** opt.t)
     decay = 1 - opt.lr * opt.weight_decay if decoupled else 1.0    # p *= decay (AdamW)
     l2 = 0.0 if decoupled else opt.weight_decay                    # g += l2 * p (Adam)
-    kernels.run(kernels.adam, p.reshape(-1), g.reshape(-1), state["m"].reshape(-1),
-                state["v"].reshape(-1), f(lr_t), f(opt.beta1), f(opt.beta2), f(inv_sqrt_bc2),
-                f(opt.eps), f(decay), f(l2), f(_tiny(p)))
+    kernels.adam(p.reshape(-1), g.reshape(-1), state["m"].reshape(-1), state["v"].reshape(-1),
+                 f(lr_t), f(opt.beta1), f(opt.beta2), f(inv_sqrt_bc2), f(opt.eps), f(decay), f(l2),
+                 f(_tiny(p)))
