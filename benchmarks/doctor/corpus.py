@@ -70,7 +70,12 @@ def learned(metrics: dict) -> bool:
 
 
 def _in_doctor(tb) -> bool:
-    return any("gradwise" + os.sep + "doctor" in fr.filename for fr in traceback.extract_tb(tb))
+    """Did the exception come from the doctor's own code (not from the user's f it called)?"""
+    for fr in reversed(traceback.extract_tb(tb)):          # innermost first, skipping numpy & co
+        if "site-packages" in fr.filename or fr.filename.startswith("<"):
+            continue
+        return "gradwise" + os.sep + "doctor" in fr.filename
+    return False
 
 
 def run_part(fn) -> dict:

@@ -17,7 +17,7 @@ def _run(doctor, bug):
     X = (X - X.mean(0)) / X.std(0)
     target = cls.astype(float) if bug else (cls == 2).astype(float)
     Xtr, ttr, Xte, cte = X[:450], target[:450], X[450:], cls[450:]
-    reports = [doctor.check_data(Xtr, ttr, Xte, (cte if bug else (cte == 2).astype(int)), num_classes=2)]
+    reports = [doctor.check_data(Xtr, ttr, Xte, (cte if bug else (cte == 2).astype(int)))]
     w, b = np.zeros(4), 0.0
     rec = doctor.Recorder(["w", "b"])
     losses = []

@@ -1,5 +1,6 @@
 """Correct program: a 784-32-10 ReLU/softmax MNIST net trained by pure online SGD (one image per
-step, shuffled), He init, lr 0.005, pixels / 255 for both train and test. About 85% after 3000
+step, shuffled), He init, lr 0.005, pixels / 255 for both train and test, float32 throughout, the backward pass checked once with
+the doctor's gradient check. About 85% after 3000
 steps; nothing is wrong."""
 import numpy as np
 
@@ -28,6 +29,14 @@ def fixed(doctor):
         gz = pz.copy(); gz[t] -= 1
         ga = (W2 @ gz) * (pre > 0)
         gW2, gW1 = np.outer(act, gz), np.outer(x, ga)
+        if step == 0:                          # check the hand-written backward once
+            def loss_at(ps, x=x, t=t):
+                hh = np.maximum(x @ ps[0] + ps[1], 0)
+                zz = hh @ ps[2] + ps[3]
+                zz = zz - zz.max()
+                return float(np.log(np.exp(zz).sum()) - zz[t])
+            reports.append(doctor.check_gradients(loss_at, [W1, b1, W2, b2],
+                                                  [gW1, ga, gW2, gz]))
         W2 -= lr * gW2; b2 -= lr * gz; W1 -= lr * gW1; b1 -= lr * ga
         if step % 10 == 0:
             rec.log(step, loss=hist[-1], weights=[W1, b1, W2, b2], grads=[gW1, ga, gW2, gz],
