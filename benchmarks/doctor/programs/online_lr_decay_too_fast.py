@@ -1,8 +1,8 @@
-"""A 784-32-10 tanh/softmax network trained one image at a time, with a hand-made schedule from
-a forum answer: divide the learning rate by 10 every 100 images (the answer meant every few
-epochs). Starting from lr = 0.005, the rate is 5e-6 after 300 images and far below 1e-20 by the end: the
-network stops learning after its first few hundred examples and ends up far from what the same
-loop with a constant rate reaches."""
+"""A 784-32-10 tanh/softmax network trained one image at a time, with a hand-made schedule from a
+forum answer: divide the learning rate by 10 every 100 images (the answer meant every few
+epochs). Starting from lr = 0.005, the rate is 5e-6 after 300 images and far below 1e-20 by the
+end: the network stops learning after its first few hundred examples and ends up far from what
+the same loop with a constant rate reaches."""
 import numpy as np
 
 from ._data import mnist

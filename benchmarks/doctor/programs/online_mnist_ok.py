@@ -1,7 +1,7 @@
 """Correct program: a 784-32-10 ReLU/softmax MNIST net trained by pure online SGD (one image per
-step, shuffled), He init, lr 0.005, pixels / 255 for both train and test, float32 throughout, the backward pass checked once with
-the doctor's gradient check. About 85% after 3000
-steps; nothing is wrong."""
+step, shuffled), He init, lr 0.005, pixels / 255 for both train and test, float32 throughout,
+the backward pass checked once with the doctor's gradient check. About 85% after 3000 steps;
+nothing is wrong."""
 import numpy as np
 
 from ._data import mnist

@@ -1,9 +1,9 @@
 """A 784-10-10 ReLU/softmax net on MNIST with full-batch gradient descent, written after a video
 that keeps samples in columns while the learner keeps them in rows. Translating the backward
-pass, the learner writes dW2 = dZ2.T @ A1 (the transpose of A1.T @ dZ2) and dA1 = dZ2 @ W2 (instead
-of dZ2 @ W2.T); because the hidden layer has 10 units, W2 is 10x10 and no shape error ever
-appears, but both layers are updated along the wrong directions and accuracy stays low. The learner even runs the doctor's gradient check
-once before training."""
+pass, the learner writes dW2 = dZ2.T @ A1 (the transpose of A1.T @ dZ2) and dA1 = dZ2 @ W2
+(instead of dZ2 @ W2.T); because the hidden layer has 10 units, W2 is 10x10 and no shape error
+ever appears, but both layers are updated along the wrong directions and accuracy stays low. The
+learner even runs the doctor's gradient check once before training."""
 import numpy as np
 
 from ._data import mnist

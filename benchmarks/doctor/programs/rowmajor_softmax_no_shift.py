@@ -1,8 +1,8 @@
-"""A 784-100-10 ReLU network on MNIST in the CS231n layout, initialised with plain
-np.random.randn (no scaling, as in many blog posts) and a softmax written straight from the
-formula, np.exp(z) / np.exp(z).sum(), without subtracting the row maximum, all in float32. The randn init gives
-logits near a hundred, exp overflows float32 (above 88) to inf, inf/inf is NaN, and the loss is NaN from the first
-step. Subtracting the max per row (and a scaled init) makes it train."""
+"""A 784-100-10 ReLU network on MNIST in the CS231n layout, initialised with plain np.random.randn
+(no scaling, as in many blog posts) and a softmax written straight from the formula, np.exp(z) /
+np.exp(z).sum(), without subtracting the row maximum, all in float32. The randn init gives
+logits near a hundred, exp overflows float32 (above 88) to inf, inf/inf is NaN, and the loss is
+NaN from the first step. Subtracting the max per row (and a scaled init) makes it train."""
 import numpy as np
 
 from ._data import mnist

@@ -1,6 +1,7 @@
-"""Correct program: the CS231n spiral, 3 classes x 100 points in 2-D, a 2-100-3 ReLU/softmax
-net trained full batch with lr 1.0 and a small L2 penalty, written the vectorised way (X @ W,
-W of shape (in, out)), with the course's numerical gradient check run once before training. It reaches well over 90% training accuracy; nothing is wrong."""
+"""Correct program: the CS231n spiral, 3 classes x 100 points in 2-D, a 2-100-3 ReLU/softmax net
+trained full batch with lr 1.0 and a small L2 penalty, written the vectorised way (X @ W, W of
+shape (in, out)), with the course's numerical gradient check run once before training. It
+reaches well over 90% training accuracy; nothing is wrong."""
 import numpy as np
 
 STYLE = "rowmajor"
