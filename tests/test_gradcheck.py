@@ -119,3 +119,22 @@ def test_softmax_layer_with_mse_model(rng):
     model = gw.Sequential([gw.Dense(4, 3, rng=rng), gw.Softmax()])
     X, y = rng.standard_normal((6, 4)), np.eye(3)[rng.integers(0, 3, 6)]
     assert check_model(model, X, y, gw.MSE()).max_rel_error < 1e-6
+
+
+def test_the_doctors_check_leaves_out_relu_kinks_but_not_wrong_gradients():
+    """Inputs exactly at a ReLU's kink make the central difference the mean of two slopes: no
+    derivative at all. check_gradients leaves such entries out (seen in the numbers: the
+    curvature, or a finer nudge, changes the estimate); a wrong gradient is still caught."""
+    from gradwise import doctor
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    X[:10] = 0.0                                      # ten samples at x = 0: b = 0 sits on the kink
+    W, b = rng.normal(size=(3, 5)), np.zeros(5)
+
+    def f(p):
+        return float(np.sum(np.maximum(X @ p[0] + p[1], 0)) / len(X))
+
+    mask = (X @ W + b) > 0
+    dW, db = X.T @ mask / len(X), mask.sum(axis=0) / len(X)
+    assert doctor.check_gradients(f, [W, b], [dW, db]).ok
+    assert doctor.check_gradients(f, [W, b], [dW, 2 * db]).codes() == ["GRADIENT_MISMATCH"]

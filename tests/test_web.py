@@ -409,3 +409,29 @@ def test_a_cnn_run_is_served_with_channel_activations():
         a = post_image(c, png(seven)).json()
         assert [act["size"] for act in a["activations"]] == [32, 64, 128]   # channels, then units
         assert sum(a["probabilities"]) == pytest.approx(1, abs=1e-4)
+
+
+def test_a_finding_that_no_longer_holds_is_withdrawn_from_the_page():
+    """The page shows what the library reports now: a finding from early steps is withdrawn
+    (with the step) once the run recovers, and sent again if it comes back."""
+    from gradwise.doctor import Report
+    from gradwise.doctor.rules import finding
+    from gradwise.web.jobs import _Watcher
+
+    class Sink:
+        def __init__(self):
+            self.events = []
+
+        def emit(self, event):
+            self.events.append(event)
+
+    sink = Sink()
+    watcher = _Watcher(sink, every=1, initial=Report([]))
+    watcher.monitor.model = object()
+    jump = finding("LR_TOO_HIGH", "error", "the loss jumped", {}, "lower it")
+    reports = iter([Report([jump]), Report([]), Report([jump])])
+    watcher.monitor.report = lambda: next(reports)
+    for step in (10, 20, 30):
+        watcher.send_findings(step)
+    kinds = [(e["type"], e.get("step")) for e in sink.events]
+    assert kinds == [("finding", None), ("withdrawn", 20), ("finding", None)]

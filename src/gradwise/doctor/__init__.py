@@ -17,6 +17,7 @@ Every finding has a stable ``code`` (INPUT_SCALE, LR_TOO_HIGH, ...), a ``severit
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import numpy as np
 
@@ -81,9 +82,13 @@ def diagnose(model, X, y, *, loss=None, optimizer=None, epochs: int = 2, batch_s
                                        "nonfinite": _where_nonfinite(work, X[:batch_size])})
         watched = mon.report().findings
         if any(f.code == "CLASS_ORDERED" and f.severity != "info" for f in found):
-            # a loss that jumps at every switch of class is the order's doing, not the lr's
+            # a loss that jumps at every switch of class is the order's doing, not the lr's:
+            # the order is the root cause (an error when the run suffers), the jumps its symptom
             watched = [f for f in watched if not (
                 f.code == "LR_TOO_HIGH" and f.evidence.get("weight_norm_growth", 1) <= rules.WEIGHT_GROWTH_HIGH)]
+            if any(f.severity == "error" for f in watched):
+                found = [dataclasses.replace(f, severity="error") if f.code == "CLASS_ORDERED" else f
+                         for f in found]
         found += watched
     else:
         found += check_init(work).findings

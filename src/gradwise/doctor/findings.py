@@ -27,7 +27,7 @@ PRIORITY = [
     # classic learners
     "NOT_LINEARLY_SEPARABLE", "DIVERGED",
     # outcomes
-    "SINGLE_CLASS", "STALLED", "OVERFITTING", "CLASS_IMBALANCE",
+    "SINGLE_CLASS", "STALLED", "NOT_LEARNING", "OVERFITTING", "CLASS_IMBALANCE", "LEARNING", "TOO_FEW_STEPS",
 ]
 _RANK = {code: i for i, code in enumerate(PRIORITY)}
 
@@ -122,7 +122,10 @@ class Report:
     def __str__(self) -> str:
         if not self.findings:
             return "gradwise doctor: no problems found."
-        head = ("gradwise doctor: no errors or warnings." if self.ok else
+        codes = {f.code for f in self.findings}
+        head = ("gradwise doctor: too few steps logged to judge the run." if self.ok and "TOO_FEW_STEPS" in codes
+                else "gradwise doctor: no problems found." if self.ok and "LEARNING" in codes
+                else "gradwise doctor: no errors or warnings." if self.ok else
                 f"gradwise doctor: {len(self.codes())} problem(s): {', '.join(self.codes())}")
         return "\n\n".join([head, *(str(f) for f in self.findings)])
 

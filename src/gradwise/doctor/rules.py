@@ -76,6 +76,21 @@ STALL_DROP = 0.05
 #: Checks a symptom must persist over (the last ones), and the least data to judge.
 PERSIST = 3
 MIN_CHECKS = 4
+#: How far a run went from chance towards perfect: accuracy from the majority class's share
+#: towards 100%, r2 from 0 towards 1, or the loss from its start (or chance, ln C) towards
+#: 0. At LEARNED_SHARE it "learns"; below LEARNING_SHARE (and not clearly improving at the
+#: end) the report says NOT_LEARNING, even when no rule names a cause: a run that does not
+#: learn is never "no problems found". In between, it has started to learn.
+LEARNED_SHARE = 0.5
+LEARNING_SHARE = 0.1
+#: Weights whose rms is below this start "at or near zero" (any fan-in-scaled init of a
+#: layer with fewer than 10,000 inputs is larger): their norm's growth says nothing about
+#: the learning rate.
+NEAR_ZERO_RMS = 1e-2
+#: Consecutive gradients of a handful of parameters are aligned by nature (in d dimensions
+#: two unrelated directions have |cosine| ~ 1/sqrt(d)); below this many parameters their
+#: alignment is no evidence of gradients summed across steps.
+ALIGNMENT_MIN_PARAMS = 50
 
 
 def finding(code: str, severity: str, message: str, evidence: dict | None = None, fix: str = "",
@@ -112,7 +127,10 @@ def input_scale(X, name="X_train") -> list[Finding]:
     p99 = _p99(X)
     if p99 <= INPUT_P99_MAX:
         return []
-    pixels = np.asarray(X).dtype == np.uint8 or 200 <= np.max(X) <= 255
+    X = np.asarray(X)
+    # pixels are whole numbers in 0..255; features in the thousands (or 0.5..230) are not
+    pixels = X.dtype == np.uint8 or (X.min() >= 0 and X.max() <= 255 and X.max() >= 100
+                                     and bool(np.all(X[:1000] == np.round(X[:1000]))))
     fix = ("divide pixels by 255 (gradwise.data.scale_pixels) before training, and do the same "
            "to the test set" if pixels else
            "standardise the features: s = gradwise.data.Standardizer().fit(X_train), then "
@@ -302,7 +320,8 @@ def initial_loss(loss0: float, num_classes: int, suffering: bool = True) -> list
                f"the loss starts at {loss0:.4g}, far above ln({num_classes}) = {chance:.3g} expected "
                f"from a network that has learned nothing: its logits are huge from the start.",
                {"initial_loss": loss0, "expected": chance},
-               "check the input scale and the initialisation (the findings above say which)")]
+               "check the input scale (inputs of order 1) and the initialisation (a fan-in-scaled "
+               "init such as he_normal), then the loss at init again")]
 
 
 def output_loss_mismatch(last_layer: str, loss_name: str, from_logits: bool | None = None,
@@ -374,6 +393,12 @@ def nonfinite(trace) -> list[Finding]:
     return []
 
 
+def _last(trace, key):
+    """``key`` of the last record that holds it (a Recorder's records between checks hold only
+    the loss), or None."""
+    return next((r[key] for r in reversed(trace) if r.get(key) is not None), None)
+
+
 def _persistent(values, test) -> bool:
     tail = values[-PERSIST:]
     return len(values) >= MIN_CHECKS and len(tail) == PERSIST and all(test(v) for v in tail)
@@ -398,10 +423,21 @@ def learning_rate(trace, lr: float | None = None) -> list[Finding]:
     norms = [r["weight_norm"] for r in trace if r.get("weight_norm")]
     growth = norms[-1] / norms[0] if len(norms) >= 2 and norms[0] > 0 else 1.0
     ev["weight_norm_growth"] = growth
-    diverged = p["ratio"] > 1.5 or p["max"] > 3 * p["first"] or any(r.get("nonfinite") for r in trace)
-    blown_up = growth > WEIGHT_GROWTH_HIGH and p["ratio"] > 0.3
-    if diverged or blown_up or (med > UPDATE_RATIO_HIGH and p["ratio"] > 0.9):
-        jumped = p["max"] > 3 * p["first"]
+    discrete = _discrete(trace)                  # an error count: its jumps are no divergence
+    smooth = _smoothed_losses(trace)             # one sample's loss is noise: judge its average
+    jumped = smooth.max() > 3 * smooth[0] and not discrete
+    ev["loss_first"], ev["loss_max"] = float(smooth[0]), float(smooth.max())
+    p = {**p, "first": float(smooth[0]), "max": float(smooth.max())}
+    diverged = (p["ratio"] > 1.5 and not discrete) or jumped or any(r.get("nonfinite") for r in trace)
+    blown_up = growth > WEIGHT_GROWTH_HIGH and p["ratio"] > 0.3 and not _starts_near_zero(trace)
+    if jumped and not diverged_at_end(trace) and p["ratio"] < 1 - STALL_DROP:
+        first_bad, last_bad = _jump_steps(trace, p["first"])      # p["first"]: the smoothed start
+        return [finding("LR_TOO_HIGH", "warning",
+                        f"the loss jumped to {p['max']:.4g} (it started at {p['first']:.4g}) at steps "
+                        f"{first_bad}-{last_bad}, then recovered: the learning rate is near the edge.",
+                        {**ev, "jump_steps": [first_bad, last_bad]},
+                        "lower the learning rate 2-3x, or warm it up over the first steps")]
+    if diverged or blown_up or (med > UPDATE_RATIO_HIGH and p["ratio"] > 0.9 and not _starts_near_zero(trace)):
         why = (f"the loss jumped to {p['max']:.4g} (it started at {p['first']:.4g})." if jumped else
                "the loss grows instead of falling." if diverged else
                f"the weights grew {growth:.0f}x in a few steps and the loss is not falling well."
@@ -410,7 +446,7 @@ def learning_rate(trace, lr: float | None = None) -> list[Finding]:
         return [finding("LR_TOO_HIGH", "error", "the learning rate is too high: " + why,
                    ev, "divide the learning rate by 10 (then tune: 1e-3 for Adam, 0.01-0.1 for SGD)")]
     blocked = bool(dead_relu(trace) or vanishing_gradient(trace))   # not the lr's fault then
-    if med < UPDATE_RATIO_LOW and p["ratio"] > 1 - STALL_DROP and not blocked:
+    if med < UPDATE_RATIO_LOW and p["ratio"] > 1 - STALL_DROP and not blocked and not discrete:
         return [finding("LR_TOO_LOW", "warning", f"the learning rate is too low: each step changes the "
                    f"weights by {med:.1e} of their size (healthy: ~1e-3) and the loss barely moves.",
                    ev, "multiply the learning rate by 10-100 (1e-3 for Adam, 0.01-0.1 for SGD)")]
@@ -420,7 +456,7 @@ def learning_rate(trace, lr: float | None = None) -> list[Finding]:
 def weights_frozen(trace) -> list[Finding]:
     """A parameter that never changes although its gradient is not zero."""
     out = []
-    names = trace[-1].get("param_names", []) if trace else []
+    names = _last(trace, "param_names") or []
     for i, name in enumerate(names):
         deltas = [r["param_update"][i] for r in trace[1:] if r.get("param_update")]
         grads = [r["grad_norms"][i] for r in trace if r.get("grad_norms")]
@@ -441,7 +477,7 @@ def gradient_not_reset(trace) -> list[Finding]:
     """Gradients summed across steps: consecutive gradients almost parallel, norm ever growing."""
     cos = [r.get("grad_cosine") for r in trace if r.get("grad_cosine") is not None]
     norms = [r["grad_norm"] for r in trace if r.get("grad_norm")]
-    if len(cos) < MIN_CHECKS or len(norms) < MIN_CHECKS:
+    if len(cos) < MIN_CHECKS or len(norms) < MIN_CHECKS or 0 < _num_params(trace) < ALIGNMENT_MIN_PARAMS:
         return []
     aligned = float(np.median(cos[len(cos) // 2:]))
     growth = max(norms) / norms[0] if norms[0] > 0 else 0.0
@@ -495,7 +531,7 @@ def loss_summed(trace) -> list[Finding]:
 def _layers_over(trace, key: str, threshold: float):
     """(layer name, last share) for each activation layer whose ``key`` share stayed above
     ``threshold`` over the last checks."""
-    for i, name in enumerate(trace[-1].get("act_names", []) if trace else []):
+    for i, name in enumerate(_last(trace, "act_names") or []):
         shares = [r[key][i] for r in trace if r.get(key) and r[key][i] is not None]
         if _persistent(shares, lambda s: s > threshold):
             yield name, shares[-1]
@@ -558,7 +594,7 @@ def single_class(trace) -> list[Finding]:
         return []
     if not _persistent(shares, lambda s: s > SINGLE_CLASS_SHARE):
         return []
-    cls = trace[-1].get("top_pred")
+    cls = _last(trace, "top_pred")
     return [finding("SINGLE_CLASS", "error",
                f"the network predicts class {cls} for {100 * shares[-1]:.0f}% of the samples: it "
                f"has collapsed to one answer.", {"class": cls, "share": shares[-1]},
@@ -580,6 +616,158 @@ def stalled(trace, num_classes: int | None = None) -> list[Finding]:
     return [finding("STALLED", "error", f"the loss is not falling ({p['start']:.4g} -> {p['end']:.4g})." + chance,
                ev, "see the findings above; if there are none, check the gradients with "
                "gradwise.doctor.check_gradients")]
+
+
+def _smoothed_losses(trace) -> np.ndarray:
+    """The finite losses averaged over windows of a tenth of the run (at least one step): a
+    per-sample loss jumps tenfold from one sample to the next in a healthy run."""
+    loss = _losses(trace)
+    loss = loss[np.isfinite(loss)]
+    w = max(1, len(loss) // 10)
+    return np.convolve(loss, np.ones(w) / w, mode="valid") if len(loss) >= w else loss
+
+
+def _discrete(trace) -> bool:
+    """The logged loss takes a few whole-number (or whole-count-per-batch) values: an error
+    count or a 0/1 loss, not a smooth loss whose jumps would mean divergence."""
+    loss = _losses(trace)
+    loss = loss[np.isfinite(loss)]
+    if len(loss) < MIN_CHECKS:
+        return False
+    values = np.unique(loss)
+    if len(values) > max(3, len(loss) // 4):
+        return False
+    batches = {r.get("batch") for r in trace if r.get("batch")} or {1}
+    return any(np.allclose(values * b, np.round(values * b)) for b in (1, *batches))
+
+
+def _starts_near_zero(trace) -> bool:
+    """The weights started at (or near) zero, where any learning multiplies their norm."""
+    first = next((r for r in trace if r.get("weight_norm") is not None), None)
+    if first is None:
+        return False
+    n = _num_params(trace)
+    return first["weight_norm"] == 0 or (n > 0 and first["weight_norm"] / math.sqrt(n) < NEAR_ZERO_RMS)
+
+
+def _num_params(trace) -> int:
+    """How many numbers the logged weights hold (0 when no weights were logged)."""
+    for r in trace:
+        if r.get("param_count"):
+            return r["param_count"]
+    return 0
+
+
+def diverged_at_end(trace) -> bool:
+    """The last checks' loss is not finite, or far above where it started."""
+    p = loss_progress(trace)
+    last = [r.get("loss") for r in trace[-PERSIST:] if r.get("loss") is not None]
+    return (any(not math.isfinite(v) for v in last) or p is None or p["ratio"] > 1.5)
+
+
+def _jump_steps(trace, first: float) -> tuple[int, int]:
+    """The first and last step at which the loss stood above 3x its first value."""
+    steps = [r["step"] for r in trace if r.get("loss") is not None and r["loss"] > 3 * first]
+    return (steps[0], steps[-1]) if steps else (trace[0]["step"], trace[-1]["step"])
+
+
+def broadcast_residual(trace) -> list[Finding]:
+    """One output per sample against (N,) targets: ``pred - y`` is a (N, N) matrix, and the
+    loss the user logged is its mean, not the mean squared error of the N pairs."""
+    records = [r for r in trace if r.get("broadcast_mse") is not None and r.get("loss") is not None
+               and np.isfinite(r["loss"])]
+    if len(records) < 2:
+        return []
+
+    def closer_to_broadcast(r) -> bool:           # the loss is a constant times one of them
+        fits = [abs(math.log(r["loss"] / (k * m))) for k in (0.5, 1.0)
+                for m in (r["broadcast_mse"],) if m > 0 and r["loss"] > 0]
+        pairs = [abs(math.log(r["loss"] / (k * r["pair_mse"]))) for k in (0.5, 1.0)
+                 if r["pair_mse"] > 0 and r["loss"] > 0]
+        return bool(fits and pairs) and min(fits) < 0.01 and min(pairs) > 0.05
+    if sum(closer_to_broadcast(r) for r in records) < 0.8 * len(records):
+        return []
+    r = records[-1]
+    return [finding("LABEL_SHAPE", "error",
+                    f"the loss is the mean of a (N, N) matrix: predictions of shape (N, 1) minus "
+                    f"targets of shape (N,) broadcast to every pair of samples. Your loss "
+                    f"{r['loss']:.4g} matches that ({r['broadcast_mse']:.4g}), not the error of the "
+                    f"{r.get('batch') or 'N'} pairs ({r['pair_mse']:.4g}).",
+                    {"loss": r["loss"], "broadcast_mse": r["broadcast_mse"], "pair_mse": r["pair_mse"]},
+                    "make predictions and targets the same shape: y = y.reshape(-1, 1) (or "
+                    "pred = pred.ravel()) before pred - y", "the targets")]
+
+
+def _still_improving(values, higher_is_better: bool) -> bool:
+    """The last fifth of ``values`` is clearly better than the fifth before it (by more than
+    twice the noise of their means): the run is still on its way, whatever it reached."""
+    k = max(2, len(values) // 5)
+    if len(values) < 2 * k:
+        return False
+    a, b = np.asarray(values[-2 * k:-k], float), np.asarray(values[-k:], float)
+    gain = (b.mean() - a.mean()) if higher_is_better else (a.mean() - b.mean())
+    noise = np.sqrt((a.var() + b.var()) / k)
+    return bool(gain > 2 * noise and gain > 0.01 * max(abs(a.mean()), 1e-12))
+
+
+def learned(trace, num_classes: int | None = None) -> dict | None:
+    """How far the run got, from the numbers it logged: the accuracy against the majority
+    class's share, else r2 against predicting the mean, else the loss against its start
+    (or chance, ln C, when that is lower). None when too little of the loss was logged to tell."""
+    p = loss_progress(trace)
+    if p is None:                                 # the verdict is the loss's: none, no verdict
+        return None
+    acc = [r["accuracy"] for r in trace if r.get("accuracy") is not None]
+    if len(acc) >= MIN_CHECKS:
+        k = max(1, len(acc) // 5)
+        chance = _median([r.get("top_label_share") for r in trace])
+        end = float(np.mean(acc[-k:]))
+        share = (end - chance) / (1 - chance) if chance < 1 else 1.0
+        return {"measure": "accuracy", "start": float(np.mean(acc[:k])), "end": end, "chance": chance,
+                "share": share, "improving": _still_improving(acc, True),
+                "loss_start": p["start"], "loss_end": p["end"]}
+    r2 = [r["r2"] for r in trace if r.get("r2") is not None and np.isfinite(r["r2"])]
+    if len(r2) >= MIN_CHECKS:
+        k = max(1, len(r2) // 5)
+        end = float(np.mean(r2[-k:]))
+        return {"measure": "r2", "start": float(np.mean(r2[:k])), "end": end, "chance": 0.0, "share": end,
+                "improving": _still_improving(r2, True),
+                "loss_start": p["start"], "loss_end": p["end"]}
+    top = p["start"] if not num_classes else min(p["start"], math.log(num_classes))
+    share = (top - p["end"]) / top if top > 0 else 1.0
+    loss = _losses(trace)
+    return {"measure": "loss", "start": p["start"], "end": p["end"], "chance": top, "share": share,
+            "improving": _still_improving(loss[np.isfinite(loss)], False)}
+
+
+def not_learning(trace, num_classes: int | None = None) -> list[Finding]:
+    """The run did not get far from chance: NOT_LEARNING, with what to check next, whatever
+    else fired; a run that learned gets an info line that says so, with its numbers."""
+    if any(not math.isfinite(v) for v in _losses(trace)):
+        return []                                 # NONFINITE says it, louder
+    how = learned(trace, num_classes)
+    if how is None:
+        return []
+    measure = {"accuracy": "batch accuracy", "r2": "r2 (share of the targets' variance explained)",
+               "loss": "loss"}[how["measure"]]
+    fmt = (lambda v: f"{100 * v:.1f}%") if how["measure"] == "accuracy" else (lambda v: f"{v:.4g}")
+    numbers = f"{measure} {fmt(how['start'])} -> {fmt(how['end'])}"
+    if how["measure"] != "loss" and "loss_start" in how:
+        numbers += f", loss {how['loss_start']:.4g} -> {how['loss_end']:.4g}"
+    if how["share"] >= LEARNED_SHARE:
+        return [finding("LEARNING", "info", f"the run learns: {numbers}.", how, "")]
+    if how["improving"] or how["share"] >= LEARNING_SHARE:
+        return [finding("LEARNING", "info", f"the run has started to learn ({numbers}) but is still "
+                        f"near where it began: train longer to judge it.", how, "")]
+    chance = {"accuracy": f"always answering the most common class gives {fmt(how['chance'])}",
+              "r2": "predicting the mean gives 0",
+              "loss": f"the start (or chance, ln C) was {how['chance']:.4g}"}[how["measure"]]
+    return [finding("NOT_LEARNING", "error",
+                    f"the network is not learning: {numbers}, while {chance}.", how,
+                    "check, in this order: the loss at init against chance (ln C for C classes); that "
+                    "the model can overfit one small batch (a few samples, 100+ steps); the backward "
+                    "pass with gradwise.doctor.check_gradients (one entry at a time); the learning "
+                    "rate by decades (1e-4 ... 1)")]
 
 
 def overfitting(epochs: list[dict]) -> list[Finding]:

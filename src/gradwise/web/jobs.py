@@ -11,6 +11,7 @@ server-sent-event streams read from their own position:
     {"type": "weights", "step", "images": [[values 0..255], ...]}   # first-layer units (28x28)
                                                                     # or conv kernels (3x3)
     {"type": "finding", "code", "severity", "message", "evidence", "fix", "where"}
+    {"type": "withdrawn", "code", "where", "step"}  # a finding sent before no longer holds
     {"type": "end", "status": "finished" | "stopped" | "diverged" | "failed", "message"}
 
 The "make it fail" menu injects the classic mistakes the doctor exists to name.
@@ -267,8 +268,14 @@ class _Watcher(Callback):
         self.initial = list(initial.findings)
         self.sent: set[tuple] = set()
 
-    def send_findings(self) -> None:
+    def send_findings(self, step: int | None = None) -> None:
+        """Send each finding that newly holds, and withdraw each sent one that no longer
+        does (the run recovered), so the page shows what the library reports now."""
         found = self.initial + (list(self.monitor.report().findings) if self.monitor.model else [])
+        now = {(f.code, f.where) for f in found}
+        for code, where in sorted(self.sent - now, key=str):
+            self.sent.discard((code, where))
+            self.job.emit({"type": "withdrawn", "code": code, "where": where, "step": step})
         for f in found:
             key = (f.code, f.where)
             if key not in self.sent:
@@ -292,7 +299,7 @@ class _Watcher(Callback):
         if step % (4 * self.every) == 0:
             self.job.emit({"type": "weights", "step": step,
                            "images": first_layer_images(self.model.layers[0].params["W"])})
-            self.send_findings()
+            self.send_findings(step)
 
     def on_epoch_end(self, epoch, logs):
         self.job.emit({"type": "epoch", "epoch": epoch,

@@ -84,6 +84,8 @@ function handle(e) {
     }
   } else if (e.type === "finding") {
     addFinding(e);
+  } else if (e.type === "withdrawn") {
+    withdrawFinding(e);
   } else if (e.type === "end") {
     source.close(); source = null;
     status.textContent = `${e.status}: ${e.message}`;
@@ -93,8 +95,23 @@ function handle(e) {
   }
 }
 
+// a finding that no longer holds stays in the list, struck through, saying since when
+function withdrawFinding(e) {
+  for (const li of $("findings").querySelectorAll("li")) {
+    if (li.dataset.code === e.code && (li.dataset.where || "") === (e.where || "") && !li.dataset.withdrawn) {
+      li.dataset.withdrawn = "1";
+      li.classList.add("withdrawn");
+      const note = document.createElement("div");
+      note.className = "hint";
+      note.textContent = `no longer holds${e.step == null ? "" : " since step " + e.step}: the run recovered`;
+      li.append(note);
+    }
+  }
+}
+
 function addFinding(f) {
   const li = document.createElement("li");
+  li.dataset.where = f.where || "";
   li.className = f.severity;
   li.dataset.code = f.code;
   const head = document.createElement("div");
