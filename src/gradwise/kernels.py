@@ -19,8 +19,9 @@ numba never starts its thread pool, and they need no thread count set around eac
 training 20x slower here: 6.9 s/epoch instead of 0.25.) What ``parallel=True`` once gave
 them, vectorised inner loops, they get from ``error_model="numpy"`` (a division by zero
 gives inf as in NumPy instead of raising, so the division in Adam's loop is not guarded by
-a branch: 2.2 -> 0.65 ms for 400k float32 parameters) and from loops that write one array
-position per iteration (see _maxpool_2x2_back). A call costs about 2 us instead of 16.
+a branch: 2.2 -> 0.65 ms for 400k float32 parameters) and from inner loops that write one
+run of neighbouring values each (see _maxpool_2x2_back). A call costs about 2 us instead of
+16 (with the thread count set and restored around it).
 
 The optimiser loops also flush subnormal numbers in the optimiser state to zero when given
 ``tiny`` (``gradwise.runtime.settings.flush_subnormals``): float32 moment estimates that
