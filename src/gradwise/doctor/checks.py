@@ -27,6 +27,7 @@ def check_data(X_train, y_train, X_test=None, y_test=None, *, num_classes: int |
     if X_test is not None:
         found += rules.nonfinite_input(X_test, "X_test")
     if not found:
+        found += rules.input_wrapped(X_train, "X_train")
         found += rules.input_scale(X_train, "X_train")
         if X_test is not None:
             found += rules.train_test_shift(X_train, X_test)

@@ -12,13 +12,13 @@ SEVERITIES = ("error", "warning", "info")
 # "pixels are 0..255" comes before the "NaN at step 3" it explains.
 PRIORITY = [
     # the data
-    "NONFINITE_INPUT", "LABEL_SHAPE", "LABEL_RANGE", "INPUT_SCALE", "TRAIN_TEST_SHIFT",
+    "NONFINITE_INPUT", "LABEL_SHAPE", "LABEL_RANGE", "INPUT_WRAPPED", "INPUT_SCALE", "TRAIN_TEST_SHIFT",
     "CLASS_ORDERED",
     # the code: gradients, optimiser, loss
     "GRADIENT_SHAPE", "GRADIENT_MISMATCH", "OUTPUT_LOSS_MISMATCH", "LOSS_SUMMED",
     "GRADIENT_NOT_RESET", "MOMENTUM",
     # the initialisation
-    "INIT_SYMMETRIC", "INIT_ALL_POSITIVE", "INIT_TOO_LARGE", "INIT_TOO_SMALL",
+    "INIT_SYMMETRIC", "INIT_ALL_POSITIVE", "INIT_TOO_LARGE", "INIT_TOO_SMALL", "NO_BIAS",
     # the learning rate
     "LR_TOO_HIGH", "LR_TOO_LOW",
     # mechanisms

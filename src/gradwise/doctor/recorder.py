@@ -1,13 +1,15 @@
 """Watching a run: the Recorder (for your own NumPy loop) and the Monitor (a fit callback).
 
-Both keep a *trace*: one record of summary numbers per check (loss, gradient and update
-sizes, dead or saturated units, predicted classes...). The rules in ``rules.py`` read the
-trace; nothing here judges.
+Both keep a *trace*: one record per call, with the loss, and on the calls that are checks
+the summary numbers (gradient and update sizes, dead or saturated units, predicted
+classes...). The rules in ``rules.py`` read the trace; nothing here judges.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import time
 
 import numpy as np
 
@@ -20,15 +22,109 @@ from .checks import check_init
 from .findings import Finding, Report
 
 
-def _flat(arrays) -> np.ndarray:
-    """One flat copy of every array, in their own float type (float32 stays float32)."""
-    flats = [np.ravel(a) for a in arrays]
-    flats = [f if f.dtype.kind == "f" else f.astype(np.float64) for f in flats]
-    return np.concatenate(flats) if flats else np.zeros(0)
+#: Share of the wall time that a Recorder may spend: the loss is kept at every call (a
+#: microsecond or two), the full summary only on the calls it can afford within this share
+#: (see Recorder).
+BUDGET = 0.05
+#: Consecutive calls summarised in full at each check: the gradient cosine needs a pair of
+#: consecutive steps and the momentum fit three.
+RUN = 3
+#: The first calls are always summarised, then at least one check in every window of calls
+#: that doubles in length (8, 16, 32, ...): the rules need a few checks to judge and compare
+#: the start of training with its end, however small the budget.
+FIRST_WINDOW = 8
+_NUMBERS = frozenset("biuf")
+
+
+def _step(step) -> int:
+    if type(step) is int:
+        return step
+    if isinstance(step, (str, bytes)):
+        raise TypeError(f"Recorder.log: step must be a number; got {step!r}")
+    try:
+        return int(step)
+    except TypeError:
+        raise TypeError(f"Recorder.log: step must be a number; got {step!r}") from None
+    except (ValueError, OverflowError):
+        raise ValueError(f"Recorder.log: step must be a finite number; got {step!r}") from None
+
+
+def _scalar(x) -> float | None:
+    """A loss as a float, or None when it is not one number (a list, a string, an array of
+    per-sample losses, a complex number)."""
+    if type(x) is np.float64 or type(x) is np.float32:
+        return float(x)
+    if isinstance(x, (float, int, np.floating, np.integer)):
+        try:
+            return float(x)
+        except OverflowError:                      # an int beyond float range
+            return None
+    a = _array(x)
+    if a is None or a.size != 1 or a.dtype.kind not in _NUMBERS:
+        return None
+    return float(a.reshape(-1)[0])
+
+
+def _array(x) -> np.ndarray | None:
+    """``x`` as a plain ndarray, or None when NumPy cannot read it (ragged lists, objects
+    whose __array__ fails)."""
+    if type(x) is np.ndarray:
+        return x
+    try:
+        return np.asarray(x)
+    except Exception:                              # noqa: BLE001 - whatever the user passed
+        return None
+
+
+def _numbers(x, *, keep_bool: bool = False) -> np.ndarray | None:
+    """A numeric array (floats as they are, float16 as float32, integers as float64), or None
+    for what holds no numbers (strings, objects, complex numbers)."""
+    a = _array(x)
+    if a is None:
+        return None
+    kind = a.dtype.kind
+    if kind == "f":
+        return a if a.dtype.itemsize >= 4 else a.astype(np.float32)
+    if kind == "b" and keep_bool:
+        return a
+    if kind in "biu":
+        return a.astype(np.float64)
+    return None
+
+
+def _arrays(x, *, keep_bool: bool = False):
+    """(list of numeric arrays or None for each entry, names from a dict's keys or None);
+    a single array or number counts as a list of one."""
+    if x is None:
+        return None, None
+    names = None
+    if isinstance(x, dict):
+        names, x = [str(k) for k in x], list(x.values())
+    elif isinstance(x, (list, tuple)):
+        x = list(x)
+    elif isinstance(x, (np.ndarray, np.generic, int, float, str, bytes)):
+        x = [x]
+    else:
+        try:
+            x = list(x)
+        except TypeError:
+            x = [x]
+    return [_numbers(a, keep_bool=keep_bool) for a in x], names
+
+
+def _sq(a: np.ndarray) -> float:
+    """Sum of squares by a BLAS dot product (inf on overflow, nan with NaN), no temporary
+    array for a contiguous one."""
+    flat = a.reshape(-1)
+    return float(np.dot(flat, flat))
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.dot(a.reshape(-1), b.reshape(-1)))
 
 
 def _norm(a) -> float:
-    """L2 norm by a BLAS dot product: the Monitor's hot spot, so no temporary arrays."""
+    """L2 norm by a BLAS dot product: no temporary arrays."""
     flat = np.ravel(a)
     if flat.dtype.kind != "f":
         flat = flat.astype(np.float64)
@@ -36,18 +132,40 @@ def _norm(a) -> float:
         return float(np.sqrt(np.dot(flat, flat)))
 
 
-def _kind(a: np.ndarray) -> str:
-    """Guess an activation from its values: relu (>= 0, many exact zeros), sigmoid, tanh."""
-    if a.size == 0 or not np.all(np.isfinite(a)):
-        return "linear"
-    lo, hi = float(a.min()), float(a.max())
-    if lo >= 0 and np.mean(a == 0) > 0.05:
+def _kind(a: np.ndarray, lo: float, hi: float) -> str:
+    """Guess an activation from finite values in [lo, hi]: relu (>= 0, many exact zeros),
+    sigmoid, tanh."""
+    if lo >= 0 and np.count_nonzero(a) < 0.95 * a.size:
         return "relu"
     if lo >= 0 and hi <= 1:
         return "sigmoid"
     if lo >= -1 and hi <= 1:
         return "tanh"
     return "linear"
+
+
+def _fit(aa: float, ag: float, gg: float, ad: float, gd: float, dd: float):
+    """(mu, c, relative residual) of the least-squares fit ``delta = mu * prev + c * g`` from
+    its six dot products (aa = prev.prev, ag = prev.g, ...), or None where undetermined. The
+    residual comes from the same dot products, so it is exact only to about the square root
+    of their rounding (1e-7 in float64; 3e-3 for a million float32 numbers, where the exact
+    one is 3e-4): far below the rule's threshold (0.05), and no temporary array."""
+    det = aa * gg - ag * ag
+    if dd == 0 or not math.isfinite(det) or not math.isfinite(dd) or det <= 1e-12 * aa * gg:
+        return None
+    mu = (ad * gg - ag * gd) / det
+    c = (aa * gd - ag * ad) / det
+    r2 = dd - 2 * mu * ad - 2 * c * gd + mu * mu * aa + 2 * mu * c * ag + c * c * gg
+    if not math.isfinite(r2):
+        return None
+    return float(mu), float(c), math.sqrt(max(r2, 0.0) / dd)
+
+
+def _one_hot_columns(y: np.ndarray) -> bool:
+    """Each column of y is one-hot and the rows are not: one sample per column."""
+    if y.ndim != 2 or min(y.shape) < 2 or not np.all((y == 0) | (y == 1)):
+        return False
+    return bool(np.all(y.sum(axis=0) == 1)) and not bool(np.all(y.sum(axis=1) == 1))
 
 
 def fit_momentum(delta, prev_delta, g) -> tuple[float, float, float] | None:
@@ -59,13 +177,12 @@ def fit_momentum(delta, prev_delta, g) -> tuple[float, float, float] | None:
     """
     aa, ag, gg = float(prev_delta @ prev_delta), float(prev_delta @ g), float(g @ g)
     ad, gd, dd = float(prev_delta @ delta), float(g @ delta), float(delta @ delta)
-    det = aa * gg - ag * ag
-    if dd == 0 or det <= 1e-12 * aa * gg or not np.isfinite(det):
+    fit = _fit(aa, ag, gg, ad, gd, dd)
+    if fit is None:
         return None
-    mu = (ad * gg - ag * gd) / det
-    c = (aa * gd - ag * ad) / det
-    resid = _norm(delta - mu * prev_delta - c * g) / math.sqrt(dd)
-    return float(mu), float(c), float(resid)
+    mu, c, _ = fit
+    resid = _norm(delta - mu * prev_delta - c * g) / math.sqrt(dd)   # exact, with temporaries
+    return mu, c, float(resid)
 
 
 class Recorder:
@@ -80,134 +197,388 @@ class Recorder:
     >>> print(rec.report())                          # doctest: +SKIP
 
     Pass the weights *after* the step's update and the gradients that made it. Arrays are
-    summarised at once (copied only as flat vectors for the next comparison), so you may
-    reuse your buffers.
+    summarised at once (copied only into the Recorder's own buffers, for the next call's
+    comparison), so you may reuse yours.
+
+    Cheap by design: every call keeps the loss (and notes a NaN/inf loss), a microsecond or
+    two; the full summary (norms, updates, gradient cosine, momentum fit, dead and saturated
+    units, predictions) is taken on *checks*, runs of ``RUN`` consecutive calls, as often as
+    ``budget`` allows: the Recorder times the wall clock between its calls and its own work,
+    and starts a run only when all its work, the cheap calls included, stays within
+    ``budget`` (5%) of the time that passed. The first calls are always checked, then at
+    least one run in every window of calls that doubles in length (8, 16, 32, ... calls),
+    and a first NaN/inf loss is summarised at once, to say where it came from.
+    ``budget=None`` summarises every call (the Monitor, which picks its own steps).
+    ``clock`` is for tests.
+
+    ``log`` never raises on what it is watching for (mismatched or malformed arrays, NaN,
+    labels of the wrong shape...): it records what it can read and skips the rest. Only a
+    ``step`` that is not a number is refused (TypeError / ValueError naming it).
     """
 
-    def __init__(self, names: list[str] | None = None) -> None:
-        self.names = names
+    def __init__(self, names: list[str] | None = None, *, budget: float | None = BUDGET,
+                 clock=time.perf_counter) -> None:
+        if budget is not None and not (isinstance(budget, (int, float)) and 0 <= budget <= 1):
+            raise ValueError(f"Recorder: budget must be a share of the time in [0, 1] or None; "
+                             f"got {budget!r}")
+        self.names = list(names) if names is not None else None
+        self.budget = budget
         self.trace: list[dict] = []
         self.findings: list[Finding] = []          # found at log time (e.g. shape mismatches)
-        self._prev_w: np.ndarray | None = None
-        self._prev_g: np.ndarray | None = None
-        self._prev_step: int | None = None
-        self._prev_delta: np.ndarray | None = None
         self.num_classes: int | None = None
+        self.target_width: int | None = None       # one-hot targets wider or narrower than the outputs
+        self._init_findings: list | None = None     # the init checks of the first weights seen
+        self._n_values = 0                          # how many numbers those weights hold
+        self._clock = clock
+        self._calls = 0
+        self._credit = 0.0                         # seconds of summarising the budget allows now
+        self._last_exit: float | None = None
+        self._run_left = 0                         # checked calls left in the current run
+        self._in_run = False
+        self._run_spent = 0.0
+        self._run_cost = math.inf                  # what a run of checks costs, measured
+        self._cap = math.inf                       # the most credit kept: two runs' worth
+        # windows of calls (start, end]: 0, then (0, 8], (8, 24], (24, 56], ...
+        self._win_start, self._win_end, self._win_len, self._last_run = -1, 0, FIRST_WINDOW, -1
+        self._nonfinite_seen = False
+        self._seen: set = set()                    # findings already recorded
+        self._n_params: int | None = None          # the parameter count of the first call
+        self._n_acts: int | None = None
+        self._names: tuple | None = None
+        self._prev: dict | None = None             # the last checked call, when just before
+        self._buf: dict = {}                       # copies for the next comparison, reused
 
     # ------------------------------------------------------------------ logging
     def log(self, step: int, *, loss=None, weights=None, grads=None, activations=None,
             logits=None, labels=None, activation_kinds=None) -> None:
-        r: dict = {"step": int(step), "loss": None if loss is None else float(loss)}
-        if loss is not None and not math.isfinite(float(loss)):
+        start = self._clock()
+        if type(step) is not int:
+            step = _step(step)
+        value = loss if type(loss) is float else None if loss is None else _scalar(loss)
+        r: dict = {"step": step, "loss": value}
+        bad = value is not None and not math.isfinite(value)
+        if bad:
             r["nonfinite"] = "the loss"
-        names = self.names or [f"param {i}" for i in range(len(weights if weights is not None else grads or []))]
+        if self._init_findings is None and weights is not None:
+            self._init_findings = self._first_weights(weights)
+        if self.budget is None or self._check(start, bad):
+            with np.errstate(all="ignore"):
+                self._summarise(r, step, weights, grads, activations, activation_kinds,
+                                logits, labels, self.budget is None or self._run_left > 0)
+            if "nonfinite" in r:
+                self._nonfinite_seen = True
+            self.trace.append(r)
+            end = self._clock()
+            if self._in_run:
+                self._spent(end - start)
+        else:
+            self._prev = None                      # the next check starts afresh
+            self.trace.append(r)
+            end = self._clock()
+        if self.budget is not None:                # every call is paid from the budget
+            self._credit -= end - start
+        self._last_exit = end
+        self._calls += 1
+
+    def _first_weights(self, weights) -> list:
+        """Init checks of the weights at the first call (after one update: still the init)."""
+        try:
+            arrays = [np.asarray(w) for w in (weights if isinstance(weights, (list, tuple)) else [weights])]
+            self._n_values = int(sum(a.size for a in arrays))
+            names = self.names if self.names and len(self.names) == len(arrays) else [
+                f"param {i}" for i in range(len(arrays))]
+            return rules.init_logged(arrays, names)
+        except (TypeError, ValueError):             # weights it cannot read: no verdict
+            return []
+
+    def _check(self, now: float, bad: bool) -> bool:
+        """Whether this call is summarised in full: inside a run of checks, at the start of
+        one the budget can pay for or the schedule requires, or at a first NaN/inf loss."""
+        if self._last_exit is not None:
+            credit = self._credit + self.budget * (now - self._last_exit)
+            self._credit = credit if credit < self._cap else self._cap   # no burst after a pause
+        if self._run_left:
+            self._run_left -= 1
+            return True
+        if self._calls >= self._win_end:            # a window closes: was a run started in it?
+            due = self._last_run <= self._win_start
+            self._win_start, self._win_end = self._win_end, self._win_end + self._win_len
+            self._win_len *= 2
+        else:
+            due = False
+        if due or self._credit >= self._run_cost:
+            self._run_left, self._in_run, self._last_run = RUN - 1, True, self._calls
+            self._run_spent = 0.0
+            return True
+        return bad and not self._nonfinite_seen
+
+    def _spent(self, cost: float) -> None:
+        """A call of a run of checks took ``cost`` seconds; at the run's end, its cost is what
+        the next run must wait for."""
+        self._run_spent += cost
+        if self._run_left == 0:
+            self._run_cost = (self._run_spent if self._run_cost == math.inf
+                              else 0.5 * (self._run_cost + self._run_spent))
+            self._cap = 2 * self._run_cost
+            self._in_run = False
+
+    def _summarise(self, r, step, weights, grads, activations, kinds, logits, labels, keep):
+        y = self._labels(labels)
+        n = None if y is None else len(y)
         if activations is not None:
-            self._log_activations(r, activations, activation_kinds)
+            self._log_activations(r, _arrays(activations, keep_bool=True)[0], kinds, n)
+        prev, self._prev = self._prev, None
         if weights is not None or grads is not None:
-            self._log_params(r, names, weights, grads, step)
+            self._log_params(r, step, weights, grads, prev, keep)
         if logits is not None:
-            self._log_outputs(r, np.asarray(logits), labels)
-        self._prev_step = int(step)
-        self.trace.append(r)
+            self._log_outputs(r, _numbers(logits), y, _numbers(labels) if labels is not None else None)
+        if self._n_values:
+            r["param_count"] = self._n_values           # numbers in the weights, not arrays
 
-    def _log_activations(self, r, activations, kinds):
-        r["act_names"], r["dead_share"], r["saturated_share"] = [], [], []
-        for i, a in enumerate(activations):
-            a = np.asarray(a)
+    @staticmethod
+    def _labels(labels):
+        if labels is None:
+            return None
+        y = _array(labels)
+        if y is None or y.dtype.kind not in "iuf" or y.size == 0:
+            return None
+        return rules.class_labels(y)
+
+    def _log_activations(self, r, acts, kinds, n):
+        if self._n_acts is None:
+            self._n_acts = len(acts)
+        names, dead_l, sat_l = [], [], []
+        for i, a in enumerate(acts):
             name = f"activation {i}"
-            r["act_names"].append(name)
-            if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
-                r.setdefault("nonfinite", name)
-            kind = (kinds[i] if kinds else None) or _kind(a)
-            a2 = a.reshape(len(a), -1) if a.ndim > 1 else a[None]
+            names.append(name)
             dead = sat = None
-            if kind == "relu" and len(a2) >= 8:
-                dead = float(np.mean(np.mean(a2 > 0, axis=0) < rules.DEAD_UNIT_ACTIVE))
-            elif kind in ("sigmoid", "tanh"):
-                lo = 0.0 if kind == "sigmoid" else -1.0
-                m = rules.SATURATION_MARGIN * (1 - lo)
-                sat = float(np.mean((a2 < lo + m) | (a2 > 1 - m)))
-            r["dead_share"].append(dead)
-            r["saturated_share"].append(sat)
+            if a is not None and a.size:
+                lo, hi = float(a.min()), float(a.max())     # NaN and inf show here
+                if not (math.isfinite(lo) and math.isfinite(hi)):
+                    r.setdefault("nonfinite", name)
+                else:
+                    if a.ndim == 2 and n is not None and len(a) != n and a.shape[1] == n:
+                        a = a.T                             # (units, N): samples as columns
+                    kind = kinds[i] if kinds and i < len(kinds) and kinds[i] else _kind(a, lo, hi)
+                    a2 = a.reshape(len(a), -1) if a.ndim > 1 else a[None]
+                    if kind == "relu" and len(a2) >= 8:
+                        active = np.count_nonzero(a2 > 0, axis=0)
+                        dead = float(np.count_nonzero(active < rules.DEAD_UNIT_ACTIVE * len(a2))
+                                     / active.size)
+                    elif kind in ("sigmoid", "tanh"):
+                        low = 0.0 if kind == "sigmoid" else -1.0
+                        m = rules.SATURATION_MARGIN * (1 - low)
+                        sat = float(np.count_nonzero((a2 < low + m) | (a2 > 1 - m)) / a2.size)
+            dead_l.append(dead)
+            sat_l.append(sat)
+        if len(acts) == self._n_acts:               # per-layer lists line up across the trace
+            r["act_names"], r["dead_share"], r["saturated_share"] = names, dead_l, sat_l
 
-    def _log_params(self, r, names, weights, grads, step):
-        r["param_names"] = list(names)
-        if weights is not None and grads is not None:
-            for name, w, g in zip(names, weights, grads):
-                if np.shape(w) != np.shape(g):
-                    self.findings.append(rules.finding(
-                        "GRADIENT_SHAPE", "error",
-                        f"the gradient of {name} has shape {np.shape(g)} but the parameter has shape "
-                        f"{np.shape(w)}: " + ("a transposed gradient." if np.shape(g)[::-1] == np.shape(w)
-                                              else "summed over the wrong axis, or a broadcast gone wrong."),
-                        {"param_shape": list(np.shape(w)), "grad_shape": list(np.shape(g))},
-                        "dW = X.T @ dZ has the shape of W (in, out); db = dZ.sum(axis=0) sums over "
-                        "the batch (axis 0), giving the shape of b", name))
-        flat_g = None
-        if grads is not None:
-            g_norms = [_norm(g) for g in grads]
-            r["grad_norms"] = g_norms
-            r["grad_norm"] = math.sqrt(sum(n * n for n in g_norms)) if all(map(math.isfinite, g_norms)) else float("inf")
-            for name, n in zip(names, g_norms):
-                if not math.isfinite(n):
+    def _param_names(self, count: int, given) -> list[str]:
+        key = (count, tuple(given) if given else None)
+        if self._names is None or self._names[0] != key:
+            src = self.names or given or []
+            names = [str(src[i]) if i < len(src) else f"param {i}" for i in range(count)]
+            self._names = (key, names)
+        return self._names[1]
+
+    def _finding_once(self, key, *args) -> None:
+        if key not in self._seen:
+            self._seen.add(key)
+            self.findings.append(rules.finding(*args))
+
+    def _check_shapes(self, names, W, G) -> None:
+        if len(W) != len(G):
+            self._finding_once(
+                ("count", len(W), len(G)), "GRADIENT_SHAPE", "error",
+                f"{len(W)} parameters but {len(G)} gradients were passed: each parameter needs "
+                f"its gradient, in the same order.", {"params": len(W), "grads": len(G)},
+                "pass grads=[dW1, db1, dW2, db2] for weights=[W1, b1, W2, b2]")
+            return
+        for name, w, g in zip(names, W, G):
+            if w is None or g is None or w.shape == g.shape:
+                continue
+            self._finding_once(
+                ("shape", name, w.shape, g.shape), "GRADIENT_SHAPE", "error",
+                f"the gradient of {name} has shape {g.shape} but the parameter has shape "
+                f"{w.shape}: " + ("a transposed gradient." if g.shape[::-1] == w.shape
+                                  else "summed over the wrong axis, or a broadcast gone wrong."),
+                {"param_shape": list(w.shape), "grad_shape": list(g.shape)},
+                "dW = X.T @ dZ has the shape of W (in, out); db = dZ.sum(axis=0) sums over "
+                "the batch (axis 0), giving the shape of b", name)
+
+    def _buffers(self, key: str, arrays) -> list:
+        """Reusable copies shaped as ``arrays`` (fresh memory costs page faults each time)."""
+        sig = tuple(None if a is None else (a.shape, a.dtype) for a in arrays)
+        have = self._buf.get(key)
+        if have is None or have[0] != sig:
+            have = (sig, [None if a is None else np.empty(a.shape, a.dtype) for a in arrays])
+            self._buf[key] = have
+        return have[1]
+
+    def _log_params(self, r, step, weights, grads, prev, keep):
+        W, w_keys = _arrays(weights)
+        G, g_keys = _arrays(grads)
+        count = len(W) if W is not None else len(G)
+        names = self._param_names(count, w_keys or g_keys)
+        if self._n_params is None:
+            self._n_params = count
+        lists = count == self._n_params             # per-parameter lists line up across the trace
+        if lists:
+            r["param_names"] = names
+        if W is not None and G is not None:
+            self._check_shapes(names, W, G)
+        gap = max(1, step - prev["step"]) if prev is not None else None
+        state = {"step": step}
+        g_sq = None
+        if G is not None:
+            g_sq = [None if g is None else _sq(g) for g in G]
+            finite = [s for s in g_sq if s is not None]
+            total = sum(finite)
+            r["grad_norm"] = math.sqrt(total) if math.isfinite(total) else float("inf")
+            g_norms = [float("nan") if s is None else math.sqrt(s) for s in g_sq]
+            if lists and len(G) == count:
+                r["grad_norms"] = g_norms
+            for i, s in enumerate(g_sq):
+                if s is not None and not math.isfinite(s):
+                    name = names[i] if i < len(names) else f"param {i}"
                     r.setdefault("nonfinite", f"the gradient of {name}")
             # rms of the first and the last weight matrix's gradient, from the norms above
-            rms = [n / math.sqrt(np.size(g)) for g, n in zip(grads, g_norms) if np.ndim(g) == 2]
+            rms = [math.sqrt(s / g.size) for g, s in zip(G, g_sq)
+                   if g is not None and g.ndim == 2 and g.size]
             if len(rms) >= 2 and rms[-1] > 0 and math.isfinite(rms[0]) and math.isfinite(rms[-1]):
                 r["first_last_grad"] = rms[0] / rms[-1]
-            flat_g = _flat(grads)
-            if self._prev_g is not None and self._prev_step == step - 1 and flat_g.shape == self._prev_g.shape:
-                denom = r["grad_norm"] * _norm(self._prev_g)
-                if denom > 0 and math.isfinite(denom):
-                    r["grad_cosine"] = float(np.dot(flat_g, self._prev_g) / denom)
-            self._prev_g = flat_g
-        if weights is not None:
-            for name, w in zip(names, weights):
-                if not np.all(np.isfinite(w)):
+            sig_g = tuple(None if g is None else g.size for g in G)
+            if (prev is not None and gap == 1 and prev.get("sig_g") == sig_g
+                    and math.isfinite(total)):
+                dots = [_dot(g, c) for g, c in zip(G, prev["g"]) if g is not None]
+                denom = r["grad_norm"] * prev["g_norm"]
+                if denom > 0 and math.isfinite(denom) and dots:
+                    r["grad_cosine"] = float(sum(dots) / denom)
+            if keep:                                 # after the cosine: one buffer serves
+                copies = self._buffers("g", G)
+                for g, c in zip(G, copies):
+                    if g is not None:
+                        np.copyto(c, g)
+                state.update(g=copies, sig_g=sig_g, g_norm=r["grad_norm"])
+        if W is not None:
+            w_sq = [None if w is None else _sq(w) for w in W]
+            for i, (w, s) in enumerate(zip(W, w_sq)):
+                if s is not None and not math.isfinite(s) and not np.all(np.isfinite(w)):
+                    name = names[i] if i < len(names) else f"param {i}"
                     r.setdefault("nonfinite", f"the weights {name}")
-            flat_w = _flat(weights)
-            w_norm = r["weight_norm"] = _norm(flat_w)
-            r["param_norms"] = [_norm(w) for w in weights]
-            if self._prev_w is not None and flat_w.shape == self._prev_w.shape and self._prev_step is not None:
-                gap = max(1, step - self._prev_step)
-                with np.errstate(over="ignore", invalid="ignore"):
-                    delta = flat_w - self._prev_w
-                r["update_norm"] = _norm(delta) / gap
-                r["update_ratio"] = r["update_norm"] / w_norm if w_norm > 0 else None
+            total_w = sum(s for s in w_sq if s is not None)
+            w_norm = r["weight_norm"] = math.sqrt(total_w)
+            r["param_count"] = sum(w.size for w in W if w is not None)
+            if lists:
+                r["param_norms"] = [float("nan") if s is None else math.sqrt(s) for s in w_sq]
+            sig_w = tuple(None if w is None else (w.shape, w.dtype) for w in W)
+            delta = None
+            if prev is not None and prev.get("sig_w") == sig_w:
+                dkey = "d2" if prev.get("dkey") == "d" else "d"   # the last delta stays
+                delta = self._buffers(dkey, W)
+                dd = []
+                for w, c, d in zip(W, prev["w"], delta):
+                    if w is not None:
+                        np.subtract(w, c, out=d)
+                        dd.append(_sq(d))
+                    else:
+                        dd.append(None)
+                upd = math.sqrt(sum(s for s in dd if s is not None)) / gap
+                r["update_norm"] = upd
+                r["update_ratio"] = upd / w_norm if w_norm > 0 else None
                 if r.get("grad_norm"):
-                    r["update_per_grad"] = r["update_norm"] / r["grad_norm"]
-                sizes = np.cumsum([0] + [np.size(w) for w in weights])
-                r["param_update"] = [_norm(delta[a:b]) for a, b in zip(sizes[:-1], sizes[1:])]
-                if (gap == 1 and flat_g is not None and self._prev_delta is not None
-                        and flat_g.shape == delta.shape == self._prev_delta.shape):
-                    r["momentum_fit"] = fit_momentum(delta, self._prev_delta, flat_g)
-                self._prev_delta = delta if gap == 1 else None
-            self._prev_w = flat_w
+                    r["update_per_grad"] = upd / r["grad_norm"]
+                if lists:
+                    r["param_update"] = [float("nan") if s is None else math.sqrt(s) / gap
+                                         for s in dd]
+                pairs = G is not None and len(G) == len(W) and all(
+                    (w is None) == (g is None) and (w is None or w.size == g.size)
+                    for w, g in zip(W, G))
+                if gap == 1 and pairs and prev.get("d") is not None:
+                    dots = [(_dot(p, g), _dot(p, d), _dot(g, d)) for p, g, d in
+                            zip(prev["d"], G, delta) if g is not None]
+                    aa = sum(s for s in prev["dd"] if s is not None)
+                    gg = sum(s for s in g_sq if s is not None)
+                    dd_t = sum(s for s in dd if s is not None)
+                    ag, ad, gd = (sum(x[k] for x in dots) for k in range(3))
+                    r["momentum_fit"] = _fit(aa, ag, gg, ad, gd, dd_t)
+                if gap == 1:
+                    state.update(d=delta, dd=dd, dkey=dkey)
+            if keep:
+                copies = self._buffers("w", W)
+                for w, c in zip(W, copies):
+                    if w is not None:
+                        np.copyto(c, w)
+                state.update(w=copies, sig_w=sig_w)
+        if keep:
+            self._prev = state
 
-    def _log_outputs(self, r, logits, labels):
-        if logits.ndim != 2 or len(logits) == 0:
+    def _log_outputs(self, r, z, y, raw=None):
+        if z is None or z.size == 0 or z.ndim not in (1, 2):
             return
-        if not np.all(np.isfinite(logits)):
+        mixed = raw is not None and raw.ndim in (1, 2) and z.ndim != raw.ndim   # (N,) against (N, 1)
+        if z.ndim == 1:                             # N outputs of one unit, or one sample's C
+            z = z[:, None] if raw is not None and raw.ndim >= 1 and len(raw) == len(z) > 1 else z[None, :]
+        if raw is not None and raw.ndim == 2 and _one_hot_columns(raw) and raw.shape == z.shape:
+            z, raw = z.T, raw.T                     # one-hot columns: samples as columns (Nielsen)
+            y = raw.argmax(axis=1)
+        if raw is not None and raw.ndim == 2 and raw.shape == z.shape[::-1] and z.shape[0] != z.shape[1]:
+            raw = raw.T                             # targets as columns, like the outputs
+        if y is not None and len(z) != len(y) and z.shape[1] == len(y):
+            z = z.T                                 # (C, N): samples as columns
+        if raw is not None and raw.ndim == 2 and raw.shape[0] == z.shape[1] != z.shape[0]:
+            raw = raw.T
+        if not np.all(np.isfinite(z)):
             r.setdefault("nonfinite", "the network's output")
             return
-        n, c = logits.shape
+        n, c = z.shape
+        if raw is not None and raw.ndim == 2 and len(raw) == n and raw.shape[1] > 1 and raw.shape[1] != c \
+                and np.all((raw == 0) | (raw == 1)):
+            self.target_width = raw.shape[1]       # one-hot rows of another width than the outputs
+        if c == 1 and raw is not None and raw.size == n:
+            self._log_one_output(r, z[:, 0], raw.reshape(-1).astype(np.float64), mixed)
+            return
         if c >= 2:
             self.num_classes = c
-            pred = logits.argmax(axis=1)
-            counts = np.bincount(pred, minlength=c)
+            counts = np.bincount(z.argmax(axis=1), minlength=c)
             r["top_pred"], r["top_pred_share"] = int(counts.argmax()), float(counts.max() / n)
-        if labels is None:
-            return
-        y = rules.class_labels(labels)
         if y is None or len(y) != n:
             return
-        r["top_label_share"] = float(np.bincount(y - y.min()).max() / n)
-        if c >= 2 and y.min() >= 0 and y.max() < c:
-            with np.errstate(under="ignore"):
-                r["mean_ce"] = float(-np.mean(log_softmax(logits.astype(np.float64))[np.arange(n), y]))
+        lo, hi = int(y.min()), int(y.max())
+        top = (np.bincount(y - lo).max() if hi - lo <= 4 * n + c      # labels far apart: no
+               else np.unique(y, return_counts=True)[1].max())       # huge bincount
+        r["top_label_share"] = float(top / n)
+        if c >= 2:
+            r["accuracy"] = float(np.mean(z.argmax(axis=1) == y))
+        if c >= 2 and lo >= 0 and hi < c:
+            r["mean_ce"] = float(-np.mean(log_softmax(z.astype(np.float64))[np.arange(n), y]))
             r["batch"] = n
 
+    def _log_one_output(self, r, out, t, mixed):
+        """One output per sample. Against 0/1 targets a classifier: its answer is out > 0.5
+        for probabilities (outputs in [0, 1]), out > 0 for logits. Otherwise a regression:
+        the share of the targets' variance explained (r2), the mean and spread of the errors
+        (an offset the model cannot remove: no bias), and, when outputs and targets differ in
+        shape ((N, 1) against (N,)), the mean square of their (N, N) broadcast difference."""
+        n = len(out)
+        r["batch"] = n
+        if np.all((t == 0) | (t == 1)):
+            pred = (out > (0.5 if out.min() >= 0 and out.max() <= 1 else 0.0)).astype(np.float64)
+            r["top_pred"], r["top_pred_share"] = int(pred.mean() >= 0.5), float(max(pred.mean(), 1 - pred.mean()))
+            r["top_label_share"] = float(max(t.mean(), 1 - t.mean()))
+            r["accuracy"] = float(np.mean(pred == t))
+            return
+        err = out.astype(np.float64) - t
+        mse, var = float(np.mean(err * err)), float(np.var(t))
+        r["pair_mse"], r["resid_mean"], r["resid_std"] = mse, float(err.mean()), float(err.std())
+        if var > 0:
+            r["r2"] = 1 - mse / var
+        if mixed and r.get("loss") is not None and n <= 2048:
+            r["broadcast_mse"] = float(np.mean((out[:, None] - t[None, :]) ** 2))
+
     # ------------------------------------------------------------------ verdict
+    @np.errstate(all="ignore")                     # never a crash, under np.seterr(all="raise") too
     def report(self, *, num_classes: int | None = None, lr: float | None = None) -> Report:
         """Run every training rule over the trace."""
         t = self.trace
@@ -225,6 +596,19 @@ class Recorder:
         found += rules.dead_relu(t)
         found += rules.single_class(t)
         found += rules.stalled(t, c)
+        found += rules.broadcast_residual(t)
+        found += rules.label_width(self.num_classes, self.target_width)
+        found += rules.missing_bias(t)
+        verdict = rules.not_learning(t, c)
+        found += verdict
+        # the first weights' init checks: a cause when the run suffers, else only a note
+        suffers = rules.suffering(t) or any(f.code == "NOT_LEARNING" for f in verdict)
+        found += [f if suffers else dataclasses.replace(f, severity="info")
+                  for f in self._init_findings or []]
+        if 0 < len(t) < rules.MIN_CHECKS:
+            found.append(rules.finding(
+                "TOO_FEW_STEPS", "info", f"only {len(t)} step(s) logged: too few to judge the run "
+                f"(at least {rules.MIN_CHECKS}).", {"logged": len(t)}, "call rec.log at every step"))
         first = next((r["loss"] for r in t if r.get("loss") is not None), None)
         if first is not None and c:
             found += rules.initial_loss(first, c, rules.suffering(t))
@@ -249,7 +633,8 @@ class Monitor(Callback):
         self.static: list[Finding] = []
 
     def on_train_begin(self, logs):
-        self.recorder = Recorder([name for name, _ in self.model.named_params()])
+        self.recorder = Recorder([name for name, _ in self.model.named_params()],
+                                 budget=None)                         # it picks its own steps
         self.epochs = []
         self.static = list(check_init(self.model).findings)
         self.static += _model_loss_findings(self.model, self.model.loss)

@@ -140,6 +140,64 @@ def input_scale(X, name="X_train") -> list[Finding]:
                                                         "mean": float(np.mean(X))}, fix, name)]
 
 
+#: The share of the remaining squared error that is one constant offset (the mean error
+#: squared) above which the model is missing a bias: with one, that part would be gone.
+NO_BIAS_SHARE = 0.25
+#: Pixel arithmetic that wrapped around in uint8 leaves whole multiples of 1/d (d: the divisor
+#: the learner used) in 0..255/d whose most common value, the background, is mid-range:
+#: a picture's background sits at 0 or 255, and (0 - 128) wraps to 128.
+WRAP_DIVISORS = (1.0, 127.5, 128.0, 255.0, 256.0)
+WRAP_MODE_SHARE = 0.3
+
+
+def input_wrapped(X, name="X_train") -> list[Finding]:
+    """uint8 arithmetic that wrapped around during preprocessing: ``(x - 128) / 128`` on a
+    uint8 array computes ``x - 128`` modulo 256, so black (0) becomes 128 and the picture is
+    scrambled before training starts."""
+    X = np.asarray(X)
+    if X.dtype.kind not in "uif" or X.size < 100:
+        return []
+    sample = X.reshape(-1)[:: max(1, X.size // 20000)].astype(np.float64)
+    if not np.all(np.isfinite(sample)) or sample.min() < 0:
+        return []
+    for d in WRAP_DIVISORS:
+        k = sample * d
+        if k.max() > 255.5 or not np.allclose(k, np.round(k), atol=1e-6):
+            continue
+        values, counts = np.unique(np.round(k).astype(np.int64), return_counts=True)
+        mode, share = int(values[counts.argmax()]), float(counts.max() / len(k))
+        if 16 <= mode <= 239 and share > WRAP_MODE_SHARE and (d > 1 or X.dtype == np.uint8):
+            return [finding("INPUT_WRAPPED", "error",
+                            f"{name} looks like uint8 pixels after arithmetic that wrapped around: every "
+                            f"value is a whole multiple of 1/{d:g} in 0..{255 / d:.3g}, and the most "
+                            f"common one ({100 * share:.0f}% of them, the background) is {mode}/{d:g}, "
+                            f"mid-range, where a picture's background sits at 0 or 255. On a uint8 "
+                            f"array, x - 128 is computed modulo 256: black becomes 128.",
+                            {"divisor": d, "mode": mode / d, "mode_share": share},
+                            "convert to float before any arithmetic: X = X.astype(np.float32), then "
+                            "(X - 128) / 128 (or X / 255)", name)]
+    return []
+
+
+def _feature_shift(Xtr: np.ndarray, Xte: np.ndarray) -> float | None:
+    """How differently the test features are distributed, in training standard deviations:
+    the median over features of |test mean - train mean| / train std, or of the log ratio of
+    their spreads (scaled so that a factor SHIFT_SCALE_RATIO counts as SHIFT_MEAN_SIGMAS),
+    whichever is larger; for (N, F) data with features that vary; None when it cannot be judged."""
+    if Xtr.ndim != 2 or Xte.ndim != 2 or Xtr.shape[1] != Xte.shape[1] or Xtr.shape[1] < 2:
+        return None
+    if len(Xtr) < 10 or len(Xte) < 10:
+        return None
+    sd = Xtr.std(axis=0)
+    varies = sd > 1e-12 * max(1.0, float(np.abs(Xtr).max()))
+    if varies.sum() < 2:
+        return None
+    z = np.abs(Xte.mean(axis=0) - Xtr.mean(axis=0))[varies] / sd[varies]
+    spread = np.abs(np.log((Xte.std(axis=0)[varies] + 1e-300) / sd[varies]))
+    # a spread SHIFT_SCALE_RATIO times off counts as much as a mean one std away
+    return float(max(np.median(z), np.median(spread) / math.log(SHIFT_SCALE_RATIO) * SHIFT_MEAN_SIGMAS))
+
+
 def train_test_shift(X_train, X_test) -> list[Finding]:
     """Test data preprocessed differently from training data (scaled one, not the other)."""
     if X_test is None or len(X_test) == 0:
@@ -149,8 +207,20 @@ def train_test_shift(X_train, X_test) -> list[Finding]:
     ratio = s_te / s_tr
     mu_tr, mu_te, sd_tr = Xtr.mean(), Xte.mean(), Xtr.std() or 1e-12
     shift = abs(mu_te - mu_tr) / sd_tr
-    if 1 / SHIFT_SCALE_RATIO <= ratio <= SHIFT_SCALE_RATIO and shift <= SHIFT_MEAN_SIGMAS:
+    per_feature = _feature_shift(Xtr, Xte)
+    if (1 / SHIFT_SCALE_RATIO <= ratio <= SHIFT_SCALE_RATIO and shift <= SHIFT_MEAN_SIGMAS
+            and (per_feature is None or per_feature <= SHIFT_MEAN_SIGMAS)):
         return []
+    if per_feature is not None and per_feature > SHIFT_MEAN_SIGMAS and shift <= SHIFT_MEAN_SIGMAS:
+        return [finding("TRAIN_TEST_SHIFT", "error",
+                        f"the test inputs were normalised differently from the training inputs: "
+                        f"feature by feature, their means or spreads are off by {per_feature:.2g} "
+                        f"training standard deviations (or the equivalent factor; median over the "
+                        f"features).",
+                        {"median_feature_shift": per_feature, "train_mean": mu_tr, "test_mean": mu_te},
+                        "normalise the test set with the training set's per-feature mean and std "
+                        "(X_test = (X_test - mu_train) / sd_train), never with its own statistics "
+                        "or per sample", "X_test")]
     return [finding("TRAIN_TEST_SHIFT", "error",
                f"the test inputs are on a different scale from the training inputs (typical "
                f"magnitude x{ratio:.3g}, mean moved by {shift:.2g} training std).",
@@ -308,6 +378,81 @@ def init_weights(W: np.ndarray, name: str, fan_in: int | None = None) -> list[Fi
     return out
 
 
+def init_logged(weights, names) -> list[Finding]:
+    """The init checks on the first weights a Recorder sees, in the user's own layout: 2-D
+    arrays as weight matrices ((in, out) or (out, in), the reading with fewest alarms), and a
+    run of equally long 1-D arrays as the rows of one layer (an object per neuron)."""
+    out, group, group_names = [], [], []
+
+    def flush():
+        if len(group) >= 2:
+            out.extend(init_weights(np.stack(group), f"{group_names[0]}..{group_names[-1]}"))
+        group.clear()
+        group_names.clear()
+    for name, w in zip(names, weights):
+        w = np.asarray(w)
+        if w.dtype.kind != "f" or not np.all(np.isfinite(w)):
+            flush()
+            continue
+        if w.ndim == 2 and min(w.shape) > 1:
+            flush()
+            out.extend(init_weights(w, name))
+        elif w.ndim == 1 and w.size >= 2 and (not group or len(group[0]) == w.size):
+            group.append(w)
+            group_names.append(name)
+        else:
+            flush()
+    flush()
+    return out
+
+
+def label_width(num_outputs: int | None, label_width_seen: int | None) -> list[Finding]:
+    """One-hot targets of another width than the network's output."""
+    if not num_outputs or not label_width_seen or num_outputs == label_width_seen:
+        return []
+    return [finding("LABEL_SHAPE", "error",
+                    f"the targets are one-hot rows of {label_width_seen} columns, the network has "
+                    f"{num_outputs} outputs: the loss compares them column by column, broadcast or cut.",
+                    {"outputs": num_outputs, "target_width": label_width_seen},
+                    f"one output per class: np.eye({max(num_outputs, label_width_seen)})[y] with the "
+                    f"network's last layer that wide (or one sigmoid output against y of shape (N, 1))",
+                    "the targets")]
+
+
+def missing_bias(trace) -> list[Finding]:
+    """One output whose errors keep one sign: the predictions sit off the targets by a
+    constant the model cannot learn (no bias, or one never updated) while the loss has
+    stopped falling."""
+    # errors of a batch of at least 8 (one sample's error says nothing of an offset), in a
+    # run that explains less than half the targets' variance (else a bias matters little)
+    records = [r for r in trace if r.get("resid_mean") is not None and r.get("resid_std") is not None
+               and r.get("batch", 0) >= 8]
+    how = learned(trace)
+    if how is None or how["measure"] != "r2" or how["share"] >= LEARNED_SHARE:
+        return []
+    if len(records) < MIN_CHECKS or _still_improving([r["loss"] for r in trace if r.get("loss") is not None
+                                                       and math.isfinite(r["loss"])], False):
+        return []
+    tail = records[-max(PERSIST, len(records) // 5):]
+    means = np.array([r["resid_mean"] for r in tail], dtype=np.float64)
+    stds = np.array([r["resid_std"] for r in tail], dtype=np.float64)
+    with np.errstate(all="ignore"):
+        offset, mse = float(means.mean()), float(np.mean(stds ** 2 + means ** 2))
+    if not (math.isfinite(offset) and math.isfinite(mse)) or mse <= 0:
+        return []
+    spread = math.sqrt(max(mse - offset * offset, 0.0))
+    # the squared error splits into offset^2 + spread^2: a bias would remove the first part
+    if offset * offset / mse < NO_BIAS_SHARE:
+        return []
+    return [finding("NO_BIAS", "error",
+                    f"the predictions are off the targets by {offset:+.4g} on average (their errors "
+                    f"spread {spread:.4g}) and the loss no longer falls: the model cannot shift its "
+                    f"output, so it has no bias (intercept, threshold) or never updates it.",
+                    {"mean_error": offset, "error_std": spread},
+                    "add a bias b (y = X @ w + b, or a column of ones in X) and update it with the "
+                    "others: b -= lr * mean(pred - y)", "the output")]
+
+
 def initial_loss(loss0: float, num_classes: int, suffering: bool = True) -> list[Finding]:
     """The first loss far above ln(C): the network starts out confidently wrong (a warning
     when training then goes badly, otherwise information)."""
@@ -445,6 +590,17 @@ def learning_rate(trace, lr: float | None = None) -> list[Finding]:
                f"each step changes the weights by {100 * med:.0f}% of their size (healthy: ~0.1%).")
         return [finding("LR_TOO_HIGH", "error", "the learning rate is too high: " + why,
                    ev, "divide the learning rate by 10 (then tune: 1e-3 for Adam, 0.01-0.1 for SGD)")]
+    killed = _killed_by_first_steps(trace)
+    if killed is not None:
+        first_ratio, before, after, name = killed
+        return [finding("LR_TOO_HIGH", "error",
+                        f"the learning rate is too high: the first steps changed the weights by "
+                        f"{100 * first_ratio:.0f}% of their size (healthy: ~0.1%) and left "
+                        f"{100 * after:.0f}% of the ReLU units in {name} dead ({100 * before:.0f}% "
+                        f"at the first check): units pushed below zero never come back.",
+                        {**ev, "first_update_ratio": first_ratio, "dead_before": before, "dead_after": after},
+                        "divide the learning rate by 10 (1e-3 for Adam, 0.01-0.1 for SGD), or warm it "
+                        "up over the first steps")]
     blocked = bool(dead_relu(trace) or vanishing_gradient(trace))   # not the lr's fault then
     if med < UPDATE_RATIO_LOW and p["ratio"] > 1 - STALL_DROP and not blocked and not discrete:
         return [finding("LR_TOO_LOW", "warning", f"the learning rate is too low: each step changes the "
@@ -618,6 +774,22 @@ def stalled(trace, num_classes: int | None = None) -> list[Finding]:
                "gradwise.doctor.check_gradients")]
 
 
+def _killed_by_first_steps(trace):
+    """(first update ratio, dead share at the first check, at the end, layer) when the first
+    updates were too big (above UPDATE_RATIO_HIGH) and a ReLU layer alive at the first check
+    is dead for good afterwards; else None."""
+    ratios = [r["update_ratio"] for r in trace[:max(2, len(trace) // 10)] if r.get("update_ratio")]
+    if not ratios or max(ratios) <= UPDATE_RATIO_HIGH:
+        return None
+    names = _last(trace, "act_names") or []
+    for name, after in _layers_over(trace, "dead_share", DEAD_LAYER_SHARE):
+        i = names.index(name)
+        shares = [r["dead_share"][i] for r in trace if r.get("dead_share") and r["dead_share"][i] is not None]
+        if shares and shares[0] < DEAD_LAYER_SHARE / 2:
+            return max(ratios), shares[0], after, name
+    return None
+
+
 def _smoothed_losses(trace) -> np.ndarray:
     """The finite losses averaged over windows of a tenth of the run (at least one step): a
     per-sample loss jumps tenfold from one sample to the next in a healthy run."""
@@ -643,11 +815,16 @@ def _discrete(trace) -> bool:
 
 def _starts_near_zero(trace) -> bool:
     """The weights started at (or near) zero, where any learning multiplies their norm."""
-    first = next((r for r in trace if r.get("weight_norm") is not None), None)
-    if first is None:
+    checked = [r for r in trace if r.get("weight_norm") is not None]
+    if not checked:
         return False
-    n = _num_params(trace)
-    return first["weight_norm"] == 0 or (n > 0 and first["weight_norm"] / math.sqrt(n) < NEAR_ZERO_RMS)
+    first, n = checked[0], _num_params(trace)
+    if first["weight_norm"] == 0 or (n > 0 and first["weight_norm"] / math.sqrt(n) < NEAR_ZERO_RMS):
+        return True
+    # the first weights seen are no bigger than a few updates: they were built from zero
+    later = next((r for r in checked[1:] if r.get("update_norm")), None)
+    return later is not None and first["weight_norm"] < 3 * later["update_norm"] * max(
+        1, later["step"] - first["step"])
 
 
 def _num_params(trace) -> int:
