@@ -54,8 +54,12 @@ print(json.dumps({"epoch_seconds": history["time"], "steps_per_epoch": steps,
 """
 
 
-def run_child(src: Path, settings: dict, data: str, epochs: int, limit: int | None) -> dict:
+def run_child(src: Path, settings: dict, data: str, epochs: int, limit: int | None,
+              threads: int | None = None) -> dict:
     env = dict(os.environ, PYTHONPATH=str(src))
+    if threads:
+        env.update(OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
+                   MKL_NUM_THREADS=str(threads))
     done = subprocess.run([sys.executable, "-c", CHILD, json.dumps([settings, data, epochs, limit])],
                           capture_output=True, text=True, env=env, cwd=tempfile.gettempdir())
     if done.returncode != 0:
@@ -81,6 +85,8 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--limit", type=int, default=None, help="train on the first N images only")
     parser.add_argument("--models", default=",".join(MODELS), help=f"comma-separated: {', '.join(MODELS)}")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS threads in each run (default: the library's own choice)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "before-after.json"))
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
@@ -90,12 +96,14 @@ def main(argv=None) -> int:
         try:
             trees = {"before": tree / "src", "after": ROOT / "src"}
             results = {"cpu": cpu_model(), "cores": os.cpu_count(), "before": args.before,
-                       "data": args.data, "epochs": args.epochs, "repeats": args.repeats, "models": {}}
+                       "data": args.data, "epochs": args.epochs, "repeats": args.repeats,
+                       "limit": args.limit, "threads": args.threads, "models": {}}
             for name in args.models.split(","):
                 runs = {"before": [], "after": []}
                 for _ in range(args.repeats):
                     for version, src in trees.items():
-                        runs[version].append(run_child(src, MODELS[name], args.data, args.epochs, args.limit))
+                        runs[version].append(run_child(src, MODELS[name], args.data, args.epochs, args.limit,
+                                                       args.threads))
                 row = {}
                 for version, rs in runs.items():
                     per_epoch = [statistics.mean(r["epoch_seconds"][1:] or r["epoch_seconds"]) for r in rs]

@@ -161,6 +161,10 @@ def _fit(aa: float, ag: float, gg: float, ad: float, gd: float, dd: float):
     return float(mu), float(c), math.sqrt(max(r2, 0.0) / dd)
 
 
+def _one_hot_vector(y: np.ndarray) -> bool:
+    return y.size > 1 and bool(np.all((y == 0) | (y == 1))) and int(y.sum()) == 1
+
+
 def _one_hot_columns(y: np.ndarray) -> bool:
     """Each column of y is one-hot and the rows are not: one sample per column."""
     if y.ndim != 2 or min(y.shape) < 2 or not np.all((y == 0) | (y == 1)):
@@ -283,12 +287,13 @@ class Recorder:
     def _first_weights(self, weights) -> list:
         """Init checks of the weights at the first call (after one update: still the init)."""
         try:
-            arrays = [np.asarray(w) for w in (weights if isinstance(weights, (list, tuple)) else [weights])]
-            self._n_values = int(sum(a.size for a in arrays))
-            names = self.names if self.names and len(self.names) == len(arrays) else [
-                f"param {i}" for i in range(len(arrays))]
-            return rules.init_logged(arrays, names)
-        except (TypeError, ValueError):             # weights it cannot read: no verdict
+            with np.errstate(all="ignore"):         # huge or NaN weights: no overflow error
+                arrays = [np.asarray(w) for w in (weights if isinstance(weights, (list, tuple)) else [weights])]
+                self._n_values = int(sum(a.size for a in arrays))
+                names = self.names if self.names and len(self.names) == len(arrays) else [
+                    f"param {i}" for i in range(len(arrays))]
+                return rules.init_logged(arrays, names)
+        except (TypeError, ValueError, ArithmeticError):   # weights it cannot read: no verdict
             return []
 
     def _check(self, now: float, bad: bool) -> bool:
@@ -519,7 +524,15 @@ class Recorder:
             return
         mixed = raw is not None and raw.ndim in (1, 2) and z.ndim != raw.ndim   # (N,) against (N, 1)
         if z.ndim == 1:                             # N outputs of one unit, or one sample's C
-            z = z[:, None] if raw is not None and raw.ndim >= 1 and len(raw) == len(z) > 1 else z[None, :]
+            one_sample = raw is None or raw.ndim == 0 or raw.size == 1 or (
+                raw.ndim == 1 and raw.size == z.size and _one_hot_vector(raw))
+            if one_sample:
+                z = z[None, :]
+                if raw is not None and raw.ndim == 1 and raw.size == z.shape[1] > 1:
+                    raw = raw[None, :]              # its one-hot label
+                    y = raw.argmax(axis=1)
+            else:
+                z = z[:, None]
         if raw is not None and raw.ndim == 2 and _one_hot_columns(raw) and raw.shape == z.shape:
             z, raw = z.T, raw.T                     # one-hot columns: samples as columns (Nielsen)
             y = raw.argmax(axis=1)
@@ -549,6 +562,7 @@ class Recorder:
         top = (np.bincount(y - lo).max() if hi - lo <= 4 * n + c      # labels far apart: no
                else np.unique(y, return_counts=True)[1].max())       # huge bincount
         r["top_label_share"] = float(top / n)
+        r["top_label"] = int(lo + np.bincount(y - lo).argmax()) if hi - lo <= 4 * n + c else int(y[0])
         if c >= 2:
             r["accuracy"] = float(np.mean(z.argmax(axis=1) == y))
         if c >= 2 and lo >= 0 and hi < c:

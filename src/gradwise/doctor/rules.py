@@ -898,6 +898,10 @@ def learned(trace, num_classes: int | None = None) -> dict | None:
     if len(acc) >= MIN_CHECKS:
         k = max(1, len(acc) // 5)
         chance = _median([r.get("top_label_share") for r in trace])
+        if _median([r.get("batch") for r in trace]) < 8:    # one sample a check: pool the labels
+            tops = [r["top_label"] for r in trace if r.get("top_label") is not None]
+            if len(tops) >= MIN_CHECKS:
+                chance = float(np.bincount(np.asarray(tops) - min(tops)).max() / len(tops))
         end = float(np.mean(acc[-k:]))
         share = (end - chance) / (1 - chance) if chance < 1 else 1.0
         return {"measure": "accuracy", "start": float(np.mean(acc[:k])), "end": end, "chance": chance,
