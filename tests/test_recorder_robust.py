@@ -171,6 +171,21 @@ def test_log_and_report_never_crash_on_a_run_with_one_bug(budget, sequence):
     _run(budget, ["W1", "b1", "W2", "b2"], sequence)
 
 
+@pytest.mark.parametrize("value", [1e200, -1e300, np.inf, np.nan, 10**30])
+def test_extreme_values_from_the_first_call_on(value):
+    """Huge, infinite or NaN numbers everywhere, from the first call (where the init checks
+    run too), with every floating-point error raising (tests/conftest.py)."""
+    for budget in (None, 0.05):
+        rec = Recorder(["W", "b"], budget=budget)
+        for step in range(12):
+            W = np.linspace(-1, 2, 12).reshape(4, 3) * value      # unequal: past the init's
+            W = W.astype(object) if value == 10**30 else W            # symmetry check
+            rec.log(step, loss=value if step % 2 else 1.0, weights=[W, np.full(3, value)],
+                    grads=[W * 0.5, np.full(3, value)], activations=[np.full((8, 3), value)],
+                    logits=np.full((8, 3), value), labels=np.full(8, value))
+        str(rec.report())
+
+
 def test_unusable_steps_are_refused_by_name():
     rec = Recorder()
     for bad in (None, "three", float("nan"), float("inf"), object()):
