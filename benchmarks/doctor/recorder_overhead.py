@@ -29,11 +29,12 @@ checks, which it always takes, as a short training run would. ``--baseline`` emb
 earlier result file (e.g. one made with the previous Recorder) in the new one, and prints
 both.
 
-Environment of the recorded results (benchmarks/results/recorder-overhead.json): a 2-core
-AMD EPYC VM (KVM), NumPy's bundled OpenBLAS 0.3.31 (pthreads, 'Haswell' kernels),
-OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE as the shell had them (recorded in the file; the
-speed benchmarks unset them), other jobs sharing the two cores: the numbers are medians and
-the load is noted in the file.
+Environment of the recorded results (benchmarks/results/recorder-overhead.json, with the
+Recorder before budgeting as its baseline): a 2-core AMD EPYC VM (KVM), Python 3.11, NumPy
+2.4.6 with its bundled OpenBLAS 0.3.31 (pthreads, 'Haswell' kernels); OPENBLAS_CORETYPE and
+OPENBLAS_L2_SIZE unset (the benchmark leaves them as the shell has them, and records them);
+other jobs shared the two cores (load average 4-5), which makes the 2-thread rows slow and
+noisy (OpenBLAS's second thread waits for a core): medians over 3 repeats.
 """
 
 from __future__ import annotations
