@@ -252,6 +252,34 @@ def test_stop_mid_epoch_skips_the_epoch_end(rng):
     assert model.interrupted and ends == [] and hist.epoch == []
 
 
+@pytest.mark.parametrize("at_epoch, interrupted", [(0, True), (2, False)])
+def test_ctrl_c_between_batches_stops_after_the_epoch(rng, at_epoch, interrupted):
+    """Ctrl-C that lands while an epoch is validated or checkpointed (no batch left to stop
+    after) still stops the run as interrupted, unless that was the last epoch (nothing lost).
+    Before, such a run stopped but called itself finished: `gradwise train` wrote model.npz
+    and exited 0 (a CI run caught it)."""
+    import signal
+    from gradwise.train import StopOnCtrlC
+    X, y = blobs(rng, n=64)
+    press = gw.LambdaCallback(
+        on_epoch_end=lambda e, logs: e == at_epoch and os.kill(os.getpid(), signal.SIGINT))
+    ctrl_c = StopOnCtrlC(log=lambda msg: None)
+    model = small_model()
+    try:
+        hist = model.fit(X, y, epochs=3, batch_size=8, callbacks=[press, ctrl_c], verbose=0)
+    finally:
+        ctrl_c.restore()
+    assert hist.epoch == list(range(at_epoch + 1)) and model.interrupted is interrupted
+
+
+def test_early_stopping_is_not_an_interruption(rng):
+    X, y = blobs(rng, n=64)
+    stopper = gw.LambdaCallback(on_epoch_end=lambda e, logs: setattr(model, "stop_training", True))
+    model = small_model()
+    hist = model.fit(X, y, epochs=3, batch_size=8, callbacks=[stopper], verbose=0)
+    assert hist.epoch == [0] and not model.interrupted
+
+
 def test_float32_training_never_promotes_to_float64(rng):
     """Every array a float32 step makes (outputs, gradients, optimiser state) stays float32."""
     X, y = blobs(rng, n=64)

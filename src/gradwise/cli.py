@@ -172,8 +172,6 @@ def cmd_train(args) -> int:
         if args.config:
             raise GradwiseError("--resume continues a run with its own config.toml; --config "
                                 "cannot be given with it")
-        if not (resume / "config.toml").is_file():
-            raise GradwiseError(f"{resume}: not a run folder (no config.toml); nothing to resume")
         cfg = resume_config(resume, {k: v for k, v in _flags(args).items() if k != "out"})
     else:
         resume, cfg = None, train_config(args, args.config)

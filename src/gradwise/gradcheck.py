@@ -143,6 +143,18 @@ def check_function(f: Callable[..., float], params, grads, *, eps: float = DEFAU
     return GradcheckReport(checks, tol)
 
 
+def _nudged(f, params, flat, i: int, h: float) -> tuple[float, float]:
+    """f with entry i of ``flat`` (a view into one of ``params``) moved by +h and by -h; the
+    entry is put back before returning."""
+    old = flat[i]
+    flat[i] = old + h
+    f_plus = float(f(params))
+    flat[i] = old - h
+    f_minus = float(f(params))
+    flat[i] = old
+    return f_plus, f_minus
+
+
 def _check_one(f, params, name, p, g, eps, max_coords, rng, skip_kinks=False) -> ParamCheck:
     if not p.flags.c_contiguous:
         raise ValueError(f"check_function: parameter {name!r} must be C-contiguous to be nudged "
@@ -153,12 +165,7 @@ def _check_one(f, params, name, p, g, eps, max_coords, rng, skip_kinks=False) ->
     numeric, curvature = np.empty(len(coords)), np.zeros(len(coords))
     f0 = float(f(params)) if skip_kinks else 0.0
     for j, i in enumerate(coords):
-        old = flat[i]
-        flat[i] = old + eps
-        f_plus = float(f(params))
-        flat[i] = old - eps
-        f_minus = float(f(params))
-        flat[i] = old                                      # put it back before the next one
+        f_plus, f_minus = _nudged(f, params, flat, i, eps)
         numeric[j] = (f_plus - f_minus) / (2 * eps)
         curvature[j] = (f_plus - 2 * f0 + f_minus) / (2 * eps)
     analytic = g.reshape(-1)[coords]
@@ -167,13 +174,8 @@ def _check_one(f, params, name, p, g, eps, max_coords, rng, skip_kinks=False) ->
         gap = np.abs(analytic - numeric)
         kinked = (np.abs(curvature) > 0.5 * gap) & (gap > DEFAULT_ATOL)
         for j in np.flatnonzero(~kinked & (gap > DEFAULT_ATOL)):   # several kinks may cancel in
-            i, old = coords[j], flat[coords[j]]                  # the curvature: a tenth of the
-            flat[i] = old + eps / 10                             # nudge gives another slope there
-            f_plus = float(f(params))
-            flat[i] = old - eps / 10
-            f_minus = float(f(params))
-            flat[i] = old
-            finer = (f_plus - f_minus) / (2 * eps / 10)
+            f_plus, f_minus = _nudged(f, params, flat, coords[j], eps / 10)   # the curvature: a
+            finer = (f_plus - f_minus) / (2 * eps / 10)         # tenth of the nudge, another slope
             rounding = 1e-16 * max(1.0, abs(f0)) / (eps / 10)          # the finer nudge's noise
             kinked[j] = abs(finer - numeric[j]) > 0.1 * gap[j] + 10 * rounding
         smooth = ~kinked

@@ -128,8 +128,7 @@ class Sequential:
         (set by ``fit``): the four lines of the module docstring. Returns the batch's loss
         and the network's output."""
         out = self.forward(xb, training=True)
-        loss_value = _loss_or_diverged(self.loss, out, yb, f"step {self.optimizer.t + 1}",
-                                       self.optimizer)
+        loss_value = _loss_or_diverged(self.loss, out, yb, self.optimizer)
         self.backward(self.loss.backward())
         self.optimizer.step(self.params, self.grads)
         return loss_value, out
@@ -157,9 +156,10 @@ class Sequential:
         exactly (the next epoch, ``training_state()`` saved after the last one, the History
         so far: see gradwise.checkpoint).
 
-        A callback that sets ``model.stop_training`` in ``on_batch_end`` (Ctrl-C does) ends
-        training at once; the unfinished epoch gets no ``on_epoch_end`` (no checkpoint holds
-        half an epoch) and ``model.interrupted`` is then True.
+        A callback that sets ``model.stop_training`` in ``on_batch_end`` ends training at once
+        (the unfinished epoch gets no ``on_epoch_end``: no checkpoint holds half an epoch) and
+        ``model.interrupted`` is then True. A stop between batches ends it after that epoch,
+        as interrupted if the asker set ``interrupted`` too (Ctrl-C does) and epochs were left.
 
         Returns the History: loss, accuracy, val_loss, val_accuracy, lr and time per epoch.
         """
@@ -173,6 +173,7 @@ class Sequential:
         _call(callbacks, "set_model", self)
         with np.errstate(under="ignore"), self._first_layer_without_input_grad():   # underflow to 0: harmless
             _call(callbacks, "on_train_begin", {"epochs": epochs, "samples": len(X), "steps": batches.steps})
+            finished = initial_epoch >= epochs
             for epoch in range(initial_epoch, epochs):
                 _call(callbacks, "on_epoch_begin", epoch, {"samples": len(X), "steps": batches.steps})
                 start = time.perf_counter()
@@ -184,8 +185,11 @@ class Sequential:
                     logs.update({f"val_{k}": v for k, v in self.evaluate(*validation_data).items()})
                 logs.update(lr=self.optimizer.lr, time=time.perf_counter() - start)
                 _call(callbacks, "on_epoch_end", epoch, logs)
+                finished = epoch == epochs - 1
                 if self.stop_training:
                     break
+            if finished:                                      # a stop after the last epoch's end
+                self.interrupted = False                      # loses nothing
             _call(callbacks, "on_train_end", {})
         return history
 
@@ -451,11 +455,12 @@ def _diverged(where: str, optimizer) -> TrainingDiverged:
         f"can tell which.")
 
 
-def _loss_or_diverged(loss, out, target, where: str, optimizer) -> float:
-    """The loss of a batch; TrainingDiverged when it cannot be had because the output is not finite."""
+def _loss_or_diverged(loss, out, target, optimizer) -> float:
+    """The loss of a batch; TrainingDiverged (at the optimiser's next step) when it cannot be
+    had because the output is not finite."""
     try:
         return loss.forward(out, target)
     except ValueError as e:
         if np.all(np.isfinite(out)):
             raise
-        raise _diverged(where, optimizer) from e
+        raise _diverged(f"step {optimizer.t + 1}", optimizer) from e

@@ -282,7 +282,9 @@ def resume_config(run_dir: Path, overrides: dict) -> TrainConfig:
     """The config of the run in ``run_dir``, to be continued as it was: a setting given
     that differs from the stored one is refused (it would train another network than the
     checkpoint's, or end at other weights than the uninterrupted run)."""
-    saved = load_config(run_dir / "config.toml")
+    if not (Path(run_dir) / "config.toml").is_file():
+        raise RunError(f"{run_dir}: not a run folder (no config.toml); nothing to resume")
+    saved = load_config(Path(run_dir) / "config.toml")
     changed = [k for k, v in overrides.items() if k not in RESUMABLE and getattr(saved, k) != v]
     if changed:
         others = "".join(f", {k} ({getattr(saved, k)!r} -> {overrides[k]!r})" for k in changed[1:])
@@ -317,7 +319,7 @@ class StopOnCtrlC(Callback):
             if self.pressed:
                 raise KeyboardInterrupt
             self.pressed = True
-            self.model.stop_training = True
+            self.model.stop_training = self.model.interrupted = True   # even between batches
             self.log("\nstopping after this batch (Ctrl-C again to abort now)...")
         try:
             self._previous = signal.signal(signal.SIGINT, handler)

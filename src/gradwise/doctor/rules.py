@@ -577,7 +577,7 @@ def learning_rate(trace, lr: float | None = None) -> list[Finding]:
     p = {**p, "first": float(smooth[0]), "max": float(smooth.max())}
     diverged = (p["ratio"] > 1.5 and not discrete) or jumped or any(r.get("nonfinite") for r in trace)
     blown_up = growth > WEIGHT_GROWTH_HIGH and p["ratio"] > 0.3 and not _starts_near_zero(trace)
-    if jumped and not diverged_at_end(trace) and p["ratio"] < 1 - STALL_DROP:
+    if jumped and not _diverged_at_end(trace) and p["ratio"] < 1 - STALL_DROP:
         first_bad, last_bad = _jump_steps(trace, p["first"])      # p["first"]: the smoothed start
         return [finding("LR_TOO_HIGH", "warning",
                         f"the loss jumped to {p['max']:.4g} (it started at {p['first']:.4g}) at steps "
@@ -837,7 +837,7 @@ def _num_params(trace) -> int:
     return 0
 
 
-def diverged_at_end(trace) -> bool:
+def _diverged_at_end(trace) -> bool:
     """The last checks' loss is not finite, or far above where it started."""
     p = loss_progress(trace)
     last = [r.get("loss") for r in trace[-PERSIST:] if r.get("loss") is not None]
@@ -858,12 +858,14 @@ def broadcast_residual(trace) -> list[Finding]:
     if len(records) < 2:
         return []
 
-    def closer_to_broadcast(r) -> bool:           # the loss is a constant times one of them
-        fits = [abs(math.log(r["loss"] / (k * m))) for k in (0.5, 1.0)
-                for m in (r["broadcast_mse"],) if m > 0 and r["loss"] > 0]
-        pairs = [abs(math.log(r["loss"] / (k * r["pair_mse"]))) for k in (0.5, 1.0)
-                 if r["pair_mse"] > 0 and r["loss"] > 0]
-        return bool(fits and pairs) and min(fits) < 0.01 and min(pairs) > 0.05
+    def off_by(loss: float, mse: float) -> float:  # how far the loss is from mse or mse / 2
+        if loss <= 0 or mse <= 0:
+            return math.inf
+        return min(abs(math.log(loss / (k * mse))) for k in (0.5, 1.0))
+
+    def closer_to_broadcast(r) -> bool:
+        to_broadcast, to_pairs = off_by(r["loss"], r["broadcast_mse"]), off_by(r["loss"], r["pair_mse"])
+        return to_broadcast < 0.01 and 0.05 < to_pairs < math.inf
     if sum(closer_to_broadcast(r) for r in records) < 0.8 * len(records):
         return []
     r = records[-1]
