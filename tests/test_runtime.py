@@ -13,6 +13,15 @@ from gradwise import fast, kernels, memory, runtime
 needs_numba = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed")
 
 
+@pytest.mark.skipif(os.environ.get("GRADWISE_REQUIRE_KERNELS") != "1",
+                    reason="GRADWISE_REQUIRE_KERNELS=1 (.ci/run sets it) demands the compiled kernels")
+def test_the_compiled_kernels_run_where_they_are_required():
+    """CI installs gradwise as the README says, numba included: the kernel tests must run
+    there, never be skipped for want of numba."""
+    assert kernels.AVAILABLE, "numba did not import: pip install -e '.[fast]'"
+    assert runtime.settings.kernels, "the compiled kernels are installed but switched off"
+
+
 def test_settings_refuse_unknown_names_and_non_booleans(monkeypatch):
     with pytest.raises(AttributeError, match="kernels, flush_subnormals, keep_memory"):
         runtime.settings.kernel = False                      # misspelt: would do nothing
