@@ -19,12 +19,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from benchmarks import machine
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = {"mlp": {"model": "mlp"}, "cnn": {"model": "cnn"},
@@ -67,16 +68,6 @@ def run_child(src: Path, settings: dict, data: str, epochs: int, limit: int | No
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--before", required=True, help="git commit of the version to compare against")
@@ -95,7 +86,7 @@ def main(argv=None) -> int:
                        check=True, capture_output=True)
         try:
             trees = {"before": tree / "src", "after": ROOT / "src"}
-            results = {"cpu": cpu_model(), "cores": os.cpu_count(), "before": args.before,
+            results = {"cpu": machine.cpu_model(), "cores": os.cpu_count(), "before": args.before,
                        "data": args.data, "epochs": args.epochs, "repeats": args.repeats,
                        "limit": args.limit, "threads": args.threads, "models": {}}
             for name in args.models.split(","):

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import machine
+
 import gradwise as gw
 
 MODELS = {"784-128-10": [784, 128, 10], "784-512-512-10": [784, 512, 512, 10],
@@ -295,7 +297,7 @@ def main(argv=None) -> int:
     if "cnn" in args.models.split(","):          # numba compiles each kernel at its first call
         build("cnn", 0).fit(X[:256].reshape(-1, 1, 28, 28), y[:256], epochs=1, verbose=0)
     skip = {s for s in args.skip.split(",") if s}
-    results = {"machine": {"blas": blas, "matmul_peak_gflops": peak, "numba": runtime.settings.kernels,
+    results = {"machine": {"cpu": machine.cpu_model(), **machine.cores(), "blas": blas, "matmul_peak_gflops": peak, "numba": runtime.settings.kernels,
                            "malloc_keeps_freed_memory": kept,
                            "numpy": np.__version__, "torch": torch.__version__},
                "models": {}}

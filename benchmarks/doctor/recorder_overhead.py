@@ -50,6 +50,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from benchmarks import machine
 from gradwise import doctor
 
 #: name -> (inputs, hidden units, classes): 2-layer MLPs of about 1k, 10k, 100k and 1M parameters
@@ -149,18 +150,9 @@ def measure(name: str, threads: int, repeats: int, seconds: float) -> dict:
 
 
 def environment() -> dict:
-    model = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     blas = [{k: i.get(k) for k in ("internal_api", "version", "threading_layer", "architecture",
                                     "num_threads")} for i in threadpool_info()]
-    return {"cpu": model, "cores": os.cpu_count(),
-            "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+    return {"cpu": machine.cpu_model(), **machine.cores(),
             "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
             "numpy": np.__version__, "python": platform.python_version(), "blas": blas,
             **{v: os.environ.get(v) for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
