@@ -28,3 +28,7 @@ def cores() -> dict:
 def describe() -> str:
     """One line for a benchmark's output: 'AMD EPYC, 2 cores'."""
     return f"{cpu_model()}, {os.cpu_count()} cores"
+
+
+if __name__ == "__main__":
+    print(describe())
