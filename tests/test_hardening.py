@@ -3,9 +3,16 @@
 Every bad file is built here, in tmp_path; nothing reaches the network or ../shared data.
 """
 
+import io
+import json
+import zipfile
+
+import numpy as np
 import pytest
 
+import gradwise as gw
 from gradwise import cli
+from gradwise.errors import DataError, ModelFileError
 
 
 def test_a_toy_set_trains_and_plots_without_digit_pictures(tmp_path, capsys):
@@ -16,3 +23,85 @@ def test_a_toy_set_trains_and_plots_without_digit_pictures(tmp_path, capsys):
     assert "test accuracy" in capsys.readouterr().out
     written = {p.name for p in out.glob("*.png")}
     assert written == {"curves.png", "confusion_matrix.png"}      # no pictures of 2 numbers
+
+
+# --------------------------------------------------------------------------- model files
+
+def saved_model(tmp_path, edit=None):
+    """A small model saved in tmp_path/run, its record changed by ``edit(record)``."""
+    model = gw.Sequential([gw.Dense(2, 16, rng=np.random.default_rng(0)), gw.ReLU(), gw.Dropout(0.2),
+                           gw.Dense(16, 2, rng=np.random.default_rng(1))])
+    model.meta = {"data": "spirals", "classes": ["0", "1"]}
+    npz = model.save(tmp_path / "run" / "model")
+    if edit is not None:
+        with np.load(npz) as z:
+            arrays = {k: z[k] for k in z.files}
+        record = json.loads(arrays["__config__"].tobytes())
+        edit(record)
+        arrays["__config__"] = np.frombuffer(json.dumps(record).encode(), np.uint8)
+        np.savez(npz, **arrays)
+    return npz
+
+
+def _set(layer, **options):
+    return lambda record: record["layers"][layer]["config"].update(options)
+
+
+@pytest.mark.parametrize("edit,message", [
+    (_set(0, out_features=10**12), r"layer 0 \(Dense\): out_features 1,000,000,000,000 is beyond "
+                                   r"the 1,048,576 a layer may have"),
+    (_set(0, in_features=100_000, out_features=100_000),
+     r"layer 0 \(Dense\): in_features 100000 x out_features 100000 makes 10,000,000,000 weights, "
+     r"but the file holds 48 numbers for it"),
+    (_set(0, bogus=1), r"layer 0 \(Dense\) has unknown option 'bogus'; known: in_features, "
+                       r"out_features, init, dtype"),
+    (_set(2, rate=5), r"layer 2 \(Dropout\): Dropout: rate must be in \[0, 1\); got 5"),
+    (lambda r: r.pop("layers"), "the model record has no layers"),
+    (lambda r: r.update(layers=[]), "the model record has no layers"),
+    (lambda r: r["layers"].append({"type": "Conv3D"}), "layer 4 has unknown type 'Conv3D'; known: Dense"),
+    (lambda r: r.update(loss={"type": "MSE", "config": {"scale": 2}}),
+     r"loss \(MSE\) has unknown option 'scale'; known: none"),
+    (lambda r: r.update(format_version="1"), "format_version must be a whole number; got '1'"),
+])
+def test_an_edited_model_record_names_the_file_and_the_setting(tmp_path, edit, message):
+    npz = saved_model(tmp_path, edit)
+    with pytest.raises(ModelFileError, match=f"^{npz}: " + message):
+        gw.Sequential.load(npz)
+
+
+def test_evaluate_and_predict_refuse_an_edited_model_in_one_line(tmp_path, capsys):
+    saved_model(tmp_path, _set(0, out_features=10**12))
+    for argv in (["evaluate", str(tmp_path / "run")], ["predict", str(tmp_path / "run"), "x.png"]):
+        assert cli.main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "out_features 1,000,000,000,000 is beyond" in err
+
+
+def test_a_forged_array_header_is_refused_before_allocating(tmp_path):
+    npz = saved_model(tmp_path)
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False,
+                                                  "shape": (100_000, 100_000)})
+    with zipfile.ZipFile(npz, "a") as z:                         # a 10^10-value "weight" of 1 KB
+        z.writestr("0.big.npy", header.getvalue() + b"\0" * 1024)
+    with pytest.raises(ModelFileError, match=r"array '0.big' claims shape \(100000, 100000\) "
+                                             r"\(40,000,000,000 bytes of float32\) but its archive "
+                                             r"member holds 1,\d+ bytes"):
+        gw.Sequential.load(npz)
+
+
+def test_npy_and_pickled_files_are_named_without_pickle_advice(tmp_path):
+    np.save(tmp_path / "a.npy", np.arange(5))
+    with pytest.raises(DataError, match=r"a.npy is not a readable .npz archive \(it is a single .npy array"):
+        gw.data.load_npz(tmp_path / "a.npy")
+    (tmp_path / "run").mkdir()
+    (tmp_path / "a.npy").rename(tmp_path / "run" / "model.npz")
+    with pytest.raises(ModelFileError, match=r"model.npz is not a readable gradwise model file \(it is a single .npy"):
+        gw.Sequential.load(tmp_path / "run" / "model")
+    np.savez(tmp_path / "run" / "model.npz", __config__=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(ModelFileError, match="holds Python objects") as info:
+        gw.Sequential.load(tmp_path / "run" / "model")
+    assert "allow_pickle" not in str(info.value)
+    (tmp_path / "run" / "model.npz").write_bytes(b"<html>not found</html>")
+    with pytest.raises(ModelFileError, match=r"model.npz is not a readable gradwise model file \(it starts with b'<htm'"):
+        gw.Sequential.load(tmp_path / "run" / "model")

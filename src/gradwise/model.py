@@ -399,7 +399,7 @@ class Sequential:
     @classmethod
     def from_config(cls, config: dict, arrays: dict, source="model") -> "Sequential":
         """The model a ``get_config()`` record describes, with the ``state_dict()`` arrays."""
-        layers, loss, meta = serialize.build_layers(config, source)
+        layers, loss, meta = serialize.build_layers(config, source, arrays)
         serialize.load_state(layers, arrays, source)
         model = cls(layers)
         model.loss, model.meta = loss, meta

@@ -14,14 +14,15 @@ temporary file, then renamed). It never holds a pickle and is read with
 
 from __future__ import annotations
 
+import inspect
 import json
-import zipfile
+import math
 from pathlib import Path
 
 import numpy as np
 
 from .errors import ModelFileError
-from .fileio import atomic_write
+from .fileio import atomic_write, read_npz_arrays
 from .layers import LAYERS, Layer
 from .losses import LOSSES
 from .version import __version__
@@ -62,23 +63,93 @@ def model_config(model) -> dict:
     }
 
 
-def build_layers(config: dict, source) -> tuple[list[Layer], object, dict]:
-    """The layers, loss and meta a model record describes (weights not yet loaded)."""
-    if config.get("format") != MODEL_FORMAT:
-        raise ModelFileError(f"{source}: not a gradwise model (format {config.get('format')!r})")
-    if config.get("format_version", 0) > MODEL_FORMAT_VERSION:
+def build_layers(config: dict, source, arrays: dict[str, np.ndarray] | None = None
+                 ) -> tuple[list[Layer], object, dict]:
+    """The layers, loss and meta a model record describes (weights not yet loaded).
+
+    Every part of the record is checked before a layer is built: a record edited by hand
+    (an unknown option, no layers, a layer far wider than its weights in ``arrays``) raises
+    ModelFileError naming the file, the setting and what is wrong, never a TypeError or a
+    MemoryError from deep inside.
+    """
+    if not isinstance(config, dict) or config.get("format") != MODEL_FORMAT:
+        found = config.get("format") if isinstance(config, dict) else type(config).__name__
+        raise ModelFileError(f"{source}: not a gradwise model (format {found!r})")
+    version = config.get("format_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ModelFileError(f"{source}: format_version must be a whole number; got {version!r}")
+    if version > MODEL_FORMAT_VERSION:
         raise ModelFileError(f"{source} was written by a newer gradwise "
                              f"({config.get('gradwise_version')}); upgrade gradwise to read it")
-    layers = []
-    for i, spec in enumerate(config["layers"]):
-        if spec["type"] not in LAYERS:
-            raise ModelFileError(f"{source}: layer {i} has unknown type {spec['type']!r}")
-        layers.append(LAYERS[spec["type"]](**spec["config"]))
-    loss = None
-    if config.get("loss"):
-        spec = config["loss"]
-        loss = LOSSES[spec["type"]](**spec.get("config", {}))
-    return layers, loss, config.get("meta") or {}
+    specs = config.get("layers")
+    if not isinstance(specs, list) or not specs:
+        what = "no layers" if specs in (None, []) else f"\"layers\" {specs!r:.40}, not a list of layers"
+        raise ModelFileError(f"{source}: the model record has {what}; the file was edited or "
+                             f"damaged: save the model again")
+    layers = [_build(f"layer {i}", spec, LAYERS, source, _stored_values(arrays, i))
+              for i, spec in enumerate(specs)]
+    loss = None if not config.get("loss") else _build("loss", config["loss"], LOSSES, source, None)
+    meta = config.get("meta") or {}
+    if not isinstance(meta, dict):
+        raise ModelFileError(f"{source}: \"meta\" must be a JSON object; got {type(meta).__name__}")
+    return layers, loss, meta
+
+
+MAX_LAYER_SIZE = 1 << 20       # a width, channel count or kernel side beyond this is no real layer
+                               # (the widest gradwise preset has 800 units)
+SIZE_OPTIONS = ("in_features", "out_features", "in_channels", "out_channels", "num_features")
+
+
+def _stored_values(arrays: dict[str, np.ndarray] | None, i: int) -> int | None:
+    """How many numbers the file holds for layer ``i`` (None: the arrays are not known)."""
+    if arrays is None:
+        return None
+    return sum(a.size for key, a in arrays.items() if key.split(".", 1)[0] == str(i))
+
+
+def _build(where: str, spec, table: dict, source, stored: int | None):
+    """One layer (or the loss) from its ``{"type": ..., "config": {...}}`` record, checked."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):
+        raise ModelFileError(f"{source}: {where} must be {{\"type\": NAME, \"config\": {{...}}}}; "
+                             f"got {spec!r:.80}")
+    kind, options = spec["type"], spec.get("config", {})
+    if kind not in table:
+        raise ModelFileError(f"{source}: {where} has unknown type {kind!r}; known: {', '.join(table)}")
+    if not isinstance(options, dict):
+        raise ModelFileError(f"{source}: {where} ({kind}): \"config\" must be a JSON object; "
+                             f"got {options!r:.80}")
+    known = [name for name, p in inspect.signature(table[kind]).parameters.items()
+             if name != "rng" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise ModelFileError(f"{source}: {where} ({kind}) has unknown option {unknown[0]!r}; "
+                             f"known: {', '.join(known) or 'none'}")
+    _check_sizes(where, kind, options, source, stored)
+    try:
+        return table[kind](**options)
+    except (TypeError, ValueError) as e:
+        raise ModelFileError(f"{source}: {where} ({kind}): {e}") from None
+
+
+def _check_sizes(where: str, kind: str, options: dict, source, stored: int | None) -> None:
+    """Before anything is allocated: every size within MAX_LAYER_SIZE, and the weights the
+    sizes imply no more than the file holds for the layer."""
+    for name, value in options.items():
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, int) and not isinstance(v, bool) and v > MAX_LAYER_SIZE:
+                raise ModelFileError(f"{source}: {where} ({kind}): {name} {v:,} is beyond the "
+                                     f"{MAX_LAYER_SIZE:,} a layer may have; the file was edited "
+                                     f"or damaged")
+    sizes = [options[name] for name in SIZE_OPTIONS if isinstance(options.get(name), int)]
+    kernel = options.get("kernel_size", [])
+    kernel = [v for v in (kernel if isinstance(kernel, list) else [kernel]) if isinstance(v, int)]
+    implied = math.prod(sizes + kernel) if sizes else 0       # Dense: in x out, Conv2D: x kh x kw
+    if stored is not None and implied > stored:
+        raise ModelFileError(f"{source}: {where} ({kind}): "
+                             + " x ".join(f"{n} {options[n]}" for n in (*SIZE_OPTIONS, "kernel_size")
+                                          if n in options)
+                             + f" makes {implied:,} weights, but the file holds {stored:,} numbers "
+                               f"for it; the file was edited or damaged")
 
 
 def write_npz(path, arrays: dict[str, np.ndarray], record_key: str, record: dict) -> Path:
@@ -92,11 +163,7 @@ def read_npz(path, record_key: str, what: str, written_by: str) -> tuple[dict[st
     """The arrays and the JSON record of a file ``write_npz`` wrote; ModelFileError, naming
     the file (a ``what``, made by ``written_by``), for anything else."""
     path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
-        raise ModelFileError(f"{path} is not a readable gradwise {what} ({e})") from e
+    arrays = read_npz_arrays(path, ModelFileError, what=f"gradwise {what}")
     if record_key not in arrays:
         raise ModelFileError(f"{path} has no {what} record: not written by {written_by}")
     try:

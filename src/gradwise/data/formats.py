@@ -13,13 +13,13 @@ import importlib
 import io
 import pickle
 import warnings
-import zipfile
 import zlib
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import DataError
+from ..fileio import read_npz_arrays
 from ..functional import integer_labels
 from .dataset import Dataset
 
@@ -84,22 +84,7 @@ def load_npz(path) -> Dataset:
     Read with ``allow_pickle=False``: an npz that hides Python objects is refused.
     """
     path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if not isinstance(z, np.lib.npyio.NpzFile):
-                raise DataError(f"{path}: a single .npy array, not an .npz archive of named arrays")
-            arrays = {k: z[k] for k in z.files}
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except DataError:
-        raise
-    except ValueError as e:
-        if "pickle" in str(e).lower():
-            raise DataError(f"{path}: holds Python objects (pickled), which gradwise never loads "
-                            f"from an npz; save plain numeric arrays instead") from None
-        raise DataError(f"{path}: not a readable .npz file ({e})") from None
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, KeyError) as e:
-        raise DataError(f"{path}: not a readable .npz file ({type(e).__name__}: {e})") from None
+    arrays = read_npz_arrays(path, DataError)
     return _dataset_from(arrays, str(path), path.stem)
 
 
