@@ -19,6 +19,14 @@ from gradwise.web import app as webapp  # noqa: E402
 from gradwise.web.jobs import MISTAKES, SettingsError, TrainSettings, first_layer_images  # noqa: E402
 
 
+LOCAL = "http://127.0.0.1:8000"          # the test client's address: a name the app answers to
+
+
+def local(app) -> TestClient:
+    """A test client that calls the app by a local name (the app answers no other host)."""
+    return TestClient(app, base_url=LOCAL)
+
+
 @pytest.fixture(scope="module")
 def quick():
     return webapp.quick_model()
@@ -27,7 +35,7 @@ def quick():
 @pytest.fixture
 def client(quick):
     app = webapp.create_app(webapp.Served(quick, "quick"))
-    with TestClient(app) as c:
+    with local(app) as c:
         yield c
         job = app.state.gradwise["job"]
         if job is not None:                      # never leave a worker thread behind
@@ -182,13 +190,13 @@ def test_run_files_only_from_the_served_run(quick, tmp_path):
     (tmp_path / "model.npz").write_bytes(b"weights")
     (tmp_path / ".secret.png").write_bytes(b"x")
     app = webapp.create_app(webapp.Served(quick, "run", tmp_path))
-    with TestClient(app) as c:
+    with local(app) as c:
         assert c.get("/api/model").json()["files"] == ["curves.png"]
         r = c.get("/api/run/files/curves.png")
         assert r.status_code == 200 and r.headers["content-type"] == "image/png"
         for name in ("model.npz", ".secret.png", "..%2Fcurves.png", "nothing.png", "..%2F..%2Fetc%2Fpasswd"):
             assert c.get(f"/api/run/files/{name}").status_code == 404, name
-    with TestClient(webapp.create_app(webapp.Served(quick, "no folder"))) as c:
+    with local(webapp.create_app(webapp.Served(quick, "no folder"))) as c:
         assert c.get("/api/run/files/curves.png").status_code == 404
 
 
@@ -363,7 +371,7 @@ def test_a_model_that_takes_no_images_answers_422(tmp_path):
     xor.meta = {"data": "xor", "classes": ["0", "1"], "preprocessing": {"flatten": True}}
     served = webapp.Served(xor, "xor")
     assert served.examples == {}                              # the xor set holds no images
-    with TestClient(webapp.create_app(served)) as c:
+    with local(webapp.create_app(served)) as c:
         r = post_image(c, png(one))
         assert r.status_code == 422 and "28x28" in r.json()["error"]
         assert c.get("/api/model").status_code == 200
@@ -380,7 +388,7 @@ def test_predict_gives_what_predict_proba_gives(sizes, last):
     net.meta = {"data": "mnist", "classes": [str(i) for i in range(sizes[-1])],
                 "preprocessing": {"scale": "pixels / 255", "flatten": True}}
     body = png(seven)
-    with TestClient(webapp.create_app(webapp.Served(net, "net"))) as c:
+    with local(webapp.create_app(webapp.Served(net, "net"))) as c:
         a = post_image(c, body).json()
     expected = net.predict_proba(model_input(mnist_style(decode_grayscale(body))[None], net.meta))[0]
     np.testing.assert_allclose(a["probabilities"], expected, atol=1e-5)
@@ -405,7 +413,7 @@ def test_a_cnn_run_is_served_with_channel_activations():
     net = cnn_preset("cnn", 784, 10, seed=0)
     net.meta = {"data": "mnist", "classes": [str(i) for i in range(10)],
                 "preprocessing": {"scale": "pixels / 255", "flatten": False, "input_shape": [1, 28, 28]}}
-    with TestClient(webapp.create_app(webapp.Served(net, "cnn"))) as c:
+    with local(webapp.create_app(webapp.Served(net, "cnn"))) as c:
         a = post_image(c, png(seven)).json()
         assert [act["size"] for act in a["activations"]] == [32, 64, 128]   # channels, then units
         assert sum(a["probabilities"]) == pytest.approx(1, abs=1e-4)

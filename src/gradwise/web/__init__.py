@@ -21,22 +21,26 @@ def serve(run=None, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT, data_d
 
     ``log`` shows the person at the terminal which model is served and where (``print``:
     ``gradwise serve`` shows it on stdout); the warning about a public ``host`` is logged
-    (logger ``gradwise.web``).
+    (logger ``gradwise.web``). The server answers only to the Host names ``allowed_hosts(host)``
+    gives: this machine's local names and ``host`` itself.
     """
     try:
         import uvicorn
 
-        from .app import LOCAL_HOSTS, create_app, load_served
+        from .app import create_app, load_served
+        from .guards import allowed_hosts
     except ImportError as e:
         raise ImportError(f"gradwise serve needs the web extra ({e.name} is missing): "
                           f'pip install "gradwise[web]"') from None
     local = host in ("127.0.0.1", "localhost", "::1")
+    hosts = allowed_hosts(host)
     if not local:
         logger.warning("gradwise serve: warning: listening on %s: anyone who can reach this "
-                       "machine can use the page and start training runs on it", host)
+                       "machine can use the page and start training runs on it (it answers "
+                       "to the names %s; another name needs --host NAME)", host, ", ".join(hosts))
     _check_port_free(host, port)
     served = load_served(run, data_dir=data_dir, log=log)
-    app = create_app(served, data_dir=data_dir, allowed_hosts=LOCAL_HOSTS if local else ["*"])
+    app = create_app(served, data_dir=data_dir, allowed_hosts=hosts)
     shown = "127.0.0.1" if host == "0.0.0.0" else host
     log(f"gradwise serve: {served.name} on http://{shown}:{port}/  (learn: /learn; Ctrl-C stops)")
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -13,8 +13,11 @@
     POST /api/train/stop        asks it to stop after the current batch
     POST /api/train/use         serve the model it trained on the draw page
 
-Every input is checked: body size (413), content type (415), JSON and settings (400/422),
-image size and decodability (422). Errors are JSON: ``{"error": "..."}``.
+Every input is checked: the Host name (400) and, for a POST, that no page of another site
+sent it (403; see ``guards``); body size (413), content type (415), JSON nesting, JSON and
+settings (400/422), that an image is the PNG or JPEG its Content-Type says (415), image
+size and decodability (422); event streams past the bound (503). Errors are JSON:
+``{"error": "..."}``.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import stat
 import threading
 from pathlib import Path
 from typing import Callable
@@ -32,7 +37,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, StreamingResponse
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -42,7 +47,10 @@ from ..presets import mlp
 from ..optim import Adam
 from ..preprocess import decode_grayscale, mnist_style, model_input
 from ..train import load_run
+from .guards import (LOCAL_HOSTS, MAX_JSON_DEPTH, PNG_SIGNATURE, SameOriginMiddleware,
+                     json_depth, sniff_image)
 from .jobs import MISTAKES, Job, SettingsError, TrainSettings
+from .streams import MAX_EVENT_STREAMS, EventStreams
 
 logger = logging.getLogger(__name__)
 
@@ -52,15 +60,17 @@ MAX_IMAGE_PIXELS = 1024 * 1024
 MAX_JSON_BYTES = 16 * 1024
 IMAGE_TYPES = ("image/png", "image/jpeg")
 RUN_FILE_TYPES = {".png": "image/png", ".json": "application/json", ".toml": "text/plain"}
+MAX_RUN_FILE_BYTES = 32 * 1024 * 1024  # a run's curves.png is about 100 KB
 EXAMPLES_PER_CLASS = 6
-LOCAL_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
+NO_SNIFF = {"X-Content-Type-Options": "nosniff"}   # a browser takes the type we say, no other
 
 
 class Served:
     """The model on the draw page, what it was trained on, and a few training digits per class."""
 
     def __init__(self, model, name: str, run_dir: Path | None = None, data_dir=None) -> None:
-        self.model, self.name, self.run_dir = model, name, run_dir
+        self.model, self.name = model, name
+        self.run_dir = Path(run_dir).resolve() if run_dir is not None else None
         self.meta = getattr(model, "meta", None) or {}
         self.classes = [str(c) for c in self.meta.get("classes") or range(model.num_outputs())]
         self.examples = _examples(self.meta.get("data"), data_dir)
@@ -69,14 +79,68 @@ class Served:
         return {"name": self.name, "data": self.meta.get("data"), "classes": self.classes,
                 "layers": [repr(layer) for layer in self.model.layers],
                 "files": sorted(p.name for p in self.run_dir.iterdir()
-                                if self.file(p.name)) if self.run_dir else []}
+                                if self._servable(p.name)) if self.run_dir else []}
 
     def file(self, name: str) -> Path | None:
-        """A plain, visible file directly in the run folder, of a kind the page shows; else None."""
-        if self.run_dir is None or "/" in name or "\\" in name or name.startswith("."):
+        """A regular, visible file directly in the run folder, of a kind the page shows; else
+        None. A symbolic link is never one, wherever it points: a link named like a plot
+        could lead anywhere on the machine."""
+        if self.run_dir is None or any(c in name for c in "/\\\0") or name.startswith("."):
             return None
         path = self.run_dir / name
-        return path if path.suffix in RUN_FILE_TYPES and path.is_file() else None
+        try:
+            regular = stat.S_ISREG(path.lstat().st_mode)      # lstat: the link, not its target
+        except OSError:
+            return None
+        if path.suffix not in RUN_FILE_TYPES or not regular or path.resolve().parent != self.run_dir:
+            return None
+        return path
+
+    def read_file(self, name: str) -> bytes:
+        """The bytes of run file ``name`` (see ``file``), or LookupError saying why it is not
+        served: not there, a link, too large, or a .png that is not a PNG."""
+        path = self.file(name)
+        if path is None:
+            raise LookupError(f"no file {name!r} in the served run (only regular files, not "
+                              f"links, of the kinds {', '.join(RUN_FILE_TYPES)} are served)")
+        data = _read_regular(path, MAX_RUN_FILE_BYTES + 1, name)
+        if len(data) > MAX_RUN_FILE_BYTES:
+            raise LookupError(f"{name!r} in the served run is larger than the "
+                              f"{MAX_RUN_FILE_BYTES:,} bytes served")
+        _check_kind(name, path, data)
+        return data
+
+    def _servable(self, name: str) -> bool:
+        """Whether ``read_file`` would serve it, by its first bytes (for the list of files)."""
+        path = self.file(name)
+        try:
+            return path is not None and _check_kind(name, path, _read_regular(path, 16, name))
+        except LookupError:
+            return False
+
+
+def _read_regular(path: Path, size: int, name: str) -> bytes:
+    """At most ``size`` bytes of a regular file, opened without following a link: a link
+    swapped in after ``Served.file`` looked is refused here (and a FIFO does not block)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as e:
+        raise LookupError(f"{name!r} in the served run cannot be read ({e.strerror})") from None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise LookupError(f"{name!r} in the served run is not a regular file")
+        return f.read(size)
+
+
+def _check_kind(name: str, path: Path, data: bytes) -> bool:
+    """True if the file is what its name says (a .png begins as a PNG); else LookupError."""
+    if path.suffix == ".png" and not data.startswith(PNG_SIGNATURE):
+        kind = sniff_image(data)
+        raise LookupError(f"{name!r} in the served run is not a PNG image (it is "
+                          f"{'a ' + kind.name + ' image' if kind else 'no image'}; its first "
+                          f"bytes are {data[:8]!r}): only PNG pictures are served as .png")
+    return True
 
 
 def _examples(data_name: str | None, data_dir) -> dict[int, list]:
@@ -127,10 +191,28 @@ async def read_json(request: Request) -> dict:
     if ctype != "application/json":
         raise HTTPException(415, f"send JSON (Content-Type: application/json); got {ctype or 'none'}")
     body = await read_body(request, MAX_JSON_BYTES)
+    depth = json_depth(body)
+    if depth > MAX_JSON_DEPTH:                  # refused before the parser recurses that deep
+        raise HTTPException(400, f"the JSON is nested {depth} levels deep; at most "
+                                 f"{MAX_JSON_DEPTH} are read (settings need 2)")
     try:
         return json.loads(body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+    except ValueError as e:     # JSONDecodeError, UnicodeDecodeError, a 5,000-digit number
         raise HTTPException(400, f"the body is not valid JSON ({e})") from None
+
+
+def check_image(body: bytes, declared: str) -> JSONResponse | None:
+    """The refusal when the body is not the PNG or JPEG its Content-Type says, else None:
+    the format is read from the first bytes, never taken from the label."""
+    kind = sniff_image(body)
+    if kind is None:
+        return error(422, f"the drawing is not an image the page takes: its first bytes "
+                          f"{body[:8]!r} begin neither a PNG nor a JPEG; send a PNG")
+    if kind.media_type != declared:
+        taken = " or ".join(IMAGE_TYPES)
+        return error(415, f"the drawing is a {kind.name} image but was sent as {declared}; "
+                          f"send a PNG or JPEG ({taken}) labelled as what it is")
+    return None
 
 
 def forward_with_activations(model, x: np.ndarray) -> tuple[np.ndarray, list[dict]]:
@@ -147,10 +229,18 @@ def forward_with_activations(model, x: np.ndarray) -> tuple[np.ndarray, list[dic
     return x, acts
 
 
-def create_app(served: Served, *, data_dir=None, allowed_hosts=None) -> Starlette:
-    """The app for one served model (see ``load_served``)."""
+def create_app(served: Served, *, data_dir=None, allowed_hosts: list[str] | None = None,
+               max_event_streams: int = MAX_EVENT_STREAMS) -> Starlette:
+    """The app for one served model (see ``load_served``).
+
+    Args:
+        allowed_hosts: the Host names answered (default: this machine's local names;
+            ``gradwise serve`` adds the address it listens on, see ``allowed_hosts()``).
+        max_event_streams: event streams open at once; one more is answered 503.
+    """
     state = {"served": served, "job": None}
     lock = threading.Lock()
+    streams = EventStreams(max_event_streams)
 
     async def page_draw(request):
         return FileResponse(STATIC / "draw.html")
@@ -168,6 +258,9 @@ def create_app(served: Served, *, data_dir=None, allowed_hosts=None) -> Starlett
         body = await read_body(request, MAX_IMAGE_BYTES)
         if not body:
             return error(400, "the body is empty: send the drawing as a PNG")
+        refusal = check_image(body, ctype)
+        if refusal is not None:
+            return refusal
         s = state["served"]
         try:
             gray = decode_grayscale(body, source="the drawing", max_pixels=MAX_IMAGE_PIXELS)
@@ -194,10 +287,12 @@ def create_app(served: Served, *, data_dir=None, allowed_hosts=None) -> Starlett
 
     async def run_file(request):
         name = request.path_params["name"]
-        path = state["served"].file(name)
-        if path is None:
-            return error(404, f"no file {name!r} in the served run")
-        return FileResponse(path, media_type=RUN_FILE_TYPES[path.suffix])
+        try:
+            data = await asyncio.to_thread(state["served"].read_file, name)
+        except LookupError as e:
+            return error(404, str(e))
+        return Response(data, media_type=RUN_FILE_TYPES[Path(name).suffix],
+                        headers=NO_SNIFF)
 
     async def train_start(request):
         try:
@@ -242,23 +337,7 @@ def create_app(served: Served, *, data_dir=None, allowed_hosts=None) -> Starlett
         start = request.headers.get("last-event-id") or request.query_params.get("since") or "0"
         if not start.isdigit():
             return error(400, f"since / Last-Event-ID must be a whole number; got {start!r}")
-
-        async def stream():
-            i = int(start)
-            while True:
-                if i < len(job.events):
-                    event = job.events[i]
-                    yield f"id: {i + 1}\ndata: {json.dumps(event)}\n\n"
-                    i += 1
-                    if event["type"] == "end":
-                        return
-                elif not await asyncio.to_thread(job.wait_for, i, 1.0):
-                    if not job.running and i >= len(job.events):
-                        return
-                    yield ": still here\n\n"          # a comment keeps the connection open
-
-        return StreamingResponse(stream(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-store"})
+        return streams.response(job, int(start))
 
     async def http_error(request, exc):
         return error(exc.status_code, str(exc.detail))
@@ -275,9 +354,11 @@ def create_app(served: Served, *, data_dir=None, allowed_hosts=None) -> Starlett
         Route("/api/train/use", train_use, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
+    # outermost first: the Host is checked before the Origin is compared with it
+    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or list(LOCAL_HOSTS)),
+                  Middleware(SameOriginMiddleware)]
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error},
-                    middleware=[Middleware(TrustedHostMiddleware,
-                                           allowed_hosts=allowed_hosts or LOCAL_HOSTS)])
+                    middleware=middleware)
     app.state.gradwise = state
     return app
 

@@ -1,9 +1,11 @@
 """A training run started from the learn page: checked settings, a worker thread, an event log.
 
 The page posts settings; ``TrainSettings.parse`` checks every field (type and range) and
-says which one is wrong. ``Job`` trains in a worker thread (NumPy's matmuls release the GIL,
-so the server keeps answering) and appends events to a list that any number of
-server-sent-event streams read from their own position:
+says which one is wrong, quoting what was typed. ``Job`` trains in a worker thread (NumPy's
+matmuls release the GIL, so the server keeps answering) and appends events to a list that
+any number of server-sent-event streams read from their own position; each append wakes
+the listeners that the streams registered (``add_listener``), so a stream never waits in a
+thread of its own:
 
     {"type": "start", ...settings, "n_train", "n_test", "steps_per_epoch"}
     {"type": "batch", "epoch", "step", "loss", "accuracy"}   # a few dozen per epoch
@@ -82,7 +84,8 @@ class TrainSettings:
         if "hidden" in body:
             h = body["hidden"]
             if not isinstance(h, list) or len(h) > MAX_HIDDEN_LAYERS:
-                raise SettingsError(f"hidden: a list of at most {MAX_HIDDEN_LAYERS} layer sizes")
+                raise SettingsError(f"hidden: a list of at most {MAX_HIDDEN_LAYERS} layer sizes "
+                                    f"(e.g. [128, 64]); got {_shown(h)}")
             s.hidden = [_int(v, "hidden", 1, MAX_UNITS) for v in h]
         if "activation" in body:
             s.activation = _choice(body["activation"], ACTIVATIONS, "activation")
@@ -99,7 +102,7 @@ class TrainSettings:
         if "mistakes" in body:
             m = body["mistakes"]
             if not isinstance(m, list):
-                raise SettingsError(f"mistakes: a list drawn from {sorted(MISTAKES)}")
+                raise SettingsError(f"mistakes: a list drawn from {sorted(MISTAKES)}; got {_shown(m)}")
             s.mistakes = sorted({_choice(v, tuple(MISTAKES), "mistakes") for v in m})
         return s
 
@@ -121,21 +124,51 @@ class TrainSettings:
 
 
 def _choice(v, allowed, name):
-    if v not in allowed:
-        raise SettingsError(f"{name}: {v!r} is not one of {', '.join(allowed)}")
+    if not isinstance(v, str) or v not in allowed:
+        raise SettingsError(f"{name}: {_shown(v)} is not one of {', '.join(allowed)}")
     return v
 
 
 def _int(v, name, lo, hi):
     if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-        raise SettingsError(f"{name}: expected a whole number from {lo} to {hi}; got {v!r}")
+        raise SettingsError(f"{name}: expected a whole number from {lo} to {hi}; got {_shown(v)}")
     return v
 
 
 def _float(v, name, lo, hi):
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not lo <= v <= hi:
-        raise SettingsError(f"{name}: expected a number from {lo:g} to {hi:g}; got {v!r}")
+        raise SettingsError(f"{name}: expected a number from {lo:g} to {hi:g}; got {_shown(v)}")
     return float(v)
+
+
+SHOWN_CHARS = 40                   # a longer value is cut in the message
+
+
+def _shown(v) -> str:
+    """A value from the page as it was typed, for a message: text in double quotes, JSON's
+    null as null (never Python's None), an empty field said in words.
+
+    >>> _shown("abc"), _shown(None), _shown(""), _shown("1e-3")
+    ('"abc"', 'null', 'an empty field ("")', '"1e-3" (text: send the number itself, not a string)')
+    """
+    if v == "":
+        return 'an empty field ("")'
+    try:
+        text = json.dumps(v)
+    except (TypeError, ValueError):
+        text = repr(v)
+    if len(text) > SHOWN_CHARS:
+        text = text[:SHOWN_CHARS - 3] + "..."
+    if isinstance(v, str) and _is_number(v):
+        text += " (text: send the number itself, not a string)"
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def first_layer_images(W: np.ndarray, units: int = WEIGHT_UNITS) -> list[list[int]]:
@@ -158,11 +191,13 @@ class Job:
         self.settings = settings
         self.data_dir = data_dir
         self.events: list[dict] = []
+        self.texts: list[str] = []              # each event as JSON, made once for every stream
         self.status = "starting"
         self.model = None                       # the trained model (with .meta), once finished
         self.started = time.time()
         self._stop = threading.Event()
         self._changed = threading.Condition()
+        self._listeners: list = []              # called (no arguments) after each new event
         self._thread = threading.Thread(target=self._run, name="gradwise-train", daemon=True)
 
     # ---------------------------------------------------------------- control
@@ -184,9 +219,24 @@ class Job:
     def emit(self, event: dict) -> None:
         # strict JSON: NaN/inf (a diverged loss) become null, which the page draws as a gap
         event = json.loads(json.dumps(event, default=_plain), parse_constant=lambda _: None)
+        text = json.dumps(event)
         with self._changed:
+            self.texts.append(text)             # texts first: a reader goes by len(events)
             self.events.append(event)
             self._changed.notify_all()
+            listeners = list(self._listeners)
+        for wake in listeners:
+            wake()
+
+    def add_listener(self, wake) -> None:
+        """Call ``wake()`` (in the training thread: it must be quick and thread-safe, such as
+        ``loop.call_soon_threadsafe(event.set)``) after each new event."""
+        with self._changed:
+            self._listeners.append(wake)
+
+    def remove_listener(self, wake) -> None:
+        with self._changed:
+            self._listeners.remove(wake)
 
     def wait_for(self, index: int, timeout: float) -> bool:
         """Wait until there is an event at ``index`` (or the timeout); True if there is."""
