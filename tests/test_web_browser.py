@@ -132,3 +132,18 @@ def test_learn_page_streams_a_run_with_an_injected_mistake(server, page, tmp_pat
     assert "epoch 1" in page.inner_text("#epoch-line")
     assert page.is_enabled("#use")
     screenshot(page, "web-learn.png", tmp_path)
+
+
+@pytest.mark.parametrize("field, typed, words", [
+    ("#hidden", "64, abc", ["hidden", '"abc"']), ("#lr", "abc", ["lr", '"abc"']),
+    ("#epochs", "", ["epochs", "empty"]),
+])
+def test_a_wrong_number_in_the_form_is_quoted_and_named(server, page, field, typed, words):
+    """The form once sent "abc" as NaN, which JSON makes null: the page said "got None"."""
+    page.goto(server + "/learn")
+    page.wait_for_selector("#mistakes input[value=unscaled]")
+    page.fill(field, typed)
+    page.click("#start")
+    page.wait_for_function("document.getElementById('status').className === 'error'", timeout=10000)
+    message = page.inner_text("#status")
+    assert all(w in message for w in words) and "None" not in message, message

@@ -21,11 +21,18 @@ async function init() {
   if (state.status === "running" || state.status === "starting") follow();
 }
 
+// a field as typed: the number when the text reads as one, else the text itself, so that the
+// server's message quotes what was typed ('lr: ... got "abc"'), never a NaN sent as null
+function asTyped(text) {
+  const t = text.trim();
+  return t !== "" && Number.isFinite(Number(t)) ? Number(t) : t;
+}
+
 function settings() {
-  const hidden = $("hidden").value.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
+  const hidden = $("hidden").value.split(",").map((s) => s.trim()).filter(Boolean).map(asTyped);
   return {
     data: $("data").value, network: $("network").value, hidden, activation: $("activation").value, optimizer: $("optimizer").value,
-    lr: Number($("lr").value), epochs: Number($("epochs").value), batch_size: Number($("batch_size").value),
+    lr: asTyped($("lr").value), epochs: asTyped($("epochs").value), batch_size: asTyped($("batch_size").value),
     mistakes: [...document.querySelectorAll("#mistakes input:checked")].map((el) => el.value),
   };
 }
@@ -56,6 +63,16 @@ function follow() {
   if (source) source.close();
   source = new EventSource("/api/train/events");
   source.onmessage = (message) => handle(JSON.parse(message.data));
+  // a lost connection is retried by the browser (CONNECTING); a refused one (the server's
+  // bound on open streams: 503) is not, and the page says so
+  source.onerror = () => {
+    if (source && source.readyState === EventSource.CLOSED) {
+      status.textContent = "The server refused to stream this run (too many pages follow it?): " +
+        "close learn-page tabs you no longer watch, then reload.";
+      status.className = "error";
+      $("start").disabled = false;
+    }
+  };
 }
 
 function handle(e) {
