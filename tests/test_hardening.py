@@ -5,14 +5,17 @@ Every bad file is built here, in tmp_path; nothing reaches the network or ../sha
 
 import io
 import json
+import re
 import zipfile
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 import gradwise as gw
-from gradwise import cli
+from gradwise import cli, train
 from gradwise.errors import DataError, ModelFileError
+from gradwise.model import TrainingDiverged
 
 
 def test_a_toy_set_trains_and_plots_without_digit_pictures(tmp_path, capsys):
@@ -105,3 +108,45 @@ def test_npy_and_pickled_files_are_named_without_pickle_advice(tmp_path):
     (tmp_path / "run" / "model.npz").write_bytes(b"<html>not found</html>")
     with pytest.raises(ModelFileError, match=r"model.npz is not a readable gradwise model file \(it starts with b'<htm'"):
         gw.Sequential.load(tmp_path / "run" / "model")
+
+
+# --------------------------------------------------------------------------- divergence
+
+def test_a_finite_but_absurd_loss_stops_the_run_as_diverged(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(["train", "--data", "mnist-mini", "--lr", "1e6", "--epochs", "2", "--quiet",
+                     "--no-plots", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert re.search(r"the run diverged at epoch 1, step \d+: the loss has stayed above 100x its "
+                     r"start \(2\.\d+\) for 5 steps .*Lower the learning rate \(--lr 1e\+06 -> e\.g\. "
+                     r"0\.001\)", err)
+    assert not (out / "model.npz").exists() and not (out / "metrics.json").exists()
+
+
+def test_a_nan_run_fails_with_status_1(tmp_path, capsys):
+    assert cli.main(["train", "--data", "mnist-mini", "--opt", "sgd", "--lr", "100", "--epochs", "1",
+                     "--quiet", "--no-plots", "--out", str(tmp_path / "run")]) == 1
+    assert "NaN/inf at epoch 1" in capsys.readouterr().err
+
+
+def watch(losses, params=None):
+    """Feed a StopOnDivergence the batch losses of one epoch, then end the epoch."""
+    cb = train.StopOnDivergence(train.TrainConfig(lr=0.1), n_classes=10)
+    cb.set_model(SimpleNamespace(named_params=lambda: params or [("0.W", np.ones(3))]))
+    cb.on_train_begin({})
+    for b, loss in enumerate(losses):
+        cb.on_batch_end(b, {"loss": loss, "epoch": 0})
+    cb.on_epoch_end(0, {})
+
+
+def test_divergence_needs_the_loss_far_above_its_start_for_several_steps():
+    chance = np.log(10)
+    watch([2.4, 2.0, 128, 128, 1.5, 128, 128, 128, 128, 0.9])      # healthy spikes (54x): no alarm
+    watch([1e-3, 0.5, 0.4])                    # a resumed run starting low: judged against chance
+    watch([2.4] + [99 * chance] * 50)          # just under 100x chance, however long
+    with pytest.raises(TrainingDiverged, match=r"epoch 1, step 6: .* for 5 steps \(now 1e\+18\)"):
+        watch([2.4] + [1e18] * 5)
+    with pytest.raises(TrainingDiverged, match="the end of epoch 1: the weights 0.W are no longer finite"):
+        watch([2.4, 2.3], params=[("0.W", np.array([1.0, np.inf]))])
+    assert train.chance_loss("mse", 10) == pytest.approx(0.09)      # predict 0.1 for every class

@@ -9,7 +9,8 @@
     gradwise serve [RUN] [--port 8000]     the web page: draw a digit, watch a network learn
 
 Each subcommand is a thin shell over library functions. An error a user can cause prints
-one line with the fix and exits with status 2 (``--debug`` shows the traceback).
+one line with the fix and exits with status 2; a run that starts and fails (its loss
+diverged) prints one line too and exits with status 1 (``--debug`` shows the traceback).
 """
 
 from __future__ import annotations
@@ -333,10 +334,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"gradwise {args.command}: error: {_as_flags(e)}", file=sys.stderr)
-        return 2
+        return 1 if _run_failed(e) else 2
     except KeyboardInterrupt:
         print(f"gradwise {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _run_failed(e: Exception) -> bool:
+    """A run that started and failed (status 1), as against bad usage or input (status 2)."""
+    from .model import TrainingDiverged
+    return isinstance(e, TrainingDiverged)
 
 
 def _as_flags(e: Exception) -> str:

@@ -29,7 +29,7 @@ from .callbacks import Callback, EarlyStopping, History
 from .checkpoint import Checkpoint, load_checkpoint
 from .errors import GradwiseError, SettingError
 from .fileio import atomic_write_bytes
-from .model import Sequential
+from .model import Sequential, TrainingDiverged
 from .optim import OPTIMIZERS, CosineDecay, ExponentialDecay, LinearWarmup, StepDecay
 from .preprocess import model_input
 from .presets import IMAGE_PRESETS, PRESETS, cnn_preset, network, parse_arch  # noqa: F401 (re-exported)
@@ -335,6 +335,58 @@ class StopOnCtrlC(Callback):
             self._previous = None
 
 
+DIVERGED_FACTOR = 100      # a batch loss this many times its reference (the larger of the
+                           # first batch's loss and chance level)... healthy runs measured on
+                           # mnist-mini peaked at 54x (adam lr 0.1, rmsprop lr 0.01), lr 1e6 at 1e22x
+DIVERGED_STEPS = 5         # ...this many steps in a row: the run has diverged
+TYPICAL_LR = {"sgd": 0.1, "rmsprop": 1e-3, "adam": 1e-3, "adamw": 1e-3}
+
+
+def chance_loss(loss: str, n_classes: int) -> float:
+    """The loss of a network that knows nothing and says so: every class 1/C."""
+    c = max(n_classes, 2)
+    return float(np.log(c)) if loss == "cross_entropy" else (c - 1) / c**2   # mse on one-hot rows
+
+
+class StopOnDivergence(Callback):
+    """Stops a run whose loss has blown up, even while it stays finite: a batch loss over
+    DIVERGED_FACTOR x its reference for DIVERGED_STEPS steps in a row, or weights that are
+    no longer finite at an epoch's end, raise TrainingDiverged saying where and what to do.
+
+    (``fit`` itself stops at the first NaN/inf output; a loss of 1e18 is finite, and a run
+    at lr 1e6 would otherwise finish "successfully" at chance accuracy.)
+    """
+
+    def __init__(self, cfg: TrainConfig, n_classes: int) -> None:
+        self.chance = chance_loss(cfg.loss, n_classes)
+        self.opt, self.lr = cfg.opt, cfg.lr
+
+    def on_train_begin(self, logs):
+        self.reference, self.above = None, 0
+
+    def on_batch_end(self, batch, logs):
+        loss = logs["loss"]
+        if self.reference is None:
+            self.reference = max(loss, self.chance)
+        self.above = self.above + 1 if loss > DIVERGED_FACTOR * self.reference else 0
+        if self.above >= DIVERGED_STEPS:
+            raise self._diverged(f"epoch {logs['epoch'] + 1}, step {batch + 1}",
+                                 f"the loss has stayed above {DIVERGED_FACTOR}x its start "
+                                 f"({self.reference:.3g}) for {self.above} steps (now {loss:.3g})")
+
+    def on_epoch_end(self, epoch, logs):
+        bad = [name for name, p in self.model.named_params() if not np.all(np.isfinite(p))]
+        if bad:
+            raise self._diverged(f"the end of epoch {epoch + 1}", f"the weights {bad[0]} are "
+                                                                  f"no longer finite")
+
+    def _diverged(self, where: str, what: str) -> TrainingDiverged:
+        lower = min(self.lr / 10, TYPICAL_LR.get(self.opt, self.lr / 10))
+        return TrainingDiverged(f"the run diverged at {where}: {what}. Lower the learning rate "
+                                f"(--lr {self.lr:g} -> e.g. {lower:g}), scale inputs to [0, 1], or "
+                                f"use a fan-in-scaled init (he_normal); gradwise doctor can tell which")
+
+
 # ----------------------------------------------------------------------------- the run
 
 def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True,
@@ -372,19 +424,21 @@ def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True
     log(f"gradwise {__version__}: {prepared.name} ({len(prepared.X_train):,} train / "
         f"{len(prepared.X_test):,} test) -> {out}")
     log(model.summary())
-    callbacks: list[Callback] = [Checkpoint(out / "checkpoint.npz", optimizer, history)]
+    callbacks: list[Callback] = [StopOnDivergence(cfg, len(prepared.classes)),   # before the checkpoint
+                                 Checkpoint(out / "checkpoint.npz", optimizer, history)]
     if cfg.early_stopping:
         callbacks.append(EarlyStopping("val_loss", patience=cfg.early_stopping))
     ctrl_c = StopOnCtrlC(log)
     callbacks.append(ctrl_c)
     start = time.perf_counter()
-    try:
+    try:                                    # overflow is what StopOnDivergence reports, with the fix
         from .augment import Augment
-        model.fit(prepared.X_train, y_train, epochs=cfg.epochs, batch_size=cfg.batch_size,
-                  loss="mse" if cfg.loss == "mse" else None, optimizer=optimizer,
-                  validation_split=cfg.val_split, seed=cfg.seed, verbose=verbose, callbacks=callbacks,
-                  augment=Augment.for_data(prepared.name, prepared.image_shape) if cfg.augment else None,
-                  **fit_kwargs)
+        with np.errstate(over="ignore", invalid="ignore"):
+            model.fit(prepared.X_train, y_train, epochs=cfg.epochs, batch_size=cfg.batch_size,
+                      loss="mse" if cfg.loss == "mse" else None, optimizer=optimizer,
+                      validation_split=cfg.val_split, seed=cfg.seed, verbose=verbose, callbacks=callbacks,
+                      augment=Augment.for_data(prepared.name, prepared.image_shape) if cfg.augment else None,
+                      **fit_kwargs)
     finally:
         ctrl_c.restore()
     seconds = time.perf_counter() - start
