@@ -162,15 +162,24 @@ def test_reads_from_another_origin_are_not_refused(client):
 def test_testserver_is_not_a_host_name_the_product_answers(model):
     app = webapp.create_app(webapp.Served(model, "small"))
     with TestClient(app) as c:                                  # Host: testserver
-        assert c.get("/api/model").status_code == 400
+        r = c.get("/api/model")
+        assert r.status_code == 400
+        assert "'testserver'" in r.json()["error"] and "--host" in r.json()["error"]
     app_for_tests = webapp.create_app(webapp.Served(model, "small"), allowed_hosts=["testserver"])
     with TestClient(app_for_tests) as c:                        # only when a test says so
         assert c.get("/api/model").status_code == 200
 
 
-@pytest.mark.parametrize("host", ["localhost", "localhost:8000", "127.0.0.1", "[::1]:8000"])
+@pytest.mark.parametrize("host", ["localhost", "localhost:8000", "127.0.0.1", "[::1]:8000", "LocalHost"])
 def test_local_names_are_answered(client, host):
     assert client.get("/api/model", headers={"host": host}).status_code == 200
+
+
+@pytest.mark.parametrize("host", ["evil.example", "127.0.0.1.evil.example", "[::2]:8000", "localhost:8000:1",
+                                  "", "[::1", "0.0.0.0:8000"])
+def test_other_names_are_not(client, host):
+    r = client.get("/api/model", headers={"host": host})
+    assert r.status_code == 400 and "does not answer to the host name" in r.json()["error"]
 
 
 def test_the_hosts_answered_are_the_bound_address_and_local_names():
@@ -182,6 +191,23 @@ def test_the_hosts_answered_are_the_bound_address_and_local_names():
     assert set(guards.allowed_hosts("gradwise.lan")) == local | {"gradwise.lan"}
     assert "*" not in guards.allowed_hosts("0.0.0.0")
     assert "testserver" not in guards.allowed_hosts("0.0.0.0")
+
+
+def test_serve_on_an_address_answers_to_it_and_the_local_names_only(monkeypatch, model):
+    """Listening on another address once meant answering to any host name at all."""
+    import uvicorn
+
+    from gradwise import web
+    seen = {}
+    monkeypatch.setattr(web, "_check_port_free", lambda host, port: None)
+    monkeypatch.setattr(webapp, "load_served", lambda run, **kw: webapp.Served(model, "small"))
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(app=app, **kw))
+    web.serve(host="192.168.1.20", port=8123, log=lambda line: None)
+    assert seen["host"] == "192.168.1.20"
+    with TestClient(seen["app"], base_url="http://192.168.1.20:8123") as c:
+        assert c.get("/api/model").status_code == 200
+        assert c.get("/api/model", headers={"host": "localhost:8123"}).status_code == 200
+        assert c.get("/api/model", headers={"host": "evil.example"}).status_code == 400
 
 
 # ----------------------------------------------------------------------------- run files

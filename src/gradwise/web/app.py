@@ -35,7 +35,6 @@ import numpy as np
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -47,8 +46,8 @@ from ..presets import mlp
 from ..optim import Adam
 from ..preprocess import decode_grayscale, mnist_style, model_input
 from ..train import load_run
-from .guards import (LOCAL_HOSTS, MAX_JSON_DEPTH, PNG_SIGNATURE, SameOriginMiddleware,
-                     json_depth, sniff_image)
+from .guards import (LOCAL_HOSTS, MAX_JSON_DEPTH, PNG_SIGNATURE, HostMiddleware,
+                     SameOriginMiddleware, json_depth, sniff_image)
 from .jobs import MISTAKES, Job, SettingsError, TrainSettings
 from .streams import MAX_EVENT_STREAMS, EventStreams
 
@@ -355,7 +354,7 @@ def create_app(served: Served, *, data_dir=None, allowed_hosts: list[str] | None
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     # outermost first: the Host is checked before the Origin is compared with it
-    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or list(LOCAL_HOSTS)),
+    middleware = [Middleware(HostMiddleware, allowed=allowed_hosts or list(LOCAL_HOSTS)),
                   Middleware(SameOriginMiddleware)]
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error},
                     middleware=middleware)

@@ -53,6 +53,35 @@ def allowed_hosts(host: str) -> list[str]:
     return names
 
 
+class HostMiddleware:
+    """Answers 400, naming the names it answers to, a request whose Host is none of
+    ``allowed`` (a port after the name is ignored)."""
+
+    def __init__(self, app: ASGIApp, allowed: list[str]) -> None:
+        self.app, self.allowed = app, [name.lower() for name in allowed]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            host = Headers(scope=scope).get("host", "")
+            if host_name(host) not in self.allowed:
+                message = (f"refused: this server does not answer to the host name {host!r} "
+                           f"(it answers to {', '.join(self.allowed)}); open the page by one of "
+                           f"those, or start gradwise serve with --host NAME")
+                await JSONResponse({"error": message}, status_code=400)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+_HOST = re.compile(r"(\[[0-9a-f:.]+\]|[^:\[\]/@\s]+)(?::\d{1,5})?")
+
+
+def host_name(host: str) -> str:
+    """The name in a Host header, without its port: "[::1]:8000" -> "[::1]"; "" when the
+    header is not a name and an optional port."""
+    match = _HOST.fullmatch(host.strip().lower())
+    return match.group(1) if match else ""
+
+
 def _machine_names() -> list[str]:
     """This machine's host name, full name and the addresses they resolve to (a best effort:
     a machine without DNS still has its local names)."""
@@ -70,8 +99,8 @@ def _machine_names() -> list[str]:
 
 class SameOriginMiddleware:
     """Refuses (403) every request other than GET/HEAD/OPTIONS that a browser says a page of
-    another site sent. Put it inside ``TrustedHostMiddleware``: the Host it compares the
-    Origin with must already be one of the server's own names."""
+    another site sent. Put it inside ``HostMiddleware``: the Host it compares the Origin with
+    must already be one of the server's own names."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
