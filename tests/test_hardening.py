@@ -7,7 +7,10 @@ import dataclasses
 import io
 import json
 import re
+import struct
+import warnings
 import zipfile
+import zlib
 from types import SimpleNamespace
 
 import numpy as np
@@ -173,3 +176,68 @@ def test_fashion_mnist_unreachable_names_every_real_way_to_get_it(tmp_path, monk
         assert "keras.datasets.fashion_mnist" in message and "torchvision.datasets.FashionMNIST" in message
         assert "(gradwise --data-dir" not in message and "allow downloads" not in message
     assert "gradwise data fetch fashion-mnist" in str(offline.value)
+
+
+# --------------------------------------------------------------------------- huge images
+
+def png_header(path, width, height):
+    """A PNG of a few dozen bytes whose header claims ``width`` x ``height`` pixels."""
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)       # 8-bit grayscale
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b""))
+    return path
+
+
+@pytest.mark.parametrize("side", [10_000, 20_000])      # past Pillow's warning; past its own limit
+def test_a_huge_image_is_refused_from_its_header_without_pillows_warning(tmp_path, side):
+    pytest.importorskip("PIL")
+    from gradwise.preprocess import read_grayscale
+    png = png_header(tmp_path / "big.png", side, side)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                        # a DecompressionBombWarning fails
+        with pytest.raises(DataError, match=rf"big.png: .*{side * side:,} pixels|big.png: {side}x{side}") as info:
+            read_grayscale(png)
+    assert "more than the 50,000,000 allowed" in str(info.value)
+
+
+def test_the_pixel_cap_names_how_to_raise_it_and_can_be_raised(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("PIL")
+    from PIL import Image
+    png = png_header(tmp_path / "big.png", 10_000, 10_000)
+    saved_model(tmp_path)
+    assert cli.main(["predict", str(tmp_path / "run"), str(png)]) == 2
+    err = capsys.readouterr().err
+    assert "10000x10000 pixels is more than the 50,000,000 allowed" in err
+    assert "$GRADWISE_MAX_IMAGE_PIXELS=N or gradwise predict --max-pixels N" in err
+    Image.new("L", (40, 40), 255).save(tmp_path / "small.png")
+    assert cli.main(["predict", str(tmp_path / "run"), str(tmp_path / "small.png"), "--max-pixels", "100"]) == 2
+    assert "40x40 pixels is more than the 100 allowed" in capsys.readouterr().err
+    monkeypatch.setenv("GRADWISE_MAX_IMAGE_PIXELS", "200000000")     # raised: Pillow decodes it,
+    from gradwise.preprocess import read_grayscale                   # and finds no pixel data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(DataError, match="big.png: unreadable image"):
+            read_grayscale(png)
+    monkeypatch.setenv("GRADWISE_MAX_IMAGE_PIXELS", "lots")
+    with pytest.raises(DataError, match=r"\$GRADWISE_MAX_IMAGE_PIXELS must be a whole number"):
+        read_grayscale(png)
+
+
+def test_an_image_folder_caps_pixels_too(tmp_path):
+    pytest.importorskip("PIL")
+    (tmp_path / "digits" / "7").mkdir(parents=True)
+    png_header(tmp_path / "digits" / "7" / "a.png", 12_000, 12_000)
+    with pytest.raises(DataError, match="a.png: 12000x12000 pixels is more than the 50,000,000 allowed"):
+        gw.data.load_folder(tmp_path / "digits")
+
+
+def test_predict_refuses_a_model_that_takes_no_images(tmp_path, capsys):
+    pytest.importorskip("PIL")
+    from PIL import Image
+    model = gw.Sequential([gw.Dense(2, 2)])
+    model.meta = {"data": "spirals", "preprocessing": {"scale": "none", "flatten": True, "input_shape": [2]}}
+    model.save(tmp_path / "run" / "model")
+    Image.new("L", (40, 40), 255).save(tmp_path / "small.png")
+    assert cli.main(["predict", str(tmp_path / "run"), str(tmp_path / "small.png")]) == 2
+    assert "the model takes inputs of shape (2,) (spirals), not 28x28 images" in capsys.readouterr().err

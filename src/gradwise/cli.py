@@ -99,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("images", nargs="+", help="image files (PNG, JPG, ...)")
     predict.add_argument("--json", action="store_true", help="machine-readable output")
     predict.add_argument("--top", type=int, default=3, help="how many classes to show (default 3)")
+    predict.add_argument("--max-pixels", type=int, metavar="N",
+                         help="refuse images of more pixels, before decoding them (default: "
+                              "$GRADWISE_MAX_IMAGE_PIXELS, else 50,000,000)")
 
     data = sub.add_parser("data", help="list, fetch, describe and verify data sets",
                           description="Data sets: where they are, what is in them, whether they are intact.")
@@ -247,8 +250,16 @@ def cmd_predict(args) -> int:
     from .preprocess import mnist_style, model_input, read_grayscale
     from .train import load_run
     model = load_run(args.run)
+    shape = model.meta.get("preprocessing", {}).get("input_shape")
+    if shape is not None and tuple(shape[-2:]) != (28, 28):
+        raise GradwiseError(f"{args.run}: the model takes inputs of shape {tuple(shape)} "
+                            f"({model.meta.get('data', 'its data')}), not 28x28 images; predict "
+                            f"classifies pictures of digits with a model trained on images")
     classes = model.meta.get("classes") or [str(i) for i in range(model.num_outputs())]
-    images = np.stack([mnist_style(read_grayscale(path), source=path) for path in args.images])
+    if args.max_pixels is not None and args.max_pixels < 1:
+        raise GradwiseError(f"--max-pixels must be >= 1; got {args.max_pixels}")
+    images = np.stack([mnist_style(read_grayscale(path, max_pixels=args.max_pixels), source=path)
+                       for path in args.images])
     proba = model.predict_proba(model_input(images, model.meta))
     k = max(1, min(args.top, proba.shape[1]))
     results = []

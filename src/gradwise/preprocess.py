@@ -17,38 +17,44 @@ from .errors import DataError
 INK_THRESHOLD = 0.2    # a pixel is ink if brighter than 20% of the brightest (after inversion)
 
 
-def read_grayscale(path) -> np.ndarray:
-    """Any image file -> float (H, W) in [0, 255]; transparency is composited on white."""
+def read_grayscale(path, *, max_pixels: int | None = None) -> np.ndarray:
+    """Any image file -> float (H, W) in [0, 255]; transparency is composited on white.
+
+    An image of more than ``max_pixels`` pixels (default: ``$GRADWISE_MAX_IMAGE_PIXELS``, else
+    gradwise.data.formats.MAX_IMAGE_PIXELS) is refused from its header, before decoding.
+    """
     path = Path(path)
     try:
         with open(path, "rb") as f:
-            return decode_grayscale(f, source=str(path))
+            return decode_grayscale(f, source=str(path), max_pixels=max_pixels)
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a folder, not an image") from None
 
 
 def decode_grayscale(file, *, source: str = "image", max_pixels: int | None = None) -> np.ndarray:
     """An image (bytes or a binary file) -> float (H, W) in [0, 255], as ``read_grayscale``.
 
-    ``max_pixels`` refuses larger images before decoding them (the web page's upload limit).
+    ``max_pixels`` refuses larger images before decoding them (the web page's upload limit;
+    default: the cap ``read_grayscale`` uses).
     """
     import io
 
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
+
+    from .data.formats import open_image
     if isinstance(file, (bytes, bytearray, memoryview)):
         file = io.BytesIO(file)
     try:
-        with Image.open(file) as im:
-            if max_pixels is not None and im.width * im.height > max_pixels:
-                raise DataError(f"{source}: {im.width}x{im.height} pixels is more than the "
-                                f"{max_pixels:,} allowed")
+        with open_image(file, source, max_pixels) as im:
             if im.mode in ("RGBA", "LA") or (im.mode == "P" and "transparency" in im.info):
                 background = Image.new("RGBA", im.size, (255, 255, 255, 255))
                 im = Image.alpha_composite(background, im.convert("RGBA"))
             return np.asarray(im.convert("L"), dtype=np.float64)
-    except UnidentifiedImageError:
-        raise DataError(f"{source}: not an image PIL can read (use PNG or JPG)") from None
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
+    except (OSError, ValueError, SyntaxError) as e:                # decoding failed midway
+        if isinstance(e, DataError):
+            raise
         raise DataError(f"{source}: unreadable image ({e})") from None
 
 

@@ -11,9 +11,12 @@ import codecs
 import gzip
 import importlib
 import io
+import os
 import pickle
+import re
 import warnings
 import zlib
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -286,21 +289,73 @@ def _is_number(text: str) -> bool:
 
 # ------------------------------------------------------------------------ image folders
 
+MAX_IMAGE_PIXELS = 50_000_000    # the most pixels an image may have before it is decoded: a
+                                 # 48 MP phone photo fits; decoded as floats, this is ~1.5 GB
+MAX_PIXELS_ENV = "GRADWISE_MAX_IMAGE_PIXELS"      # raises (or lowers) the cap
+
+
+def max_image_pixels() -> int:
+    """The pixel cap: ``$GRADWISE_MAX_IMAGE_PIXELS`` if set, else MAX_IMAGE_PIXELS."""
+    text = os.environ.get(MAX_PIXELS_ENV, "").strip()
+    if not text:
+        return MAX_IMAGE_PIXELS
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise DataError(f"${MAX_PIXELS_ENV} must be a whole number of pixels >= 1; got {text!r}")
+    return value
+
+
+@contextmanager
+def open_image(file, source: str, max_pixels: int | None = None, *, not_image: str = "use PNG or JPG"):
+    """``PIL.Image.open(file)``, refused before decoding when it has more than ``max_pixels``
+    pixels (default: ``max_image_pixels()``). Pillow reads only the header to know the size,
+    so a small file that would decode to gigabytes costs nothing; its own
+    DecompressionBombWarning is replaced by this check."""
+    from PIL import Image, UnidentifiedImageError
+    cap = max_image_pixels() if max_pixels is None else max_pixels
+    raise_it = (f"raise the cap with max_pixels=N, ${MAX_PIXELS_ENV}=N or gradwise predict "
+                f"--max-pixels N" if max_pixels is None else "")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(file)                                  # the header only
+    except UnidentifiedImageError:
+        raise DataError(f"{source}: not an image Pillow can read ({not_image})") from None
+    except Image.DecompressionBombError as e:                      # beyond Pillow's own hard limit
+        pixels = re.search(r"\((\d+) pixels\)", str(e))
+        size = f"{int(pixels[1]):,} pixels" if pixels else "the image"
+        raise DataError(f"{source}: {size} is more than the {cap:,} allowed, and more than "
+                        f"Pillow will open at all (PIL.Image.MAX_IMAGE_PIXELS); shrink it") from None
+    except (OSError, ValueError, SyntaxError) as e:
+        raise DataError(f"{source}: unreadable image ({e})") from None
+    with im:
+        if im.width * im.height > cap:
+            raise DataError(f"{source}: {im.width}x{im.height} pixels is more than the {cap:,} allowed"
+                            + (f" (a digit needs far fewer: shrink the image, or {raise_it})"
+                               if raise_it else ""))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            yield im
+
+
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 IGNORED_FILES = {"thumbs.db", "desktop.ini"}
 
 
 def _read_image(path: Path, size: tuple[int, int]) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
     try:
-        with Image.open(path) as im:
+        with open_image(path, str(path), not_image="remove it from the image folder") as im:
             im = im.convert("L")                                  # grayscale
             if im.size != (size[1], size[0]):
                 im = im.resize((size[1], size[0]), Image.Resampling.LANCZOS)
             return np.asarray(im, dtype=np.uint8)                 # (H, W)
-    except UnidentifiedImageError:
-        raise DataError(f"{path}: not an image (remove it from the image folder)") from None
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
+    except (OSError, ValueError, SyntaxError) as e:               # decoding failed midway
+        if isinstance(e, DataError):
+            raise
         raise DataError(f"{path}: unreadable image ({e})") from None
 
 
