@@ -4,6 +4,7 @@ Every bad file is built here, in tmp_path; nothing reaches the network or ../sha
 """
 
 import dataclasses
+import gzip
 import io
 import json
 import re
@@ -241,3 +242,59 @@ def test_predict_refuses_a_model_that_takes_no_images(tmp_path, capsys):
     Image.new("L", (40, 40), 255).save(tmp_path / "small.png")
     assert cli.main(["predict", str(tmp_path / "run"), str(tmp_path / "small.png")]) == 2
     assert "the model takes inputs of shape (2,) (spirals), not 28x28 images" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- gzip'd IDX bombs
+
+class CountingGzip(gzip.GzipFile):
+    """A GzipFile that keeps count of the decompressed bytes handed out."""
+    handed_out = 0
+
+    def read(self, size=-1):
+        data = super().read(size)
+        CountingGzip.handed_out += len(data)
+        return data
+
+
+def gzipped_idx(path, shape, zeros):
+    """A gzip'd uint8 IDX whose header says ``shape`` and whose data is ``zeros`` zero bytes."""
+    with gzip.open(path, "wb", compresslevel=9) as f:
+        f.write(bytes([0, 0, 8, len(shape)]) + struct.pack(f">{len(shape)}I", *shape))
+        for start in range(0, zeros, 1 << 22):
+            f.write(bytes(min(1 << 22, zeros - start)))
+    return path
+
+
+def test_an_idx_header_beyond_the_cap_is_refused_before_decompressing(tmp_path, monkeypatch):
+    bomb = gzipped_idx(tmp_path / "bomb-idx2-ubyte.gz", (4_300_000, 1000), 64 << 20)   # 64 MB inside
+    monkeypatch.setattr(gzip, "GzipFile", CountingGzip)
+    CountingGzip.handed_out = 0
+    with pytest.raises(DataError, match=r"bomb-idx2-ubyte.gz: IDX header claims shape \(4300000, 1000\) "
+                                        r"\(4,300,000,000 bytes\): implausible, more than the "
+                                        r"1,073,741,824 allowed; .*\$GRADWISE_MAX_IDX_BYTES=N"):
+        gw.data.load_idx(bomb)
+    assert CountingGzip.handed_out <= 16                  # the header, not a byte of the data
+
+
+def test_an_idx_file_with_more_than_its_header_says_stops_reading_there(tmp_path, monkeypatch):
+    bomb = gzipped_idx(tmp_path / "labels-idx1-ubyte.gz", (10,), 64 << 20)
+    monkeypatch.setattr(gzip, "GzipFile", CountingGzip)
+    CountingGzip.handed_out = 0
+    with pytest.raises(DataError, match=r"has trailing bytes: header says shape \(10,\) = 10 bytes"):
+        gw.data.load_idx(bomb)
+    assert CountingGzip.handed_out <= 64 << 10            # 18 bytes asked for, not 64 MB
+    short = gzipped_idx(tmp_path / "short-idx1-ubyte.gz", (1000,), 10)
+    with pytest.raises(DataError, match=r"truncated: header says shape \(1000,\) = 1000 bytes of data, "
+                                        r"file has 10"):
+        gw.data.load_idx(short)
+
+
+def test_the_idx_cap_can_be_lowered_or_raised(tmp_path, monkeypatch):
+    path = gzipped_idx(tmp_path / "x-idx1-ubyte.gz", (200,), 200)
+    monkeypatch.setenv("GRADWISE_MAX_IDX_BYTES", "100")
+    with pytest.raises(DataError, match="more than the 100 allowed"):
+        gw.data.load_idx(path)
+    assert gw.data.load_idx(path, max_bytes=200).shape == (200,)
+    monkeypatch.setenv("GRADWISE_MAX_IDX_BYTES", "-5")
+    with pytest.raises(DataError, match=r"\$GRADWISE_MAX_IDX_BYTES must be a whole number of bytes"):
+        gw.data.load_idx(path)

@@ -8,6 +8,9 @@ values in C order, big-endian::
 
 ``train-images-idx3-ubyte`` is (60000, 28, 28) uint8; ``train-labels-idx1-ubyte`` is
 (60000,) uint8. Files may be gzip-compressed (detected from the content, not the name).
+They are read as a stream: the header first, its declared size checked against a cap
+(``$GRADWISE_MAX_IDX_BYTES``), then exactly that much data, so a small gzip that would
+inflate to gigabytes is refused before it is.
 """
 
 from __future__ import annotations
@@ -28,34 +31,105 @@ IDX_TYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
              0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 IDX_CODES = {np.dtype(v).newbyteorder("=").str: k for k, v in IDX_TYPES.items()}
 GZIP_MAGIC = b"\x1f\x8b"
-MAX_IDX_BYTES = 2**34          # refuse headers that claim more than 16 GiB
+MAX_IDX_BYTES = 2**30          # refuse headers that declare more than 1 GiB of data (MNIST's
+                               # training images are 47 MB, EMNIST's largest set 550 MB)
+MAX_IDX_ENV = "GRADWISE_MAX_IDX_BYTES"      # raises (or lowers) the cap
+READ_CHUNK = 1 << 20           # bytes asked of the (decompressing) stream at a time
 
 
-def read_idx_bytes(path: str | os.PathLike) -> bytes:
-    """The raw (decompressed) bytes of an IDX file, gzipped or not."""
+def max_idx_bytes() -> int:
+    """The cap on the data an IDX header may declare: ``$GRADWISE_MAX_IDX_BYTES``, else MAX_IDX_BYTES."""
+    text = os.environ.get(MAX_IDX_ENV, "").strip()
+    if not text:
+        return MAX_IDX_BYTES
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise DataError(f"${MAX_IDX_ENV} must be a whole number of bytes >= 1; got {text!r}")
+    return value
+
+
+def _check_declared(shape: tuple, declared: int, max_bytes: int | None, source: str) -> None:
+    cap = max_idx_bytes() if max_bytes is None else max_bytes
+    if declared > cap:
+        raise DataError(f"{source}: IDX header claims shape {shape} ({declared:,} bytes): "
+                        f"implausible, more than the {cap:,} allowed; if the file is genuine, "
+                        f"raise the cap with max_bytes=N or ${MAX_IDX_ENV}=N")
+
+
+def read_idx_bytes(path: str | os.PathLike, *, max_bytes: int | None = None) -> bytearray:
+    """The raw (decompressed) bytes of an IDX file, gzipped or not, streamed.
+
+    The header is read first; the data it declares is checked against ``max_bytes``
+    (default ``max_idx_bytes()``) before any of it is read, and then exactly that much is
+    read (a gzip bomb is never inflated past it). Less data than declared comes back as it
+    arrived (``parse_idx`` names the shortfall); more raises DataError. Bytes that are no
+    IDX header come back as they are, for ``parse_idx`` or the checksum to name.
+    """
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = open(path, "rb")
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise DataError(f"{path}: is a folder, not an IDX file") from None
-    if raw[:2] == GZIP_MAGIC:
+    with raw:
+        gzipped = raw.read(2) == GZIP_MAGIC
+        raw.seek(0)
+        stream = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
         try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as e:
+            return _read_declared(stream, max_bytes, str(path))
+        except (OSError, EOFError, zlib.error) as e:             # BadGzipFile is an OSError
+            if not gzipped:
+                raise DataError(f"{path}: unreadable ({e})") from None
             raise DataError(f"{path}: corrupt or truncated gzip file ({e}); delete it and fetch "
                             f"it again") from None
-    return raw
 
 
-def parse_idx(data: bytes, source: str = "<bytes>") -> np.ndarray:
+def _read_declared(stream, max_bytes: int | None, source: str) -> bytearray:
+    """Header, then the data the header declares (checked against the cap first)."""
+    head = bytearray(4)
+    got = _read_into(stream, memoryview(head))
+    if got < 4 or head[:2] != b"\0\0" or head[2] not in IDX_TYPES or head[3] == 0:
+        return head[:got]                               # no IDX header: parse_idx or the checksum says so
+    dims = bytearray(4 * head[3])
+    got = _read_into(stream, memoryview(dims))
+    if got < len(dims):
+        return head + dims[:got]
+    shape = struct.unpack(f">{head[3]}I", dims)
+    declared = math.prod(shape) * IDX_TYPES[head[2]].itemsize          # Python ints: no overflow
+    _check_declared(shape, declared, max_bytes, source)
+    data = bytearray(len(head) + len(dims) + declared)
+    data[:len(head) + len(dims)] = head + dims
+    got = _read_into(stream, memoryview(data)[len(head) + len(dims):])
+    if got < declared:
+        return data[:len(head) + len(dims) + got]                    # truncated: parse_idx says by how much
+    if stream.read(1):
+        raise DataError(f"{source}: has trailing bytes: header says shape {shape} = {declared:,} "
+                        f"bytes of data, and more follows")
+    return data
+
+
+def _read_into(stream, buffer: memoryview) -> int:
+    """Fill ``buffer`` from ``stream`` a chunk at a time; the number of bytes that arrived."""
+    got = 0
+    while got < len(buffer):
+        n = stream.readinto(buffer[got:got + READ_CHUNK])
+        if not n:
+            break
+        got += n
+    return got
+
+
+def parse_idx(data: bytes, source: str = "<bytes>", *, max_bytes: int | None = None) -> np.ndarray:
     """Decode IDX bytes into an array in native byte order, checking every header field."""
     if len(data) < 4:
         raise DataError(f"{source}: too short for an IDX file ({len(data)} bytes)")
     zero1, zero2, code, ndim = data[0], data[1], data[2], data[3]
     if zero1 != 0 or zero2 != 0 or code not in IDX_TYPES:
-        raise DataError(f"{source}: not an IDX file (magic number {data[:4].hex()}; expected "
+        raise DataError(f"{source}: not an IDX file (magic number {bytes(data[:4]).hex()}; expected "
                         f"0000 then a type code in {sorted(hex(c) for c in IDX_TYPES)} and the "
                         f"number of dimensions)")
     if ndim == 0:
@@ -66,8 +140,7 @@ def parse_idx(data: bytes, source: str = "<bytes>") -> np.ndarray:
     shape = struct.unpack(f">{ndim}I", data[4:header])
     dtype = IDX_TYPES[code]
     expected = math.prod(shape) * dtype.itemsize          # Python ints: no overflow
-    if expected > MAX_IDX_BYTES:
-        raise DataError(f"{source}: IDX header claims shape {shape} ({expected} bytes): implausible")
+    _check_declared(shape, expected, max_bytes, source)
     actual = len(data) - header
     if actual != expected:
         what = "truncated" if actual < expected else "has trailing bytes"
@@ -77,14 +150,16 @@ def parse_idx(data: bytes, source: str = "<bytes>") -> np.ndarray:
     return array.astype(dtype.newbyteorder("="), copy=True)   # writable, native order
 
 
-def load_idx(path: str | os.PathLike) -> np.ndarray:
-    """Read an IDX file (raw or .gz) into a NumPy array.
+def load_idx(path: str | os.PathLike, *, max_bytes: int | None = None) -> np.ndarray:
+    """Read an IDX file (raw or .gz) into a NumPy array, streamed: no more than the header
+    declares is read, and that no more than ``max_bytes`` (default ``$GRADWISE_MAX_IDX_BYTES``,
+    else MAX_IDX_BYTES).
 
     >>> images = load_idx("mnist/train-images-idx3-ubyte.gz")   # doctest: +SKIP
     >>> images.shape, images.dtype                              # doctest: +SKIP
     ((60000, 28, 28), dtype('uint8'))
     """
-    return parse_idx(read_idx_bytes(path), str(path))
+    return parse_idx(read_idx_bytes(path, max_bytes=max_bytes), str(path), max_bytes=max_bytes)
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
