@@ -230,7 +230,7 @@ class FakeClock:
         return self.t
 
 
-def _fake_run(budget, calls, step=1.0, heavy=2.0):
+def _fake_run(budget, calls, step=1.0, heavy=2.0, allowance=0.0):
     """``calls`` calls, a user step of ``step`` seconds between them and ``heavy`` seconds per
     full summary: the Recorder's checked calls and the share of the time it took."""
     clock = FakeClock()
@@ -240,7 +240,7 @@ def _fake_run(budget, calls, step=1.0, heavy=2.0):
             clock.t += heavy
             super()._summarise(*args)
 
-    rec = Timed(budget=budget, clock=clock)
+    rec = Timed(budget=budget, allowance=allowance, clock=clock)
     own = 0.0
     w = [np.ones(4)]
     for i in range(calls):
@@ -289,6 +289,16 @@ def test_a_tiny_budget_still_checks_a_few_runs_spread_over_the_run():
     assert checked == list(range(20))                               # budget=None: every call
 
 
+def test_the_allowance_watches_a_short_run_in_full_then_the_budget_rules():
+    # a summary costs 2 ms (1 ms of work, 1 ms of clock ticks) against steps of 0.1 ms: a
+    # budget of 0 pays for nothing, but the first 20 ms are free: 10 calls, the last run
+    # completed (12), whatever the machine's speed; then the doubling windows only
+    rec, checked, _ = _fake_run(0.0, 300, step=1e-4, heavy=1e-3, allowance=0.02)
+    assert checked == [*range(12), 56, 57, 58, 120, 121, 122, 248, 249, 250]
+    with pytest.raises(ValueError, match="allowance"):
+        Recorder(allowance=-1)
+
+
 def test_a_first_nonfinite_loss_is_summarised_at_once():
     clock = FakeClock()
     rec = Recorder(budget=0.0, clock=clock)
@@ -307,7 +317,7 @@ def test_rules_read_sparse_checks_when_the_last_record_is_cheap():
     """Dead units, one predicted class and a frozen weight, seen on checks only: the rules
     find them although the trace ends on records that hold only the loss."""
     clock = FakeClock()
-    rec = Recorder(["W", "b"], budget=0.0, clock=clock)
+    rec = Recorder(["W", "b"], budget=0.0, allowance=0.0, clock=clock)
     rng = np.random.default_rng(0)
     W, b = rng.standard_normal((6, 4)), np.zeros(4)
     for i in range(200):

@@ -98,6 +98,10 @@ class Report:
                 seen.append(f.code)
         return seen
 
+    def get(self, code: str) -> Finding | None:
+        """The first (most important) finding with this code, or None."""
+        return next((f for f in self.findings if f.code == code), None)
+
     @property
     def ok(self) -> bool:
         """True when nothing is an error or a warning."""

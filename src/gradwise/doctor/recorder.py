@@ -33,6 +33,10 @@ RUN = 3
 #: that doubles in length (8, 16, 32, ...): the rules need a few checks to judge and compare
 #: the start of training with its end, however small the budget.
 FIRST_WINDOW = 8
+#: Seconds of full summaries that are free, not paid from the budget: a short run (a
+#: perceptron, XOR, a few hundred tiny steps) is watched in full, whatever its step costs, so
+#: its verdict does not hang on how busy the machine was. A long run hardly notices them.
+ALLOWANCE = 0.02
 _NUMBERS = frozenset("biuf")
 
 
@@ -144,6 +148,30 @@ def _kind(a: np.ndarray, lo: float, hi: float) -> str:
     return "linear"
 
 
+def _on_grid(weights) -> bool:
+    """All the weights are whole multiples of one step (they started at 0 or on integers and
+    moved by a learning rate like 0.25 on 0/1 inputs): then a pre-activation of exactly zero
+    is arithmetic, not a missing bias."""
+    arrays, _ = _arrays(weights)
+    if arrays is None:
+        return False
+    values = np.concatenate([np.abs(a.reshape(-1)).astype(np.float64) for a in arrays if a is not None])
+    values = values[values > 0]
+    if values.size == 0:
+        return True
+    steps = values / values.min()
+    return bool(np.all(np.abs(steps - np.round(steps)) < 1e-9 * np.maximum(steps, 1)))
+
+
+def _zero_rows(r: dict, a2: np.ndarray, at: float) -> None:
+    """Count the samples (rows) whose every unit sits exactly at f(0) (0.5 for a sigmoid, 0
+    for tanh or a linear score): their pre-activations are exactly zero, which takes an input
+    of all zeros into units without a bias."""
+    k = int(np.count_nonzero(np.all(a2 == at, axis=1)))
+    if k:
+        r["zero_rows"] = max(r.get("zero_rows", 0), k)
+
+
 def _fit(aa: float, ag: float, gg: float, ad: float, gd: float, dd: float):
     """(mu, c, relative residual) of the least-squares fit ``delta = mu * prev + c * g`` from
     its six dot products (aa = prev.prev, ag = prev.g, ...), or None where undetermined. The
@@ -212,6 +240,8 @@ class Recorder:
     ``budget`` (5%) of the time that passed. The first calls are always checked, then at
     least one run in every window of calls that doubles in length (8, 16, 32, ... calls),
     and a first NaN/inf loss is summarised at once, to say where it came from.
+    The first ``allowance`` seconds (20 ms) of summaries are free: every call is checked until
+    they are spent, so a short run is watched in full on any machine.
     ``budget=None`` summarises every call (the Monitor, which picks its own steps).
     ``clock`` is for tests.
 
@@ -221,12 +251,16 @@ class Recorder:
     """
 
     def __init__(self, names: list[str] | None = None, *, budget: float | None = BUDGET,
-                 clock=time.perf_counter) -> None:
+                 allowance: float = ALLOWANCE, clock=time.perf_counter) -> None:
         if budget is not None and not (isinstance(budget, (int, float)) and 0 <= budget <= 1):
             raise ValueError(f"Recorder: budget must be a share of the time in [0, 1] or None; "
                              f"got {budget!r}")
+        if not (isinstance(allowance, (int, float)) and 0 <= allowance < math.inf):
+            raise ValueError(f"Recorder: allowance must be seconds >= 0; got {allowance!r}")
         self.names = list(names) if names is not None else None
         self.budget = budget
+        self._free_left = float(allowance)         # seconds of free summaries left
+        self._free = False                          # this call is summarised for free
         self.trace: list[dict] = []
         self.findings: list[Finding] = []          # found at log time (e.g. shape mismatches)
         self.num_classes: int | None = None
@@ -245,6 +279,7 @@ class Recorder:
         # windows of calls (start, end]: 0, then (0, 8], (8, 24], (24, 56], ...
         self._win_start, self._win_end, self._win_len, self._last_run = -1, 0, FIRST_WINDOW, -1
         self._nonfinite_seen = False
+        self._label_pool: dict[int, int] = {}     # labels of the small checks, by class
         self._seen: set = set()                    # findings already recorded
         self._n_params: int | None = None          # the parameter count of the first call
         self._n_acts: int | None = None
@@ -273,13 +308,17 @@ class Recorder:
                 self._nonfinite_seen = True
             self.trace.append(r)
             end = self._clock()
+            free = self._in_run and self._free
+            if free:
+                self._free_left -= end - start
             if self._in_run:
                 self._spent(end - start)
         else:
             self._prev = None                      # the next check starts afresh
             self.trace.append(r)
             end = self._clock()
-        if self.budget is not None:                # every call is paid from the budget
+            free = False
+        if self.budget is not None and not free:   # every other call is paid from the budget
             self._credit -= end - start
         self._last_exit = end
         self._calls += 1
@@ -311,9 +350,10 @@ class Recorder:
             self._win_len *= 2
         else:
             due = False
-        if due or self._credit >= self._run_cost:
+        if due or self._free_left > 0 or self._credit >= self._run_cost:
             self._run_left, self._in_run, self._last_run = RUN - 1, True, self._calls
             self._run_spent = 0.0
+            self._free = self._free_left > 0        # the allowance pays for this run
             return True
         return bad and not self._nonfinite_seen
 
@@ -339,6 +379,8 @@ class Recorder:
             self._log_outputs(r, _numbers(logits), y, _numbers(labels) if labels is not None else None)
         if self._n_values:
             r["param_count"] = self._n_values           # numbers in the weights, not arrays
+        if r.get("zero_rows") and weights is not None and _on_grid(weights):
+            del r["zero_rows"]                          # exact zeros by arithmetic, no evidence
 
     @staticmethod
     def _labels(labels):
@@ -374,6 +416,8 @@ class Recorder:
                         low = 0.0 if kind == "sigmoid" else -1.0
                         m = rules.SATURATION_MARGIN * (1 - low)
                         sat = float(np.count_nonzero((a2 < low + m) | (a2 > 1 - m)) / a2.size)
+                        if i == 0 and a2.ndim == 2 and a2.shape[1] >= 2:
+                            _zero_rows(r, a2, 0.5 if kind == "sigmoid" else 0.0)
             dead_l.append(dead)
             sat_l.append(sat)
         if len(acts) == self._n_acts:               # per-layer lists line up across the trace
@@ -431,6 +475,7 @@ class Recorder:
         lists = count == self._n_params             # per-parameter lists line up across the trace
         if lists:
             r["param_names"] = names
+            r["param_sizes"] = [None if a is None else a.size for a in (G if G is not None else W)]
         if W is not None and G is not None:
             self._check_shapes(names, W, G)
         gap = max(1, step - prev["step"]) if prev is not None else None
@@ -522,7 +567,8 @@ class Recorder:
     def _log_outputs(self, r, z, y, raw=None):
         if z is None or z.size == 0 or z.ndim not in (1, 2):
             return
-        mixed = raw is not None and raw.ndim in (1, 2) and z.ndim != raw.ndim   # (N,) against (N, 1)
+        mixed = (raw is not None and raw.ndim in (1, 2) and z.ndim != raw.ndim   # (N,) against (N, 1)
+                 and ("predictions" if z.ndim == 2 else "targets"))
         if z.ndim == 1:                             # N outputs of one unit, or one sample's C
             one_sample = raw is None or raw.ndim == 0 or raw.size == 1 or (
                 raw.ndim == 1 and raw.size == z.size and _one_hot_vector(raw))
@@ -563,11 +609,22 @@ class Recorder:
                else np.unique(y, return_counts=True)[1].max())       # huge bincount
         r["top_label_share"] = float(top / n)
         r["top_label"] = int(lo + np.bincount(y - lo).argmax()) if hi - lo <= 4 * n + c else int(y[0])
+        if n < 8 and hi - lo <= 4 * n + c:
+            self._pool_labels(r, lo, np.bincount(y - lo))
         if c >= 2:
             r["accuracy"] = float(np.mean(z.argmax(axis=1) == y))
         if c >= 2 and lo >= 0 and hi < c:
             r["mean_ce"] = float(-np.mean(log_softmax(z.astype(np.float64))[np.arange(n), y]))
             r["batch"] = n
+
+    def _pool_labels(self, r, lo: int, counts) -> None:
+        """Checks of fewer than 8 samples (online learning, a four-row truth table) say little of
+        the classes' shares one by one: pool their labels, and record the most common class's
+        share of all labels seen so far (the chance level of always answering it)."""
+        for k, v in enumerate(counts.tolist()):
+            if v:
+                self._label_pool[lo + k] = self._label_pool.get(lo + k, 0) + v
+        r["pooled_top_share"] = max(self._label_pool.values()) / sum(self._label_pool.values())
 
     def _log_one_output(self, r, out, t, mixed):
         """One output per sample. Against 0/1 targets a classifier: its answer is out > 0.5
@@ -577,18 +634,27 @@ class Recorder:
         shape ((N, 1) against (N,)), the mean square of their (N, N) broadcast difference."""
         n = len(out)
         r["batch"] = n
+        # probabilities in [0, 1]; a value of exactly 0 is no sigmoid's (a perceptron's score)
+        probs = out.min() >= 0 and out.max() <= 1 and not np.any(out == 0)
+        _zero_rows(r, out[:, None], 0.5 if probs else 0.0)
         if np.all((t == 0) | (t == 1)):
-            pred = (out > (0.5 if out.min() >= 0 and out.max() <= 1 else 0.0)).astype(np.float64)
+            pred = (out > (0.5 if probs else 0.0)).astype(np.float64)
             r["top_pred"], r["top_pred_share"] = int(pred.mean() >= 0.5), float(max(pred.mean(), 1 - pred.mean()))
             r["top_label_share"] = float(max(t.mean(), 1 - t.mean()))
+            if n < 8:
+                self._pool_labels(r, 0, np.bincount(t.astype(np.int64), minlength=2))
             r["accuracy"] = float(np.mean(pred == t))
             return
         err = out.astype(np.float64) - t
         mse, var = float(np.mean(err * err)), float(np.var(t))
         r["pair_mse"], r["resid_mean"], r["resid_std"] = mse, float(err.mean()), float(err.std())
+        o = out.astype(np.float64)
+        r["out_mean"], r["out_var"] = float(o.mean()), float(o.var())
+        r["resid_out_cov"] = float(np.mean((o - r["out_mean"]) * (err - r["resid_mean"])))
         if var > 0:
             r["r2"] = 1 - mse / var
         if mixed and r.get("loss") is not None and n <= 2048:
+            r["column"] = mixed                # which of the two is (N, 1)
             r["broadcast_mse"] = float(np.mean((out[:, None] - t[None, :]) ** 2))
 
     # ------------------------------------------------------------------ verdict
@@ -612,7 +678,7 @@ class Recorder:
         found += rules.stalled(t, c)
         found += rules.broadcast_residual(t)
         found += rules.label_width(self.num_classes, self.target_width)
-        found += rules.missing_bias(t)
+        found += rules.missing_bias(t) or rules.zero_input_no_bias(t)
         verdict = rules.not_learning(t, c)
         found += verdict
         # the first weights' init checks: a cause when the run suffers, else only a note

@@ -140,8 +140,9 @@ def input_scale(X, name="X_train") -> list[Finding]:
                                                         "mean": float(np.mean(X))}, fix, name)]
 
 
-#: The share of the remaining squared error that is one constant offset (the mean error
-#: squared) above which the model is missing a bias: with one, that part would be gone.
+#: The share of the remaining squared error that a straight-line correction of the output
+#: (a + c * prediction, with a real intercept a) would remove, above which the model is
+#: missing a bias: with one, and a free output scale, that part would be gone.
 NO_BIAS_SHARE = 0.25
 #: Pixel arithmetic that wrapped around in uint8 leaves whole multiples of 1/d (d: the divisor
 #: the learner used) in 0..255/d whose most common value, the background, is mid-range:
@@ -436,23 +437,77 @@ def missing_bias(trace) -> list[Finding]:
                                                        and math.isfinite(r["loss"])], False):
         return []
     tail = records[-max(PERSIST, len(records) // 5):]
-    means = np.array([r["resid_mean"] for r in tail], dtype=np.float64)
-    stds = np.array([r["resid_std"] for r in tail], dtype=np.float64)
-    with np.errstate(all="ignore"):
-        offset, mse = float(means.mean()), float(np.mean(stds ** 2 + means ** 2))
-    if not (math.isfinite(offset) and math.isfinite(mse)) or mse <= 0:
+    fits = [_affine_error(r) for r in tail]
+    if any(f is None for f in fits):
         return []
-    spread = math.sqrt(max(mse - offset * offset, 0.0))
-    # the squared error splits into offset^2 + spread^2: a bias would remove the first part
-    if offset * offset / mse < NO_BIAS_SHARE:
+    share, a0, slope, offset, spread = (float(np.mean([f[k] for f in fits])) for k in range(5))
+    mse = float(np.mean([r["resid_std"] ** 2 + r["resid_mean"] ** 2 for r in tail]))
+    # The squared error splits into what a straight-line correction of the output, a + c * pred,
+    # would remove and the rest. A model with a bias (and a free output scale) that has
+    # stopped learning leaves nothing for that correction; a model without one leaves its
+    # missing intercept a (a line through the origin tilts to fit an offset, so c moves too).
+    if share < NO_BIAS_SHARE or a0 * a0 / mse < NO_BIAS_SHARE or _has_bias(tail):
         return []
     return [finding("NO_BIAS", "error",
-                    f"the predictions are off the targets by {offset:+.4g} on average (their errors "
-                    f"spread {spread:.4g}) and the loss no longer falls: the model cannot shift its "
-                    f"output, so it has no bias (intercept, threshold) or never updates it.",
-                    {"mean_error": offset, "error_std": spread},
+                    f"the errors follow the predictions: error = {a0:+.4g} {slope:+.4g} x prediction "
+                    f"removes {100 * share:.0f}% of the squared error (mean error {offset:+.4g}, spread "
+                    f"{spread:.4g}), and the loss no longer falls: the model cannot shift its output, "
+                    f"so it has no bias (intercept, threshold) or never updates it.",
+                    {"mean_error": offset, "error_std": spread, "intercept_missing": a0,
+                     "slope_error": slope, "removable_share": share},
                     "add a bias b (y = X @ w + b, or a column of ones in X) and update it with the "
                     "others: b -= lr * mean(pred - y)", "the output")]
+
+
+def zero_input_no_bias(trace) -> list[Finding]:
+    """Whole samples whose units sit exactly at f(0) (every first-layer unit at 0.5 for a
+    sigmoid, 0 for tanh; a linear score of exactly 0) at several checks: their pre-activations are exactly zero, which an input of all zeros gives only to
+    units without a bias. Such a sample's output can never be moved by its own weights."""
+    checks = [r for r in trace if r.get("zero_rows")]
+    if len(checks) < 2:                           # the first check may precede any update of
+        return []                                 # a bias that starts at zero
+    how = learned(trace)
+    if how is None or how["share"] >= 0.95:
+        return []                                 # it learns without one: nothing to fix
+    severity = "error" if how["share"] < LEARNED_SHARE else "warning"
+    last = checks[-1]
+    return [finding("NO_BIAS", severity,
+                    f"{last['zero_rows']} sample(s) give pre-activations of exactly zero in every unit "
+                    f"(first-layer units at f(0), or a score of exactly 0) at {len(checks)} checks, "
+                    f"steps apart: an input of all zeros into units with no bias. Whatever "
+                    f"their weights, those units give such a sample f(0), so its output is fixed (one "
+                    f"layer) or set by the later layers alone, and the samples around it are pulled along.",
+                    {"checks": len(checks), "samples": last["zero_rows"], "last_step": last.get("step")},
+                    "add a bias to every unit (z = W @ x + b, or a constant input of 1) and update it "
+                    "with the weights", "the first layer")]
+
+
+def _has_bias(records) -> bool:
+    """A logged one-number gradient equals the mean error (or twice it, for a squared error
+    without the 1/2): that is the gradient of an output bias, so the model has one and
+    learns it; an offset left is slow learning, not a missing bias."""
+    for r in records:
+        m, sizes, norms = r.get("resid_mean"), r.get("param_sizes"), r.get("grad_norms")
+        if not m or not sizes or not norms or len(sizes) != len(norms):
+            continue
+        for size, g in zip(sizes, norms):
+            if size == 1 and math.isfinite(g) and any(abs(g - k * abs(m)) <= 0.02 * k * abs(m)
+                                                      for k in (1, 2)):
+                return True
+    return False
+
+
+def _affine_error(r) -> tuple[float, float, float, float, float] | None:
+    """The straight-line fit error ~ a + c * prediction of one check: the share of the mean
+    squared error it removes, a, c, and the errors' mean and spread."""
+    m, sd, v = r["resid_mean"], r["resid_std"], r.get("out_var")
+    cov, mean_out = r.get("resid_out_cov"), r.get("out_mean")
+    mse = sd * sd + m * m
+    if v is None or cov is None or not all(map(math.isfinite, (m, sd, v, cov, mean_out))) or mse <= 0:
+        return None
+    c = cov / v if v > 1e-12 * max(1.0, mean_out * mean_out) else 0.0
+    explained = m * m + (c * cov)                 # the offset, then the part along the predictions
+    return min(explained / mse, 1.0), m - c * mean_out, c, m, sd
 
 
 def initial_loss(loss0: float, num_classes: int, suffering: bool = True) -> list[Finding]:
@@ -863,17 +918,24 @@ def broadcast_residual(trace) -> list[Finding]:
             return math.inf
         return min(abs(math.log(loss / (k * mse))) for k in (0.5, 1.0))
 
-    def closer_to_broadcast(r) -> bool:
-        to_broadcast, to_pairs = off_by(r["loss"], r["broadcast_mse"]), off_by(r["loss"], r["pair_mse"])
-        return to_broadcast < 0.01 and 0.05 < to_pairs < math.inf
-    if sum(closer_to_broadcast(r) for r in records) < 0.8 * len(records):
+    # The loss is the broadcast mean (to within the rounding of another dtype or a small
+    # penalty) on most checks, and on the checks where the broadcast mean and the pairs' mean
+    # differ it matches the broadcast. (Once the network predicts only the mean, the two are
+    # equal: those checks say nothing either way.)
+    matches = [off_by(r["loss"], r["broadcast_mse"]) < 0.01 for r in records]
+    telling = [0 < r["pair_mse"] < math.inf and abs(math.log(r["pair_mse"] / r["broadcast_mse"])) > 1e-3
+               for r in records]
+    distinct = [t and m and off_by(r["loss"], r["pair_mse"]) > 10 * off_by(r["loss"], r["broadcast_mse"])
+                for t, m, r in zip(telling, matches, records)]
+    if sum(matches) < 0.8 * len(records) or sum(telling) < 2 or sum(distinct) < 0.8 * sum(telling):
         return []
-    r = records[-1]
+    r = [r for r, d in zip(records, distinct) if d][-1]       # the evidence tells them apart
+    shapes = ("predictions of shape (N,) minus targets of shape (N, 1)" if r.get("column") == "targets"
+              else "predictions of shape (N, 1) minus targets of shape (N,)")
     return [finding("LABEL_SHAPE", "error",
-                    f"the loss is the mean of a (N, N) matrix: predictions of shape (N, 1) minus "
-                    f"targets of shape (N,) broadcast to every pair of samples. Your loss "
-                    f"{r['loss']:.4g} matches that ({r['broadcast_mse']:.4g}), not the error of the "
-                    f"{r.get('batch') or 'N'} pairs ({r['pair_mse']:.4g}).",
+                    f"the loss is the mean of a (N, N) matrix: {shapes} broadcast to every pair "
+                    f"of samples. Your loss {r['loss']:.6g} matches that ({r['broadcast_mse']:.6g}), "
+                    f"not the error of the {r.get('batch') or 'N'} pairs ({r['pair_mse']:.6g}).",
                     {"loss": r["loss"], "broadcast_mse": r["broadcast_mse"], "pair_mse": r["pair_mse"]},
                     "make predictions and targets the same shape: y = y.reshape(-1, 1) (or "
                     "pred = pred.ravel()) before pred - y", "the targets")]
@@ -902,10 +964,9 @@ def learned(trace, num_classes: int | None = None) -> dict | None:
     if len(acc) >= MIN_CHECKS:
         k = max(1, len(acc) // 5)
         chance = _median([r.get("top_label_share") for r in trace])
-        if _median([r.get("batch") for r in trace]) < 8:    # one sample a check: pool the labels
-            tops = [r["top_label"] for r in trace if r.get("top_label") is not None]
-            if len(tops) >= MIN_CHECKS:
-                chance = float(np.bincount(np.asarray(tops) - min(tops)).max() / len(tops))
+        pooled = [r["pooled_top_share"] for r in trace if r.get("pooled_top_share") is not None]
+        if _median([r.get("batch") for r in trace]) < 8 and pooled:   # small checks: all labels
+            chance = pooled[-1]
         end = float(np.mean(acc[-k:]))
         share = (end - chance) / (1 - chance) if chance < 1 else 1.0
         return {"measure": "accuracy", "start": float(np.mean(acc[:k])), "end": end, "chance": chance,

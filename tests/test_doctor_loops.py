@@ -1,0 +1,181 @@
+"""The doctor on small loops written the way learners write them (not gradwise's API): each
+rule reads the evidence the numbers give, whatever the layout, and stays quiet on the
+correct twin of each program."""
+
+import numpy as np
+import pytest
+
+from gradwise import doctor
+
+TRUTH = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+
+
+def errors(report):
+    return [f.code for f in report.findings if f.severity in ("error", "warning")]
+
+
+def perceptron(targets, *, bias: bool, lr: float, w0, epochs=40, budget=None):
+    """Rosenblatt's rule over the four patterns, logged once an epoch (scores and labels of
+    the whole truth table)."""
+    inputs = np.hstack([TRUTH, np.ones((4, 1))]) if bias else TRUTH
+    w = np.array(w0[:inputs.shape[1]], dtype=float)
+    rec = doctor.Recorder(["w"], budget=budget)
+    for epoch in range(epochs):
+        wrong = 0
+        for x, t in zip(inputs, targets):
+            out = int(w @ x > 0)
+            w = w + lr * (t - out) * x
+            wrong += out != t
+        s = inputs @ w
+        rec.log(epoch, loss=wrong / 4, weights=[w], grads=[-((targets - (s > 0)) @ inputs) / 4],
+                logits=s, labels=targets)
+        if wrong == 0:
+            break
+    return rec.report()
+
+
+NAND = np.array([1, 1, 1, 0])
+
+
+def test_a_unit_through_the_origin_scores_the_zero_input_exactly_zero():
+    report = perceptron(NAND, bias=False, lr=0.1, w0=[0.31, -0.17])
+    assert errors(report)[0] == "NO_BIAS"
+    assert "exactly zero" in report.get("NO_BIAS").message
+
+
+def test_the_same_perceptron_with_a_threshold_is_clean():
+    assert errors(perceptron(NAND, bias=True, lr=0.1, w0=[0.31, -0.17, 0.05])) == []
+
+
+def test_weights_on_a_grid_make_exact_zeros_by_arithmetic_not_evidence():
+    """w from 0 in steps of 0.25 on 0/1 inputs: scores of exactly 0 with a threshold learned."""
+    for gate in (np.array([0, 0, 0, 1]), np.array([0, 1, 1, 1])):
+        assert errors(perceptron(gate, bias=True, lr=0.25, w0=[0, 0, 0])) == []
+
+
+def test_a_score_of_exactly_zero_is_read_as_a_score_not_a_probability():
+    """Scores 0, 0.25, 0.5 lie in [0, 1] but a sigmoid never gives exactly 0: threshold 0."""
+    rec = doctor.Recorder(budget=None)
+    w = np.array([0.25, 0.25])
+    for step in range(6):
+        rec.log(step, loss=0.0, weights=[w + 1e-3 * step], logits=TRUTH @ w, labels=np.array([0, 1, 1, 1]))
+    assert rec.trace[-1]["accuracy"] == 1.0         # read as probabilities (> 0.5): 0.5
+
+
+def xor_online(bias: bool, steps=6000, seed=0):
+    """A 2-2-1 sigmoid net trained on one random XOR pattern per step (column of two inputs)."""
+    rng = np.random.default_rng(seed)
+    t_all = np.array([0.0, 1, 1, 0])
+    W1, W2 = rng.normal(size=(2, 2)), rng.normal(size=(1, 2))
+    b1, b2 = np.zeros((2, 1)), np.zeros((1, 1))
+    sig = lambda z: 1 / (1 + np.exp(-z))                     # noqa: E731
+    rec = doctor.Recorder(["W1", "W2", "b1", "b2"] if bias else ["W1", "W2"], budget=None)
+    for step in range(steps):
+        i = rng.integers(4)
+        x, t = TRUTH[i].reshape(2, 1), t_all[i]
+        h = sig(W1 @ x + b1)
+        o = sig(W2 @ h + b2)
+        d2 = (o - t) * o * (1 - o)
+        d1 = (W2.T @ d2) * h * (1 - h)
+        gW2, gW1 = d2 @ h.T, d1 @ x.T
+        W2 -= 0.5 * gW2
+        W1 -= 0.5 * gW1
+        if bias:
+            b2 -= 0.5 * d2
+            b1 -= 0.5 * d1
+        if step % 50 == 0:
+            ws, gs = ([W1, W2, b1, b2], [gW1, gW2, d1, d2]) if bias else ([W1, W2], [gW1, gW2])
+            rec.log(step, loss=float(((o - t) ** 2).item()), weights=ws, grads=gs,
+                    activations=[h], logits=o.ravel(), labels=np.array([t]))
+    return rec.report()
+
+
+def test_hidden_units_at_exactly_one_half_name_the_missing_bias():
+    report = xor_online(bias=False)
+    assert "NO_BIAS" in errors(report)
+    assert report.get("NO_BIAS").severity == "error"
+
+
+def linreg(*, intercept: bool, lr: float, steps: int, scale=1.0):
+    """y = 3 x + 4 on volumes of 0.5-2.5 litres, w a flat vector, full batch."""
+    rng = np.random.default_rng(7)
+    x = rng.uniform(0.5, 2.5, 300) * scale
+    y = 3 * x / scale + 4 + 0.3 * rng.normal(size=300)
+    w, b = 0.0, 0.0
+    rec = doctor.Recorder(["w", "b"] if intercept else ["w"], budget=None)
+    for it in range(steps):
+        pred = w * x + b
+        err = pred - y
+        gw, gb = 2 * np.mean(err * x), 2 * np.mean(err)
+        w -= lr * gw
+        if intercept:
+            b -= lr * gb
+        rec.log(it, loss=float(np.mean(err ** 2)), weights=[np.array([w])] + ([np.array([b])] if intercept else []),
+                grads=[np.array([gw])] + ([np.array([gb])] if intercept else []), logits=pred, labels=y)
+    return rec.report()
+
+
+def test_a_line_through_the_origin_leaves_errors_a_straight_line_would_remove():
+    report = linreg(intercept=False, lr=0.05, steps=300)
+    assert errors(report)[0] == "NO_BIAS"
+    ev = report.get("NO_BIAS").evidence
+    assert ev["removable_share"] > 0.5 and ev["intercept_missing"] < 0       # it over-predicts at 0
+
+
+def test_an_intercept_learnt_slowly_is_not_a_missing_bias():
+    """Its gradient is twice the mean error: the model has a bias, the step is what is small."""
+    report = linreg(intercept=True, lr=0.0005, steps=300)
+    assert "NO_BIAS" not in errors(report)
+    assert errors(linreg(intercept=True, lr=0.05, steps=2000)) == []
+
+
+@pytest.mark.parametrize("column", ["targets", "predictions"])
+def test_a_broadcast_residual_is_named_even_once_the_model_predicts_the_mean(column):
+    """pred - y of shapes (N,) and (N, 1): the model ends predicting the mean, where the two
+    losses agree; the checks where they differ say which one was logged."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(200, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 1
+    w, b = np.zeros(3), 0.0
+    rec = doctor.Recorder(["w", "b"], budget=None)
+    for it in range(150):
+        pred = X @ w + b
+        p, t = (pred, y[:, None]) if column == "targets" else (pred[:, None], y)
+        resid = p - t                                        # (N, N)
+        loss = float(np.mean(resid ** 2))
+        r = resid.mean(axis=0 if column == "targets" else 1).ravel()   # the learner's "fix"
+        gw, gb = 2 * X.T @ r / len(X), 2 * r.mean()
+        w, b = w - 0.1 * gw, b - 0.1 * gb
+        rec.log(it, loss=loss, weights=[w, np.array([b])], grads=[gw, np.array([gb])], logits=p, labels=t)
+    f = rec.report().get("LABEL_SHAPE")
+    assert f is not None and f.severity == "error"
+    shown = f"predictions of shape {'(N,)' if column == 'targets' else '(N, 1)'} minus"
+    assert shown in f.message
+    ev = f.evidence                                          # the message's numbers tell them apart
+    assert abs(np.log(ev["pair_mse"] / ev["broadcast_mse"])) > 1e-3
+
+
+def test_same_shapes_are_no_broadcast():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(200, 3))
+    y = (X @ np.array([1.0, -2.0, 0.5]) + 1)[:, None]
+    W, b = np.zeros((3, 1)), np.zeros(1)
+    rec = doctor.Recorder(["W", "b"], budget=None)
+    for it in range(150):
+        pred = X @ W + b
+        err = pred - y
+        gW, gb = 2 * X.T @ err / len(X), 2 * err.mean(0)
+        W, b = W - 0.1 * gW, b - 0.1 * gb
+        rec.log(it, loss=float(np.mean(err ** 2)), weights=[W, b], grads=[gW, gb], logits=pred, labels=y)
+    assert errors(rec.report()) == []
+
+
+def test_a_short_run_is_watched_in_full_with_the_default_budget():
+    """The README's Recorder (default budget) on a 40-epoch perceptron: every call checked."""
+    rec = doctor.Recorder(["w"])
+    w = np.array([0.31, -0.17])
+    for epoch in range(40):
+        for x, t in zip(TRUTH, NAND):
+            w = w + 0.1 * (t - int(w @ x > 0)) * x
+        rec.log(epoch, loss=0.25, weights=[w], logits=TRUTH @ w, labels=NAND)
+    assert all("weight_norm" in r for r in rec.trace)
