@@ -499,8 +499,8 @@ class Recorder:
             if len(rms) >= 2 and rms[-1] > 0 and math.isfinite(rms[0]) and math.isfinite(rms[-1]):
                 r["first_last_grad"] = rms[0] / rms[-1]
             sig_g = tuple(None if g is None else g.size for g in G)
-            if (prev is not None and gap == 1 and prev.get("sig_g") == sig_g
-                    and math.isfinite(total)):
+            if (prev is not None and gap <= 10 and prev.get("sig_g") == sig_g   # the last call's
+                    and math.isfinite(total)):                                # (a loop may log every k-th step)
                 dots = [_dot(g, c) for g, c in zip(G, prev["g"]) if g is not None]
                 denom = r["grad_norm"] * prev["g_norm"]
                 if denom > 0 and math.isfinite(denom) and dots:

@@ -689,12 +689,15 @@ def weights_frozen(trace) -> list[Finding]:
 def gradient_not_reset(trace) -> list[Finding]:
     """Gradients summed across steps: consecutive gradients almost parallel, norm ever growing."""
     cos = [r.get("grad_cosine") for r in trace if r.get("grad_cosine") is not None]
-    norms = [r["grad_norm"] for r in trace if r.get("grad_norm")]
-    if len(cos) < MIN_CHECKS or len(norms) < MIN_CHECKS or 0 < _num_params(trace) < ALIGNMENT_MIN_PARAMS:
+    normed = [(r["step"], r["grad_norm"]) for r in trace if r.get("grad_norm") and math.isfinite(r["grad_norm"])]
+    if len(cos) < MIN_CHECKS or len(normed) < MIN_CHECKS or 0 < _num_params(trace) < ALIGNMENT_MIN_PARAMS:
         return []
     aligned = float(np.median(cos[len(cos) // 2:]))
-    growth = max(norms) / norms[0] if norms[0] > 0 else 0.0
-    if aligned < NOT_RESET_COSINE or growth < 3:
+    (s0, n0), (s1, n1) = normed[0], max(normed, key=lambda sn: sn[1])
+    growth = n1 / n0 if n0 > 0 else 0.0
+    # a sum of t fresh gradients is at most t times the largest: an accumulator grows at most
+    # linearly with the steps; a norm that grows faster is a run blowing up, not a sum
+    if aligned < NOT_RESET_COSINE or growth < 3 or growth > 2 * (s1 - s0 + 1):
         return []
     return [finding("GRADIENT_NOT_RESET", "error",
                f"the gradients are accumulated across steps instead of recomputed: consecutive "
