@@ -20,6 +20,7 @@ less; anything above ``tol`` (1e-6) names a bug (or a kink of ReLU hit by the nu
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
@@ -123,6 +124,9 @@ def check_function(f: Callable[..., float], params, grads, *, eps: float = DEFAU
     >>> check_function(f, [W], [2 * W]).ok
     True
     """
+    for what, v in (("eps", eps), ("tol", tol)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < math.inf:
+            raise ValueError(f"check_function: {what} must be a number > 0; got {v!r}")
     rng = np.random.default_rng(0) if rng is None else rng
     named_p, named_g = named_arrays(params, "param"), named_arrays(grads, "grad")
     if len(named_p) != len(named_g):
@@ -139,8 +143,21 @@ def check_function(f: Callable[..., float], params, grads, *, eps: float = DEFAU
                 f"gradient has shape {g.shape} but the parameter has shape {p.shape} (a transpose, "
                 f"or a sum over the wrong axis?)")))
             continue
-        checks.append(_check_one(f, params, name, p, g, eps, max_coords, rng, skip_kinks))
+        with np.errstate(under="ignore"):           # tiny numbers flush to 0: harmless
+            checks.append(_check_one(f, params, name, p, g, eps, max_coords, rng, skip_kinks))
     return GradcheckReport(checks, tol)
+
+
+def _loss_of(f, params) -> float:
+    """f(params) as one number, or a TypeError saying what f returned instead."""
+    value = f(params)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        shape = getattr(value, "shape", None)
+        got = f"an array of shape {shape}" if shape is not None else repr(value)[:80]
+        raise TypeError(f"check_function: f(params) must return the loss as one number; it "
+                        f"returned {got} (sum or average it: return float(loss.mean()))") from None
 
 
 def _nudged(f, params, flat, i: int, h: float) -> tuple[float, float]:
@@ -148,9 +165,9 @@ def _nudged(f, params, flat, i: int, h: float) -> tuple[float, float]:
     entry is put back before returning."""
     old = flat[i]
     flat[i] = old + h
-    f_plus = float(f(params))
+    f_plus = _loss_of(f, params)
     flat[i] = old - h
-    f_minus = float(f(params))
+    f_minus = _loss_of(f, params)
     flat[i] = old
     return f_plus, f_minus
 
@@ -163,7 +180,7 @@ def _check_one(f, params, name, p, g, eps, max_coords, rng, skip_kinks=False) ->
     coords = (np.arange(p.size) if p.size <= max_coords
               else np.sort(rng.choice(p.size, size=max_coords, replace=False)))
     numeric, curvature = np.empty(len(coords)), np.zeros(len(coords))
-    f0 = float(f(params)) if skip_kinks else 0.0
+    f0 = _loss_of(f, params) if skip_kinks else 0.0
     for j, i in enumerate(coords):
         f_plus, f_minus = _nudged(f, params, flat, i, eps)
         numeric[j] = (f_plus - f_minus) / (2 * eps)
