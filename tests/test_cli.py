@@ -58,11 +58,67 @@ def test_config_file_and_flags_override_it(tiny_mnist, tmp_path):
     (["--act", "gelu"], "choose one of relu"),
     (["--data", "cifar"], "unknown data set"),
     (["--config", "/nonexistent.toml"], "no such file"),
+    # found by tests/test_fuzz_cli.py: each was a traceback, a silent run or a message
+    # that named no flag
+    (["--arch", "784-99999999999-10"], "--arch '784-99999999999-10': a layer of 99,999,999,999 units"),
+    (["--arch", "784-100000-100000-10"], "makes 10,079,400,000 weights (37.5 GiB as float32)"),
+    (["--lr", "nan"], "--lr must be a finite number; got nan"),
+    (["--weight-decay", "inf"], "--weight-decay must be a finite number; got inf"),
+    (["--schedule", "warmup:nan"], "LinearWarmup: epochs must be finite"),
+    (["--schedule", "step:1:nan"], "factor a finite number > 0; got 1, nan"),
+    (["--init", "HE_NORMAL"], "--init 'HE_NORMAL': choose one of he_normal"),
+    (["--val-split", "0.99"], "--val-split 0.99 of the 20 training samples of mnist holds out 20, "
+                              "leaving none to train on"),
+    (["--config", "/"], "--config /: is a folder, not a TOML file"),
 ])
 def test_bad_input_is_one_clear_line(tiny_mnist, tmp_path, argv, message, capsys):
     code = cli.main(["train", "--epochs", "1", "--out", str(tmp_path / "r"), "--quiet", *argv])
     err = capsys.readouterr().err
     assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_a_refused_setting_leaves_no_run_folder(tiny_mnist, tmp_path, capsys):
+    """--val-split is checked against the data's size before the run folder is made (it was
+    a ZeroDivisionError in fit, after config.toml was written)."""
+    out = tmp_path / "r"
+    assert cli.main(["train", "--val-split", "0.99", "--out", str(out), "--quiet"]) == 2
+    assert not out.exists() and "Traceback" not in capsys.readouterr().err
+
+
+def test_a_config_file_nested_deeply_or_huge_is_one_clear_line(tmp_path, capsys):
+    """tomllib recurses once per bracket: 5,000 of them were a RecursionError traceback."""
+    deep, huge = tmp_path / "deep.toml", tmp_path / "huge.toml"
+    deep.write_text("a = " + "[" * 5000 + "]" * 5000)
+    huge.write_bytes(b"# " + b"x" * (1 << 21))
+    assert cli.main(["train", "--config", str(deep)]) == 2
+    assert f"--config {deep}: not valid TOML (nested too deeply" in capsys.readouterr().err
+    assert cli.main(["train", "--config", str(huge)]) == 2
+    assert "larger than the 1,048,576 bytes a config file may have" in capsys.readouterr().err
+
+
+def test_doctor_subset_below_zero_names_the_flag(capsys):
+    assert cli.main(["doctor", "--data", "xor", "--subset", "-1"]) == 2
+    assert capsys.readouterr().err == "gradwise doctor: error: --subset must be >= 0 (0: all the samples); got -1\n"
+
+
+def test_running_out_of_memory_is_one_line(monkeypatch, capsys):
+    def no_memory(*args, **kwargs):
+        raise MemoryError("Unable to allocate 74.5 GiB for an array with shape (100000, 100000)")
+    monkeypatch.setattr("gradwise.train.run", no_memory)
+    assert cli.main(["train", "--data", "xor"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("gradwise train: error: not enough memory (Unable to allocate 74.5 GiB")
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_run_whose_validation_output_overflows_has_diverged(tmp_path, capsys):
+    """After one step at lr 4e11 the validation outputs are inf: that was the loss's ValueError
+    and status 2 (bad usage); it is a diverged run, status 1, with the fix."""
+    argv = ["train", "--data", "xor", "--epochs", "1", "--lr", "406335193088.0", "--quiet",
+            "--no-plots", "--out", str(tmp_path / "r")]
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err
+    assert "became NaN/inf at the validation after epoch 1" in err and "Lower the learning rate" in err
 
 
 def test_unknown_config_key_is_named(tmp_path, capsys):

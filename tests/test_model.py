@@ -306,3 +306,11 @@ def test_num_outputs_is_the_last_biased_layers_width():
     assert with_softmax.num_outputs() == 5                     # the activation keeps the width
     with pytest.raises(ValueError, match="no layer with a bias"):
         gw.Sequential([gw.ReLU()]).num_outputs()
+
+
+def test_a_validation_split_that_leaves_nothing_to_train_on_is_refused():
+    """It was a ZeroDivisionError in the batching (found by tests/test_fuzz_cli.py)."""
+    model = gw.Sequential([gw.Dense(2, 2)])
+    X, y = np.zeros((4, 2), np.float32), np.array([0, 1, 0, 1])
+    with pytest.raises(ValueError, match="validation_split 0.9 of 4 samples holds out 4, leaving none"):
+        model.fit(X, y, validation_split=0.9, verbose=0)

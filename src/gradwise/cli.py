@@ -190,6 +190,8 @@ def cmd_doctor(args) -> int:
 
     from . import doctor, memory, train
     memory.keep_freed_memory()
+    if args.subset < 0:
+        raise GradwiseError(f"--subset must be >= 0 (0: all the samples); got {args.subset}")
     cfg = train_config(args, args.config, epochs=2)        # a short run unless told otherwise
     prepared, pre = train.prepare(cfg)
     if args.raw_pixels:
@@ -346,6 +348,12 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"gradwise {args.command}: error: {_as_flags(e)}", file=sys.stderr)
         return 1 if _run_failed(e) else 2
+    except MemoryError as e:           # a size the checks let through but this machine cannot hold
+        if args.debug:
+            raise
+        print(f"gradwise {args.command}: error: not enough memory ({e or 'MemoryError'}); use "
+              f"smaller layers (--arch) or a smaller --batch-size", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"gradwise {args.command}: interrupted", file=sys.stderr)
         return 130

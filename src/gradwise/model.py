@@ -182,7 +182,7 @@ class Sequential:
                     self.interrupted = True
                     break
                 if validation_data is not None:
-                    logs.update({f"val_{k}": v for k, v in self.evaluate(*validation_data).items()})
+                    logs.update(self._validation_logs(validation_data, epoch))
                 logs.update(lr=self.optimizer.lr, time=time.perf_counter() - start)
                 _call(callbacks, "on_epoch_end", epoch, logs)
                 finished = epoch == epochs - 1
@@ -192,6 +192,18 @@ class Sequential:
                 self.interrupted = False                      # loses nothing
             _call(callbacks, "on_train_end", {})
         return history
+
+    def _validation_logs(self, validation_data, epoch: int) -> dict[str, float]:
+        """val_loss (and val_accuracy) after an epoch; TrainingDiverged, as for a training
+        batch, when the loss cannot be had because the outputs are no longer finite."""
+        try:
+            return {f"val_{k}": v for k, v in self.evaluate(*validation_data).items()}
+        except ValueError as e:
+            X = validation_data[0]
+            if all(np.all(np.isfinite(self.forward(X[i:i + PREDICT_CHUNK])))
+                   for i in range(0, len(X), PREDICT_CHUNK)):
+                raise
+            raise _diverged(f"the validation after epoch {epoch + 1}", self.optimizer) from e
 
     def _fit_data(self, X, y, validation_data, validation_split, rng):
         """Checked training arrays and validation pair (split off at random if asked)."""
@@ -203,6 +215,9 @@ class Sequential:
         if validation_split:
             order = rng.permutation(len(X))
             n_val = max(1, int(round(validation_split * len(X))))
+            if n_val >= len(X):
+                raise ValueError(f"fit: validation_split {validation_split!r} of {len(X)} samples "
+                                 f"holds out {n_val}, leaving none to train on; use a smaller split")
             validation_data = (X[order[-n_val:]], y[order[-n_val:]])
             X, y = X[order[:-n_val]], y[order[:-n_val]]
         if validation_data is not None:

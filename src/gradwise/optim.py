@@ -53,8 +53,9 @@ class StepDecay:
     """Divide the learning rate by ``factor`` every ``every`` epochs: lr0 / factor^floor(e / every)."""
 
     def __init__(self, every: int, factor: float = 10.0) -> None:
-        if every < 1 or factor <= 0:
-            raise ValueError(f"StepDecay: every must be >= 1 and factor > 0; got {every}, {factor}")
+        if every < 1 or not 0 < factor < math.inf:               # NaN fails both tests
+            raise ValueError(f"StepDecay: every must be >= 1 and factor a finite number > 0; "
+                             f"got {every}, {factor}")
         self.every, self.factor = int(every), float(factor)
 
     def __call__(self, epoch: float) -> float:
@@ -77,8 +78,8 @@ class CosineDecay:
     """Half a cosine from 1 down to ``min_factor`` over ``epochs`` epochs, smooth per step."""
 
     def __init__(self, epochs: float, min_factor: float = 0.0) -> None:
-        if epochs <= 0 or not 0 <= min_factor <= 1:
-            raise ValueError(f"CosineDecay: epochs must be > 0 and min_factor in [0, 1]; "
+        if not 0 < epochs < math.inf or not 0 <= min_factor <= 1:
+            raise ValueError(f"CosineDecay: epochs must be finite and > 0 and min_factor in [0, 1]; "
                              f"got {epochs}, {min_factor}")
         self.epochs, self.min_factor = float(epochs), float(min_factor)
 
@@ -92,8 +93,8 @@ class LinearWarmup:
     (another schedule, started at 0 when the warm-up ends) or stay at 1."""
 
     def __init__(self, epochs: float, then=None, start_factor: float = 0.01) -> None:
-        if epochs <= 0 or not 0 <= start_factor <= 1:
-            raise ValueError(f"LinearWarmup: epochs must be > 0 and start_factor in [0, 1]; "
+        if not 0 < epochs < math.inf or not 0 <= start_factor <= 1:
+            raise ValueError(f"LinearWarmup: epochs must be finite and > 0 and start_factor in [0, 1]; "
                              f"got {epochs}, {start_factor}")
         self.epochs, self.then, self.start_factor = float(epochs), then, float(start_factor)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import SettingError
+from .init import INITIALIZERS
 from .conv import AvgPool2D, BatchNorm, Conv2D, MaxPool2D
 from .layers import Dense, Dropout, Flatten, Layer, LeakyReLU, ReLU, Sigmoid, Tanh
 from .model import Sequential
@@ -28,6 +29,8 @@ PRESETS = ("mlp", "mlp-large", "cnn", "cnn-large", "lenet5")
 IMAGE_PRESETS = ("cnn", "cnn-large", "lenet5")   # these take (N, 1, H, W) images, not rows
 HIDDEN = {"mlp": [256, 128], "mlp-large": [800, 800]}
 DEFAULT_DROPOUT = 0.2                           # after each hidden layer (cnn: after its dense layer)
+MAX_LAYER_SIZE = 1 << 20        # a width beyond this is a typo, not a layer (mlp-large has 800)
+MAX_WEIGHTS = 1 << 27           # 134M weights: 0.5 GB as float32, about 2 GB while training with Adam
 
 
 def mlp(sizes: list[int], *, activation: str = "relu", init: str | None = None,
@@ -108,6 +111,14 @@ def parse_arch(arch: str) -> list[int]:
     if len(sizes) < 2 or min(sizes) < 1:
         raise SettingError("arch", f"{arch!r}: expected layer sizes joined by '-', input first and "
                           f"classes last, e.g. 784-256-128-10")
+    if max(sizes) > MAX_LAYER_SIZE:
+        raise SettingError("arch", f"{arch!r}: a layer of {max(sizes):,} units is beyond the "
+                                   f"{MAX_LAYER_SIZE:,} a layer may have; e.g. 784-256-128-10")
+    weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    if weights > MAX_WEIGHTS:           # refused before anything is allocated (no MemoryError)
+        raise SettingError("arch", f"{arch!r} makes {weights:,} weights ({4 * weights / 2**30:,.1f} GiB "
+                                   f"as float32); at most {MAX_WEIGHTS:,} are built: use smaller "
+                                   f"layers, e.g. 784-256-128-10")
     return sizes
 
 
@@ -123,6 +134,8 @@ def network(name: str, n_inputs: int, n_classes: int, *, arch: str | None = None
         raise SettingError("model", f"{name!r}: choose one of {', '.join(PRESETS)}")
     if act is not None and act not in ACTIVATIONS:
         raise SettingError("act", f"{act!r}: choose one of {', '.join(ACTIVATIONS)}")
+    if init is not None and init not in INITIALIZERS:
+        raise SettingError("init", f"{init!r}: choose one of {', '.join(INITIALIZERS)}")
     if name in IMAGE_PRESETS:
         unused = [flag for flag, value in (("arch", arch), ("act", act)) if value is not None]
         if name == "lenet5" and dropout:

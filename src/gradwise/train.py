@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import signal
 import time
 from dataclasses import asdict, dataclass, fields, replace
@@ -77,6 +78,10 @@ class TrainConfig:
                   "bool": isinstance(value, bool), "str": isinstance(value, str)}[kind]
             if not ok:
                 raise SettingError(f.name, f"expected {_KIND_WORDS[kind]}; got {value!r}")
+        for name in ("lr", "momentum", "weight_decay", "dropout", "val_split"):
+            value = getattr(self, name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise SettingError(name, f"must be a finite number; got {value!r}")
         for name, lo, hi in (("epochs", 1, None), ("batch_size", 1, None), ("early_stopping", 0, None),
                              ("seed", 0, 2**32 - 1), ("lr", 0, None), ("weight_decay", 0, None)):
             value = getattr(self, name)
@@ -219,6 +224,16 @@ def prepare(cfg: TrainConfig, *, download: bool = True) -> tuple[TrainingData, P
     return prepared, pre
 
 
+def check_split(cfg: TrainConfig, n: int) -> None:
+    """SettingError unless ``val_split`` of ``n`` samples leaves some to train on (fit holds
+    out ``max(1, round(val_split * n))``)."""
+    held = max(1, round(cfg.val_split * n)) if cfg.val_split else 0
+    if held >= n:
+        raise SettingError("val_split", f"{cfg.val_split!r} of the {n:,} training samples of {cfg.data} "
+                                        f"holds out {held:,}, leaving none to train on; use a smaller "
+                                        f"share (0 holds none out)")
+
+
 def targets(cfg: TrainConfig, labels: np.ndarray, n_classes: int) -> np.ndarray:
     """What the config's loss takes as targets: the labels, or one-hot rows for mse."""
     return np.eye(n_classes, dtype=np.float32)[labels] if cfg.loss == "mse" else labels
@@ -247,6 +262,9 @@ def to_toml(values: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+MAX_CONFIG_BYTES = 1 << 20      # a config file is a few lines; a larger one is not one
+
+
 def load_config(path: str | Path, overrides: dict | None = None,
                 defaults: dict | None = None) -> TrainConfig:
     """Read a TOML file of TrainConfig fields: ``overrides`` (from flags) win over the file,
@@ -257,11 +275,24 @@ def load_config(path: str | Path, overrides: dict | None = None,
         import tomli as tomllib
     path = Path(path)
     try:
-        values = tomllib.loads(path.read_text(encoding="utf-8"))
+        with open(path, "rb") as f:
+            raw = f.read(MAX_CONFIG_BYTES + 1)          # /dev/zero is a file too: read a bounded part
     except FileNotFoundError:
         raise SettingError("config", f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise SettingError("config", f"{path}: is a folder, not a TOML file") from None
+    except OSError as e:
+        raise SettingError("config", f"{path}: cannot be read ({e.strerror})") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise SettingError("config", f"{path}: larger than the {MAX_CONFIG_BYTES:,} bytes a config "
+                                     f"file may have (a run's config.toml is under 1 KB)")
+    try:
+        values = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise SettingError("config", f"{path}: not valid TOML ({e})") from None
+    except RecursionError:                          # tomllib recurses once per nested [ or {
+        raise SettingError("config", f"{path}: not valid TOML (nested too deeply; settings are "
+                                     f"flat: key = value)") from None
     known = {f.name for f in fields(TrainConfig)}
     unknown = sorted(set(values) - known)
     if unknown:
@@ -404,6 +435,7 @@ def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True
     else:
         out = Path(cfg.out or f"runs/{cfg.data}-{datetime.now():%Y%m%d-%H%M%S}")
     prepared, pre = prepare(cfg)
+    check_split(cfg, len(prepared.X_train))
     y_train, y_test = (targets(cfg, y, len(prepared.classes)) for y in (prepared.y_train, prepared.y_test))
     model, optimizer = build(cfg, prepared)              # every setting checked before any file
     fit_kwargs = {"history": History()}
