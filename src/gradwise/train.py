@@ -8,7 +8,8 @@ A run folder holds::
     config.toml        the settings, enough to rerun it exactly (--config)
     checkpoint.npz     weights + optimiser + random state after the last finished epoch
     model.npz/.json    the final model (architecture, preprocessing, class names, version)
-    metrics.json       per-epoch history, test metrics, per-class table, confusion matrix
+    metrics.json       per-epoch history, test metrics, per-class table, confusion matrix,
+                       seconds per phase of the run (timings)
     *.png              curves, confusion matrix, misclassified digits, first-layer weights
 """
 
@@ -19,6 +20,7 @@ import logging
 import math
 import signal
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime
 from pathlib import Path
@@ -420,6 +422,34 @@ class StopOnDivergence(Callback):
 
 # ----------------------------------------------------------------------------- the run
 
+class Stopwatch:
+    """Seconds spent in each phase of a run (``metrics.json``'s ``timings``), measured with
+    ``time.perf_counter``; ``total`` is the time since the watch started.
+
+    >>> clock = Stopwatch()
+    >>> with clock.phase("data"):
+    ...     pass
+    >>> sorted(clock.timings())
+    ['data', 'total']
+    """
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def phase(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+    def timings(self) -> dict[str, float]:
+        return {**{k: round(v, 4) for k, v in self.seconds.items()},
+                "total": round(time.perf_counter() - self.start, 4)}
+
+
 def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True,
         verbose: int = 1, log=None) -> dict:
     """Train as ``cfg`` says (or continue the run folder ``resume``, whose own config.toml
@@ -427,6 +457,7 @@ def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True
     metrics (or {"interrupted": True, ...} after Ctrl-C). ``log`` takes the progress lines
     (default: this module's logger; the CLI prints them)."""
     log = log or logger.info
+    clock = Stopwatch()
     cfg.check()
     if resume is not None:
         out = Path(resume)
@@ -434,24 +465,26 @@ def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True
             raise RunError(f"{out}: not a run folder (no config.toml); nothing to resume")
     else:
         out = Path(cfg.out or f"runs/{cfg.data}-{datetime.now():%Y%m%d-%H%M%S}")
-    prepared, pre = prepare(cfg)
-    check_split(cfg, len(prepared.X_train))
-    y_train, y_test = (targets(cfg, y, len(prepared.classes)) for y in (prepared.y_train, prepared.y_test))
-    model, optimizer = build(cfg, prepared)              # every setting checked before any file
-    fit_kwargs = {"history": History()}
-    if resume is not None:
-        ck = load_checkpoint(out / "checkpoint.npz")
-        model = ck["model"]
-        if ck["optimizer_type"] != type(optimizer).__name__:
-            raise RunError(f"{out}: the checkpoint was made with {ck['optimizer_type']}, the config "
-                           f"asks for {type(optimizer).__name__}")
-        optimizer.load_state_dict(ck["optimizer_state"])
-        fit_kwargs = {"initial_epoch": ck["epoch"] + 1, "resume_state": ck["training_state"],
-                      "history": ck["history"]}
-        log(f"resuming {out} after epoch {ck['epoch'] + 1} of {cfg.epochs}")
-    else:
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(out / "config.toml", to_toml(asdict(cfg)).encode())
+    with clock.phase("data"):                            # load, verify, scale
+        prepared, pre = prepare(cfg)
+    with clock.phase("build"):
+        check_split(cfg, len(prepared.X_train))
+        y_train, y_test = (targets(cfg, y, len(prepared.classes)) for y in (prepared.y_train, prepared.y_test))
+        model, optimizer = build(cfg, prepared)          # every setting checked before any file
+        fit_kwargs = {"history": History()}
+        if resume is not None:
+            ck = load_checkpoint(out / "checkpoint.npz")
+            model = ck["model"]
+            if ck["optimizer_type"] != type(optimizer).__name__:
+                raise RunError(f"{out}: the checkpoint was made with {ck['optimizer_type']}, the config "
+                               f"asks for {type(optimizer).__name__}")
+            optimizer.load_state_dict(ck["optimizer_state"])
+            fit_kwargs = {"initial_epoch": ck["epoch"] + 1, "resume_state": ck["training_state"],
+                          "history": ck["history"]}
+            log(f"resuming {out} after epoch {ck['epoch'] + 1} of {cfg.epochs}")
+        else:
+            out.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(out / "config.toml", to_toml(asdict(cfg)).encode())
     history = fit_kwargs["history"]
     log(f"gradwise {__version__}: {prepared.name} ({len(prepared.X_train):,} train / "
         f"{len(prepared.X_test):,} test) -> {out}")
@@ -465,7 +498,7 @@ def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True
     start = time.perf_counter()
     try:                                    # overflow is what StopOnDivergence reports, with the fix
         from .augment import Augment
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"), clock.phase("training"):
             model.fit(prepared.X_train, y_train, epochs=cfg.epochs, batch_size=cfg.batch_size,
                       loss="mse" if cfg.loss == "mse" else None, optimizer=optimizer,
                       validation_split=cfg.val_split, seed=cfg.seed, verbose=verbose, callbacks=callbacks,
@@ -480,16 +513,23 @@ def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True
             f"gradwise train --resume {out}")
         return {"interrupted": True, "epochs_done": done, "out": str(out)}
     model.meta = prepared.meta(pre)
-    model.save(out / "model")
-    result = evaluate_model(model, prepared.X_test, y_test, prepared.classes)
+    with clock.phase("saving"):
+        model.save(out / "model")
+    with clock.phase("evaluation"):
+        result = evaluate_model(model, prepared.X_test, y_test, prepared.classes)
     result.update({"gradwise_version": __version__, "config": asdict(cfg),
                    "history": history.to_dict(), "train_seconds": seconds})
-    atomic_write_bytes(out / "metrics.json", json.dumps(result, indent=2).encode())
+    with clock.phase("saving"):                          # written before the plots: a plotting
+        result["timings"] = clock.timings()              # failure loses no number
+        atomic_write_bytes(out / "metrics.json", json.dumps(result, indent=2).encode())
     if plot:
-        written = write_plots(out, model, history.to_dict(), result, prepared.test_images,
-                              prepared.X_test, prepared.y_test, prepared.classes, model.meta)
+        with clock.phase("plots"):
+            written = write_plots(out, model, history.to_dict(), result, prepared.test_images,
+                                  prepared.X_test, prepared.y_test, prepared.classes, model.meta)
         if written is None:
             log("plots skipped: matplotlib is not installed (pip install 'gradwise[plot]')")
+        result["timings"] = clock.timings()              # now with the plots' time, rewritten
+        atomic_write_bytes(out / "metrics.json", json.dumps(result, indent=2).encode())   # atomically
     log(f"test accuracy {100 * result['test']['accuracy']:.2f}%  loss {result['test']['loss']:.4f}  "
         f"({len(history.epoch)} epochs, {seconds:.1f}s); run saved in {out}/")
     return result
