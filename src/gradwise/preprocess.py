@@ -102,12 +102,14 @@ def _border(g: np.ndarray) -> np.ndarray:
 def model_input(images: np.ndarray, meta: dict) -> np.ndarray:
     """uint8 images -> the model's input, as recorded in ``model.meta["preprocessing"]``."""
     pre = meta.get("preprocessing", {})
-    X = np.asarray(images).astype(np.float32)
-    if pre.get("scale") == "pixels / 255":
-        X = X / np.float32(255)
+    X = np.asarray(images)
+    if pre.get("scale") == "pixels / 255":                     # one pass (the numbers of
+        X = np.divide(X, np.float32(255), dtype=np.float32)   # astype(float32) / 255, in two)
     elif "kind" in pre:                                        # a fitted scaler's numbers
         from .data.transforms import scaler_from_dict
-        return scaler_from_dict(pre).transform(X)
+        return scaler_from_dict(pre).transform(X.astype(np.float32))
+    else:
+        X = X.astype(np.float32)
     if pre.get("flatten", True):
         return X.reshape(len(X), -1)
     return X.reshape(len(X), *pre["input_shape"]) if "input_shape" in pre else X
