@@ -168,3 +168,18 @@ def test_doctor_command(capsys):
                      "--epochs", "1", "--raw-pixels", "--json"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["codes"][0] == "INPUT_SCALE" and report["findings"][0]["fix"]
+
+
+def test_doctor_command_names_class_order_as_the_root_cause(capsys):
+    """Data fed in class order: the order is the error, from the labels and from the batches;
+    no learning-rate error beside it (its jumps are the order's), no SINGLE_CLASS, and no
+    advice to train longer."""
+    assert cli.main(["doctor", "--data", "mnist-mini", "--arch", "784-32-10", "--subset", "2000",
+                     "--epochs", "1", "--sorted", "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    first = report["findings"][0]
+    assert first["code"] == "CLASS_ORDERED" and first["severity"] == "error"
+    assert {f["where"] for f in report["findings"] if f["code"] == "CLASS_ORDERED"} >= {"the batches"}
+    assert not any(f["code"] in ("LR_TOO_HIGH", "SINGLE_CLASS") and f["severity"] == "error"
+                   for f in report["findings"])
+    assert not any("train longer" in f["message"] for f in report["findings"])

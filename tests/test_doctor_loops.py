@@ -170,12 +170,27 @@ def test_same_shapes_are_no_broadcast():
     assert errors(rec.report()) == []
 
 
-def test_a_short_run_is_watched_in_full_with_the_default_budget():
-    """The README's Recorder (default budget) on a 40-epoch perceptron: every call checked."""
-    rec = doctor.Recorder(["w"])
-    w = np.array([0.31, -0.17])
-    for epoch in range(40):
-        for x, t in zip(TRUTH, NAND):
-            w = w + 0.1 * (t - int(w @ x > 0)) * x
-        rec.log(epoch, loss=0.25, weights=[w], logits=TRUTH @ w, labels=NAND)
-    assert all("weight_norm" in r for r in rec.trace)
+@pytest.mark.parametrize("sort", [True, False])
+def test_batches_of_one_class_are_named_from_the_labels_logged(sort):
+    """A softmax regression fed its data in class order (columns of samples, Nielsen-style):
+    each batch holds one class while all of them hold ten."""
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 10, 2000)
+    X = rng.normal(size=(20, 2000)) + 0.5 * np.eye(20, 10)[:, y]       # (features, samples)
+    order = np.argsort(y, kind="stable") if sort else rng.permutation(2000)
+    W, b = 0.01 * rng.normal(size=(10, 20)), np.zeros((10, 1))
+    rec = doctor.Recorder(["W", "b"], budget=None)
+    for step, s in enumerate(range(0, 2000, 50)):
+        cols = order[s:s + 50]
+        x, t = X[:, cols], np.eye(10)[:, y[cols]]
+        z = W @ x + b
+        p = np.exp(z - z.max(0)); p /= p.sum(0)
+        d = (p - t) / len(cols)
+        W -= 0.5 * d @ x.T
+        b -= 0.5 * d.sum(1, keepdims=True)
+        rec.log(step, loss=float(-np.mean(np.log(p[y[cols], np.arange(len(cols))]))), weights=[W, b],
+                grads=[d @ x.T, d.sum(1, keepdims=True)], logits=z, labels=t)
+    found = [f for f in rec.report().findings if f.code == "CLASS_ORDERED"]
+    assert bool(found) is sort
+    if sort:
+        assert found[0].severity == "error" and found[0].evidence["top_class_share_overall"] < 0.2

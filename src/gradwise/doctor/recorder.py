@@ -609,7 +609,7 @@ class Recorder:
                else np.unique(y, return_counts=True)[1].max())       # huge bincount
         r["top_label_share"] = float(top / n)
         r["top_label"] = int(lo + np.bincount(y - lo).argmax()) if hi - lo <= 4 * n + c else int(y[0])
-        if n < 8 and hi - lo <= 4 * n + c:
+        if hi - lo <= 4 * n + c:
             self._pool_labels(r, lo, np.bincount(y - lo))
         if c >= 2:
             r["accuracy"] = float(np.mean(z.argmax(axis=1) == y))
@@ -618,9 +618,10 @@ class Recorder:
             r["batch"] = n
 
     def _pool_labels(self, r, lo: int, counts) -> None:
-        """Checks of fewer than 8 samples (online learning, a four-row truth table) say little of
-        the classes' shares one by one: pool their labels, and record the most common class's
-        share of all labels seen so far (the chance level of always answering it)."""
+        """Pool the labels of every check and record the most common class's share of all
+        labels seen so far: the chance level of always answering it. One check says little of
+        it when it holds a few samples (online learning, a four-row truth table) or one class
+        (data fed in class order)."""
         for k, v in enumerate(counts.tolist()):
             if v:
                 self._label_pool[lo + k] = self._label_pool.get(lo + k, 0) + v
@@ -641,8 +642,7 @@ class Recorder:
             pred = (out > (0.5 if probs else 0.0)).astype(np.float64)
             r["top_pred"], r["top_pred_share"] = int(pred.mean() >= 0.5), float(max(pred.mean(), 1 - pred.mean()))
             r["top_label_share"] = float(max(t.mean(), 1 - t.mean()))
-            if n < 8:
-                self._pool_labels(r, 0, np.bincount(t.astype(np.int64), minlength=2))
+            self._pool_labels(r, 0, np.bincount(t.astype(np.int64), minlength=2))
             r["accuracy"] = float(np.mean(pred == t))
             return
         err = out.astype(np.float64) - t
@@ -675,11 +675,12 @@ class Recorder:
         found += rules.saturation(t)
         found += rules.dead_relu(t)
         found += rules.single_class(t)
+        found += rules.batches_of_one_class(t)
         found += rules.stalled(t, c)
         found += rules.broadcast_residual(t)
         found += rules.label_width(self.num_classes, self.target_width)
         found += rules.missing_bias(t) or rules.zero_input_no_bias(t)
-        verdict = rules.not_learning(t, c)
+        verdict = rules.not_learning(t, c, errors=any(f.severity == "error" for f in found))
         found += verdict
         # the first weights' init checks: a cause when the run suffers, else only a note
         suffers = rules.suffering(t) or any(f.code == "NOT_LEARNING" for f in verdict)

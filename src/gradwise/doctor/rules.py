@@ -252,6 +252,29 @@ def class_ordered(y, *, shuffled_by_fit: bool = False) -> list[Finding]:
                "(Sequential.fit does this unless shuffle=False)", "y_train")]
 
 
+def batches_of_one_class(trace) -> list[Finding]:
+    """Nearly every logged batch holds one class while all of them together hold many: the
+    loop feeds the data in class order, and each step teaches the class of the moment."""
+    recs = [r for r in trace if r.get("top_label_share") is not None and r.get("batch", 0) >= 8]
+    pooled = [r["pooled_top_share"] for r in trace if r.get("pooled_top_share") is not None]
+    if len(recs) < MIN_CHECKS or not pooled:
+        return []
+    # a shuffled batch of 8 or more holds its commonest class at about that class's overall
+    # share plus sampling noise (10 balanced classes, 8 samples: about 0.3); sorted batches
+    # hold one class, except where a block ends
+    within = float(np.mean([r["top_label_share"] for r in recs]))
+    if within < 0.75 or pooled[-1] > 0.5:
+        return []
+    return [finding("CLASS_ORDERED", "error",
+                    f"the logged batches are {100 * within:.0f}% one class on average, while all of "
+                    f"them together hold no class above {100 * pooled[-1]:.0f}%: the data reach the "
+                    f"network in class order, and each step pulls it towards the class of the moment.",
+                    {"batch_top_class_share": within, "top_class_share_overall": pooled[-1],
+                     "batches": len(recs)},
+                    "shuffle every epoch: order = rng.permutation(len(X)); X, y = X[order], y[order]",
+                    "the batches")]
+
+
 def class_labels(y) -> np.ndarray | None:
     """Integer class labels (N,) from labels, a (N, 1) column or one-hot rows; None when
     they are not class labels (empty, not numbers, or regression targets)."""
@@ -968,7 +991,7 @@ def learned(trace, num_classes: int | None = None) -> dict | None:
         k = max(1, len(acc) // 5)
         chance = _median([r.get("top_label_share") for r in trace])
         pooled = [r["pooled_top_share"] for r in trace if r.get("pooled_top_share") is not None]
-        if _median([r.get("batch") for r in trace]) < 8 and pooled:   # small checks: all labels
+        if pooled:                                # all labels seen: small or one-class batches
             chance = pooled[-1]
         end = float(np.mean(acc[-k:]))
         share = (end - chance) / (1 - chance) if chance < 1 else 1.0
@@ -989,9 +1012,11 @@ def learned(trace, num_classes: int | None = None) -> dict | None:
             "improving": _still_improving(loss[np.isfinite(loss)], False)}
 
 
-def not_learning(trace, num_classes: int | None = None) -> list[Finding]:
+def not_learning(trace, num_classes: int | None = None, *, errors: bool = False) -> list[Finding]:
     """The run did not get far from chance: NOT_LEARNING, with what to check next, whatever
-    else fired; a run that learned gets an info line that says so, with its numbers."""
+    else fired; a run that learned gets an info line that says so, with its numbers.
+    ``errors``: other findings are errors (then a slow start is theirs to explain, not a
+    reason to train longer)."""
     if any(not math.isfinite(v) for v in _losses(trace)):
         return []                                 # NONFINITE says it, louder
     how = learned(trace, num_classes)
@@ -1006,8 +1031,10 @@ def not_learning(trace, num_classes: int | None = None) -> list[Finding]:
     if how["share"] >= LEARNED_SHARE:
         return [finding("LEARNING", "info", f"the run learns: {numbers}.", how, "")]
     if how["improving"] or how["share"] >= LEARNING_SHARE:
+        then = ("the errors above are the likely reason" if errors
+                else "train longer to judge it")
         return [finding("LEARNING", "info", f"the run has started to learn ({numbers}) but is still "
-                        f"near where it began: train longer to judge it.", how, "")]
+                        f"near where it began: {then}.", how, "")]
     chance = {"accuracy": f"always answering the most common class gives {fmt(how['chance'])}",
               "r2": "predicting the mean gives 0",
               "loss": f"the start (or chance, ln C) was {how['chance']:.4g}"}[how["measure"]]
