@@ -1,4 +1,6 @@
+import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -193,6 +195,50 @@ def test_load_errors_name_the_file(tmp_path):
     np.savez(tmp_path / "plain.npz", a=np.zeros(2))
     with pytest.raises(ModelFileError, match="not written by Sequential.save"):
         gw.Sequential.load(tmp_path / "plain")
+
+
+def _with_record(tmp_path, edit=None, raw: bytes | None = None):
+    """A saved 2-4-2 model whose JSON record (inside the .npz) was edited by ``edit``."""
+    model = gw.Sequential([gw.Dense(2, 4), gw.ReLU(), gw.Dense(4, 2)])
+    model.meta = {"data": "xor", "classes": ["0", "1"],
+                  "preprocessing": {"scale": "none", "flatten": True, "input_shape": [2]}}
+    model.save(tmp_path / "m")
+    with np.load(tmp_path / "m.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    record = json.loads(arrays.pop("__config__").tobytes())
+    if edit is not None:
+        edit(record)
+    text = raw if raw is not None else json.dumps(record).encode()
+    np.savez(tmp_path / "m.npz", **arrays, __config__=np.frombuffer(text, dtype=np.uint8))
+    return tmp_path / "m"
+
+
+@pytest.mark.parametrize("edit,message", [
+    # found by tests/test_fuzz_model_file.py: each was an AttributeError, TypeError or
+    # ComplexWarning when the model was used (gradwise evaluate), not a message at load
+    (lambda r: r["meta"].update(preprocessing=5), 'meta "preprocessing" must be a JSON object; got 5'),
+    (lambda r: r["meta"]["preprocessing"].update(input_shape=5), 'preprocessing "input_shape" must be'),
+    (lambda r: r["meta"]["preprocessing"].update(input_shape=[10**12]), "got [1000000000000]"),
+    (lambda r: r["meta"]["preprocessing"].update(flatten="no"), '"flatten" must be true or false'),
+    (lambda r: r["meta"].update(data=5), 'meta "data" must be the name of a data set; got 5'),
+    (lambda r: r["meta"].update(classes=5), 'meta "classes" must be a list of class names; got 5'),
+    (lambda r: r["meta"].update(classes=["a"]), 'names 1 classes but the model has 2 outputs'),
+    (lambda r: r["layers"][0]["config"].update(dtype="complex64"),
+     "layer 0 (Dense): dtype 'complex64' is not a floating-point type"),
+])
+def test_an_edited_model_record_is_refused_at_load_naming_the_file(tmp_path, edit, message):
+    base = _with_record(tmp_path, edit)
+    with pytest.raises(ModelFileError, match=f"m.npz: .*{re.escape(message)}"):
+        gw.Sequential.load(base)
+
+
+@pytest.mark.parametrize("raw,message", [
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),          # was a RecursionError
+    (b"1" * 5000, "Exceeds the limit"),                                # was a bare ValueError
+])
+def test_a_model_record_json_cannot_parse_names_the_file(tmp_path, raw, message):
+    with pytest.raises(ModelFileError, match=f"m.npz: the model file record is corrupt .*{message}"):
+        gw.Sequential.load(_with_record(tmp_path, raw=raw))
 
 
 def test_a_fitted_scaler_travels_with_the_saved_model(tmp_path, rng):

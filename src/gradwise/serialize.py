@@ -92,7 +92,45 @@ def build_layers(config: dict, source, arrays: dict[str, np.ndarray] | None = No
     meta = config.get("meta") or {}
     if not isinstance(meta, dict):
         raise ModelFileError(f"{source}: \"meta\" must be a JSON object; got {type(meta).__name__}")
+    _check_meta(meta, layers, source)
     return layers, loss, meta
+
+
+MAX_INPUT_VALUES = 1 << 24     # one input of a model (a 28x28 image is 784 values)
+
+
+def _check_meta(meta: dict, layers: list[Layer], source) -> None:
+    """The parts of ``meta`` that gradwise reads (the data set's name, the class names, how
+    inputs are prepared) of the types it reads them as; other keys are the owner's own."""
+    def bad(key: str, rule: str, value) -> ModelFileError:
+        return ModelFileError(f"{source}: meta {key} must be {rule}; got {json.dumps(value)[:60]}; "
+                              f"the file was edited or damaged: save the model again")
+    if meta.get("data") is not None and not isinstance(meta["data"], str):
+        raise bad("\"data\"", "the name of a data set", meta["data"])
+    classes = meta.get("classes")
+    if classes is not None:
+        if not isinstance(classes, list) or not all(isinstance(c, (str, int, float)) for c in classes):
+            raise bad("\"classes\"", "a list of class names", classes)
+        outputs = next((len(layer.params["b"]) for layer in reversed(layers) if "b" in layer.params), None)
+        if classes and outputs is not None and len(classes) != outputs and not (outputs == 1 and len(classes) == 2):
+            raise ModelFileError(f"{source}: meta \"classes\" names {len(classes)} classes but the model "
+                                 f"has {outputs} outputs; the file was edited or damaged: save the "
+                                 f"model again")
+    pre = meta.get("preprocessing")
+    if pre is None:
+        return
+    if not isinstance(pre, dict):
+        raise bad("\"preprocessing\"", "a JSON object", pre)
+    if "scale" in pre and "kind" not in pre and not isinstance(pre["scale"], str):   # a scaler's are numbers
+        raise bad("preprocessing \"scale\"", "text (\"pixels / 255\" or \"none\")", pre["scale"])
+    if "flatten" in pre and not isinstance(pre["flatten"], bool):
+        raise bad("preprocessing \"flatten\"", "true or false", pre["flatten"])
+    shape = pre.get("input_shape")
+    if shape is not None and (not isinstance(shape, list) or len(shape) > 4
+                              or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in shape)
+                              or math.prod(shape) > MAX_INPUT_VALUES):
+        raise bad("preprocessing \"input_shape\"", f"a list of at most 4 sizes >= 1 (e.g. [1, 28, 28]) "
+                                                   f"of at most {MAX_INPUT_VALUES:,} values", shape)
 
 
 MAX_LAYER_SIZE = 1 << 20       # a width, channel count or kernel side beyond this is no real layer
@@ -125,10 +163,21 @@ def _build(where: str, spec, table: dict, source, stored: int | None):
         raise ModelFileError(f"{source}: {where} ({kind}) has unknown option {unknown[0]!r}; "
                              f"known: {', '.join(known) or 'none'}")
     _check_sizes(where, kind, options, source, stored)
+    if "dtype" in options and not _is_float_dtype(options["dtype"]):
+        raise ModelFileError(f"{source}: {where} ({kind}): dtype {options['dtype']!r:.40} is not a "
+                             f"floating-point type (float16, float32, float64); the file was "
+                             f"edited or damaged")
     try:
         return table[kind](**options)
     except (TypeError, ValueError) as e:
         raise ModelFileError(f"{source}: {where} ({kind}): {e}") from None
+
+
+def _is_float_dtype(name) -> bool:
+    try:
+        return isinstance(name, str) and np.dtype(name).kind == "f"
+    except TypeError:
+        return False
 
 
 def _check_sizes(where: str, kind: str, options: dict, source, stored: int | None) -> None:
@@ -168,6 +217,9 @@ def read_npz(path, record_key: str, what: str, written_by: str) -> tuple[dict[st
         raise ModelFileError(f"{path} has no {what} record: not written by {written_by}")
     try:
         record = json.loads(arrays.pop(record_key).tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ModelFileError(f"{path}: the {what} record is corrupt ({e})") from e
+    except ValueError as e:     # UnicodeDecodeError, JSONDecodeError, a 5,000-digit number
+        raise ModelFileError(f"{path}: the {what} record is corrupt ({e})") from None
+    except RecursionError:      # the parser recurses once per nested [ or {
+        raise ModelFileError(f"{path}: the {what} record is corrupt (nested too deeply to be "
+                             f"one gradwise writes)") from None
     return arrays, record
