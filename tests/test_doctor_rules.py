@@ -66,7 +66,8 @@ def test_label_range_and_shape():
     assert codes(rules.label_range(y)) == ["LABEL_RANGE"]                    # 1..10 without a model
     assert rules.label_range(y - 1, 10) == []
     assert codes(rules.label_range(np.array([0, 3, 12]), 10)) == ["LABEL_RANGE"]
-    assert codes(rules.label_shape(np.zeros((10, 1)), 10)) == ["LABEL_SHAPE"]
+    assert codes(rules.label_shape(np.arange(10.0).reshape(10, 1) % 4, 10)) == ["LABEL_SHAPE"]
+    assert codes(rules.label_shape(np.arange(10.0).reshape(10, 1) % 2, 10)) == []   # one sigmoid's targets
     assert codes(rules.label_shape(np.eye(3)[[0, 1, 2, 0]] * 2, 4)) == ["LABEL_SHAPE"]
     assert codes(rules.label_shape(np.zeros(9), 10)) == ["LABEL_SHAPE"]
     assert rules.label_shape(np.eye(3)[[0, 1, 2, 0]], 4) == [] and rules.label_shape(np.zeros(4), 4) == []

@@ -265,6 +265,7 @@ class Recorder:
         self.findings: list[Finding] = []          # found at log time (e.g. shape mismatches)
         self.num_classes: int | None = None
         self.target_width: int | None = None       # one-hot targets wider or narrower than the outputs
+        self.output_width: int | None = None       # ... than these outputs
         self._init_findings: list | None = None     # the init checks of the first weights seen
         self._n_values = 0                          # how many numbers those weights hold
         self._clock = clock
@@ -595,6 +596,7 @@ class Recorder:
         if raw is not None and raw.ndim == 2 and len(raw) == n and raw.shape[1] > 1 and raw.shape[1] != c \
                 and np.all((raw == 0) | (raw == 1)):
             self.target_width = raw.shape[1]       # one-hot rows of another width than the outputs
+            self.output_width = c
         if c == 1 and raw is not None and raw.size == n:
             self._log_one_output(r, z[:, 0], raw.reshape(-1).astype(np.float64), mixed)
             return
@@ -678,7 +680,7 @@ class Recorder:
         found += rules.batches_of_one_class(t)
         found += rules.stalled(t, c)
         found += rules.broadcast_residual(t)
-        found += rules.label_width(self.num_classes, self.target_width)
+        found += rules.label_width(self.output_width or self.num_classes, self.target_width)
         found += rules.missing_bias(t) or rules.zero_input_no_bias(t)
         verdict = rules.not_learning(t, c, errors=any(f.severity == "error" for f in found))
         found += verdict

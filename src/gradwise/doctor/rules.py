@@ -297,13 +297,14 @@ def label_shape(y, n_samples: int | None = None, name="y_train") -> list[Finding
     if n_samples is not None and len(y) != n_samples:
         out.append(finding("LABEL_SHAPE", "error", f"{n_samples} samples but {len(y)} labels.",
                       {"samples": n_samples, "labels": len(y)}, "give one label per sample", name))
-    if y.ndim == 2 and y.shape[1] == 1:
+    if y.ndim == 2 and y.shape[1] == 1 and len(np.unique(y[: 100_000])) > 2:
+        # class ids in a column (a 0/1 column is what one sigmoid output is compared with)
         out.append(finding("LABEL_SHAPE", "warning",
                       "labels are a (N, 1) column; against (N, C) outputs, a hand-written loss or "
                       "gradient broadcasts it to (N, C) and silently computes the wrong thing.",
                       {"shape": list(y.shape)}, "use y.reshape(-1) (shape (N,)), or one-hot rows (N, C)",
                       name))
-    elif y.ndim == 2 and y.dtype.kind == "f":
+    elif y.ndim == 2 and y.shape[1] > 1 and y.dtype.kind == "f":
         sums = y.sum(axis=1)
         if not np.allclose(sums, 1, atol=1e-3) or y.min() < 0:
             out.append(finding("LABEL_SHAPE", "error", "target rows are not one-hot (or probabilities): "
