@@ -10,8 +10,8 @@ gates) and a valid ``--epochs`` is at most 2; everything else is generated freel
 CLI is called in-process with the NumPy error state a user's process has (warnings, not
 conftest's ``raise``), so what is tested is what a user sees.
 
-Measured with ``--hypothesis-show-statistics`` (2 cores): about 480 command lines and
-config files in about 15 s, 0 tracebacks.
+Measured with ``--hypothesis-show-statistics`` (2 cores): 480 command lines and
+config files (6 tests x 80, plus 8 explicit examples) in about 20 s, 0 tracebacks.
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ a few MB while refusing; ``gradwise evaluate`` on a run folder so edited ends wi
 ``model.json`` is the readable copy: ``load`` reads the record inside the ``.npz`` (one
 atomic file keeps weights and architecture together), so each edit is written to both.
 
-Measured with ``--hypothesis-show-statistics`` (2 cores): about 250 edited models in
-about 10 s, 0 tracebacks.
+Measured with ``--hypothesis-show-statistics`` (2 cores): 300 edited models and run
+folders (5 tests x 60, plus 2 explicit examples) in about 8 s, 0 tracebacks.
 """
 
 from __future__ import annotations
