@@ -11,7 +11,10 @@ code in layers.py, conv.py and optim.py stays the reference the tests compare th
 numba is optional (``pip install gradwise[fast]``): without it, or with
 ``GRADWISE_NO_NUMBA=1`` in the environment when gradwise is imported, ``AVAILABLE`` is False
 and every layer runs its NumPy code; ``gradwise.runtime.settings.kernels = False`` does the
-same at run time.
+same at run time. numba is imported when a loop is first called, not with gradwise: the
+import and the loading of the cached machine code cost about 1.4 s (2-core AMD EPYC), which
+a command that runs no kernel (``gradwise predict``, ``--help``, a network of Dense layers in
+``gradwise train``: see ``gradwise.train.kernels_pay``) never pays.
 
 Every loop runs on the calling thread: they are compiled without ``parallel=True``, so
 numba never starts its thread pool, and they need no thread count set around each call.
@@ -34,23 +37,44 @@ from __future__ import annotations
 
 import os
 
-try:
-    if os.environ.get("GRADWISE_NO_NUMBA"):
-        raise ImportError("disabled by GRADWISE_NO_NUMBA")
-    import numba
-    AVAILABLE = True
-except ImportError:                          # every layer and optimiser runs its NumPy code
-    numba = None
-    AVAILABLE = False
+import importlib.util
 
 import numpy as np
 
+# installed and not turned off; imported at the first call of a loop (see _Kernel)
+AVAILABLE = not os.environ.get("GRADWISE_NO_NUMBA") and importlib.util.find_spec("numba") is not None
+
+
+class _Kernel:
+    """A loop compiled the first time it is called (numba imported then, and the machine code
+    read from numba's cache when it is there), for the calling thread (see the module doc)."""
+
+    def __init__(self, fn) -> None:
+        self.fn, self.compiled = fn, None
+        self.__name__, self.__doc__ = fn.__name__.lstrip("_"), fn.__doc__
+
+    def __call__(self, *args):
+        if self.compiled is None:
+            try:
+                import numba
+            except ImportError as e:
+                raise ImportError(f"numba is installed but does not import ({e}); help: "
+                                  f"reinstall it (pip install gradwise[fast]) or run without it "
+                                  f"(GRADWISE_NO_NUMBA=1)") from e
+            self.compiled = numba.njit(self.fn, error_model="numpy", fastmath=False, cache=True,
+                                       nogil=True)
+        return self.compiled(*args)
+
 
 def _jit(fn):
-    """fn compiled for the calling thread (see the module docstring), or None without numba."""
-    if not AVAILABLE:
-        return None
-    return numba.njit(fn, error_model="numpy", fastmath=False, cache=True, nogil=True)
+    """fn as a kernel compiled at its first call, or None without numba."""
+    return _Kernel(fn) if AVAILABLE else None
+
+
+def loaded() -> bool:
+    """Whether numba has been imported in this process (a kernel ran, or someone imported it)."""
+    import sys
+    return "numba" in sys.modules
 
 
 def _adam(p, g, m, v, lr_t, b1, b2, inv_sqrt_bc2, eps, decay, l2, tiny):

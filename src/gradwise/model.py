@@ -197,13 +197,16 @@ class Sequential:
         """val_loss (and val_accuracy) after an epoch; TrainingDiverged, as for a training
         batch, when the loss cannot be had because the outputs are no longer finite."""
         try:
-            return {f"val_{k}": v for k, v in self.evaluate(*validation_data).items()}
+            logs = {f"val_{k}": v for k, v in self.evaluate(*validation_data).items()}
         except ValueError as e:
             X = validation_data[0]
             if all(np.all(np.isfinite(self.forward(X[i:i + PREDICT_CHUNK])))
                    for i in range(0, len(X), PREDICT_CHUNK)):
                 raise
             raise _diverged(f"the validation after epoch {epoch + 1}", self.optimizer) from e
+        if not math.isfinite(logs["val_loss"]):      # finite outputs so large that the loss overflowed
+            raise _diverged(f"the validation after epoch {epoch + 1}", self.optimizer)
+        return logs
 
     def _fit_data(self, X, y, validation_data, validation_split, rng):
         """Checked training arrays and validation pair (split off at random if asked)."""

@@ -13,6 +13,7 @@ line of NumPy math and, when it says yes, hand over to their compiled twin in
 from __future__ import annotations
 
 import dataclasses
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -64,3 +65,21 @@ COMPILED_DTYPES = (np.float32, np.float64)       # the types the kernels are com
 def use_kernels(*arrays: np.ndarray) -> bool:
     """True when the compiled kernels are on and every array is float32 or float64."""
     return settings.kernels and all(a.dtype in COMPILED_DTYPES for a in arrays)
+
+
+@contextmanager
+def using(**changes):
+    """Settings changed for a block and restored after it, even on an error.
+
+    >>> with using(kernels=False):
+    ...     settings.kernels
+    False
+    """
+    before = {name: getattr(settings, name) for name in changes}
+    for name, value in changes.items():
+        setattr(settings, name, value)
+    try:
+        yield settings
+    finally:
+        for name, value in before.items():
+            setattr(settings, name, value)
