@@ -131,7 +131,7 @@ def test_a_finite_but_absurd_loss_stops_the_run_as_diverged(tmp_path, capsys):
 
 
 def test_a_nan_run_fails_with_status_1(tmp_path, capsys):
-    assert cli.main(["train", "--data", "mnist-mini", "--opt", "sgd", "--lr", "100", "--epochs", "1",
+    assert cli.main(["train", "--data", "mnist-mini", "--opt", "sgd", "--lr", "100", "--epochs", "1", "--dropout", "0.2",
                      "--quiet", "--no-plots", "--out", str(tmp_path / "run")]) == 1
     assert "NaN/inf at epoch 1" in capsys.readouterr().err
 

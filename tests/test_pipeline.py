@@ -95,7 +95,9 @@ def test_init_reaches_the_image_presets():
 def test_default_mlp_is_the_784_256_128_10_network():
     model = train.build_model(TrainConfig(), 784, 10)
     assert [l.params["W"].shape for l in model.layers if "W" in l.params] == [(784, 256), (256, 128), (128, 10)]
-    assert sum(isinstance(l, gw.Dropout) for l in model.layers) == 2
+    assert not any(isinstance(l, gw.Dropout) for l in model.layers)      # none by default for mlp
+    large = train.build_model(TrainConfig(model="mlp-large"), 784, 10)
+    assert sum(isinstance(l, gw.Dropout) for l in large.layers) == 2
 
 
 def test_prepare_and_build_share_one_preprocessing():

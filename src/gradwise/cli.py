@@ -36,11 +36,12 @@ TRAIN_HELP = {
     "init": "weight init: he_normal, he_uniform, glorot_normal, glorot_uniform, lecun_normal, "
             "uniform01, normal01 (default: he_normal for ReLU nets, glorot_uniform for tanh/sigmoid)",
     "opt": "optimiser: sgd, rmsprop, adam, adamw",
-    "lr": "learning rate",
+    "lr": "learning rate (default: 3e-3 for mlp, 1e-3 for the others; doctor: 1e-3)",
     "momentum": "momentum for sgd/rmsprop (default 0.9; refused for adam/adamw)",
     "weight_decay": "L2 weight decay (decoupled for adamw)",
     "schedule": "lr schedule: none, cosine, step:EVERY:FACTOR, exp:GAMMA, warmup:EPOCHS[+cosine]",
-    "dropout": "dropout rate after each hidden layer (default 0.2; lenet5 has none)",
+    "dropout": "dropout rate after each hidden layer (default: none for mlp, 0.2 for mlp-large, cnn "
+               "and cnn-large; lenet5 has none)",
     "loss": "cross_entropy (default), or mse on one-hot targets (a classic mistake, for the doctor)",
     "epochs": "passes over the training data",
     "batch_size": "samples per step",
@@ -192,7 +193,8 @@ def cmd_doctor(args) -> int:
     memory.keep_freed_memory()
     if args.subset < 0:
         raise GradwiseError(f"--subset must be >= 0 (0: all the samples); got {args.subset}")
-    cfg = train_config(args, args.config, epochs=2)        # a short run unless told otherwise
+    # a short run unless told otherwise, at the learning rate the doctor's rules were tuned on
+    cfg = train_config(args, args.config, epochs=2, lr=1e-3)
     prepared, pre = train.prepare(cfg)
     if args.raw_pixels:
         prepared = prepared.prepared_as(dataclasses.replace(pre, scale="none"))
@@ -207,7 +209,7 @@ def cmd_doctor(args) -> int:
     y, yt = (train.targets(cfg, labels, len(prepared.classes)) for labels in (y, prepared.y_test))
     if not args.json:
         print(f"gradwise doctor: {cfg.data}, {len(X):,} samples, {cfg.epochs} epochs, {cfg.model} "
-              f"{cfg.arch or ''} {cfg.act or ''} {cfg.init or ''}, {cfg.opt} lr {cfg.lr:g}...".replace("  ", " "),
+              f"{cfg.arch or ''} {cfg.act or ''} {cfg.init or ''}, {cfg.opt} lr {train.learning_rate(cfg):g}...".replace("  ", " "),
               flush=True)
     report = doctor.diagnose(model, X, y, X_test=prepared.X_test, y_test=yt, loss=cfg.loss,
                              optimizer=optimizer, epochs=cfg.epochs, batch_size=cfg.batch_size,

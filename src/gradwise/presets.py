@@ -28,7 +28,10 @@ DEFAULT_INIT = {"relu": "he_normal", "leaky_relu": "he_normal", "tanh": "glorot_
 PRESETS = ("mlp", "mlp-large", "cnn", "cnn-large", "lenet5")
 IMAGE_PRESETS = ("cnn", "cnn-large", "lenet5")   # these take (N, 1, H, W) images, not rows
 HIDDEN = {"mlp": [256, 128], "mlp-large": [800, 800]}
-DEFAULT_DROPOUT = 0.2                           # after each hidden layer (cnn: after its dense layer)
+# dropout after each hidden layer (cnn: after its dense layer). None in mlp: its default run is
+# a few epochs of MNIST, too short to overfit, and dropout slowed what it learnt in them
+# (4 epochs, lr 2e-3, 2 seeds: 97.9-98.0% with 0.2 -> 98.0-98.1% with none, and 20% less time)
+DEFAULT_DROPOUT = {"mlp": 0.0, "mlp-large": 0.2, "cnn": 0.2, "cnn-large": 0.2, "lenet5": 0.0}
 MAX_LAYER_SIZE = 1 << 20        # a width beyond this is a typo, not a layer (mlp-large has 800)
 MAX_WEIGHTS = 1 << 27           # 134M weights: 0.5 GB as float32, about 2 GB while training with Adam
 
@@ -145,7 +148,7 @@ def network(name: str, n_inputs: int, n_classes: int, *, arch: str | None = None
         if unused:
             raise SettingError(unused[0], f"is of no use to model {name} (its layers are fixed; "
                                           f"choose them with model mlp)")
-        dropout = DEFAULT_DROPOUT if dropout is None else dropout
+        dropout = DEFAULT_DROPOUT[name] if dropout is None else dropout
         return cnn_preset(name, n_inputs, n_classes, dropout=dropout, seed=seed,
                           batchnorm=bool(batchnorm), init=init)
     if batchnorm:
@@ -163,5 +166,5 @@ def network(name: str, n_inputs: int, n_classes: int, *, arch: str | None = None
         if sizes[-1] != n_classes:
             raise SettingError("arch", f"{arch}: the last size must be the number of classes of "
                               f"{data}, {n_classes}; got {sizes[-1]}")
-    dropout = DEFAULT_DROPOUT if dropout is None else dropout
+    dropout = DEFAULT_DROPOUT[name] if dropout is None else dropout
     return mlp(sizes, activation=act or "relu", init=init, dropout=dropout, seed=seed)
