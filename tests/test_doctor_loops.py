@@ -194,3 +194,28 @@ def test_batches_of_one_class_are_named_from_the_labels_logged(sort):
     assert bool(found) is sort
     if sort:
         assert found[0].severity == "error" and found[0].evidence["top_class_share_overall"] < 0.2
+
+
+@pytest.mark.parametrize("apply", ["transpose", "reshape"])
+def test_a_gradient_logged_transposed_is_a_layout_when_the_updates_follow_it(apply):
+    """W of shape (out, in), its gradient computed as x @ delta.T, (in, out): W -= lr * dW.T is
+    right (a note); W -= lr * dW.reshape(W.shape) scrambles the entries (an error)."""
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 3, 600)
+    X = rng.normal(size=(6, 600)) + np.eye(6, 3)[:, y]
+    W, b = 0.1 * rng.normal(size=(3, 6)), np.zeros((3, 1))
+    rec = doctor.Recorder(["W", "b"], budget=None)
+    for step in range(60):
+        cols = rng.choice(600, 50, replace=False)
+        x, t = X[:, cols], np.eye(3)[:, y[cols]]
+        z = W @ x + b
+        p = np.exp(z - z.max(0)); p /= p.sum(0)
+        d = (p - t) / 50
+        dW, db = x @ d.T, d.sum(1, keepdims=True)                 # dW: (6, 3)
+        W -= 0.5 * (dW.T if apply == "transpose" else dW.reshape(W.shape))
+        b -= 0.5 * db
+        rec.log(step, loss=float(-np.mean(np.log(p[y[cols], np.arange(50)]))), weights=[W, b],
+                grads=[dW, db], logits=z, labels=t)
+    f = rec.report().get("GRADIENT_SHAPE")
+    assert f is not None and f.where == "W"
+    assert f.severity == ("info" if apply == "transpose" else "error")

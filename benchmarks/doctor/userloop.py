@@ -64,7 +64,11 @@ def train(X, y, rec, *, bug=None, lr=0.1, steps=150, batch=64, seed=0, mu=0.9, h
             g = acc
         with np.errstate(all="ignore"):
             for k in p:
-                step_g = g[k].T if g[k].shape[::-1] == p[k].shape and g[k].shape != p[k].shape else g[k]
+                step_g = g[k]
+                if bug == "transposed_dW" and g[k].shape != p[k].shape:
+                    step_g = g[k].reshape(p[k].shape)  # "made it fit": the entries scrambled
+                elif g[k].shape[::-1] == p[k].shape and g[k].shape != p[k].shape:
+                    step_g = g[k].T
                 if step_g.shape != p[k].shape:
                     step_g = np.resize(step_g, p[k].shape)   # what a broadcast would smear in
                 if bug == "momentum_no_decay":

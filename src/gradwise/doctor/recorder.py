@@ -148,6 +148,33 @@ def _kind(a: np.ndarray, lo: float, hi: float) -> str:
     return "linear"
 
 
+def _transposed_follow(names, W, G, delta, dd, prev) -> dict:
+    """For each parameter whose gradient is logged transposed ((in, out) against (out, in)):
+    the cosines of its update with that gradient's transpose and with the gradient reshaped
+    to the parameter's shape (entries in memory order), now or at the last look (a loop may
+    update before or after it logs), whichever fits better. A transpose's fit near -1: the
+    update is its step, and the layout is only the loop's convention."""
+    out = {}
+    for i, (w, g, d, s_d) in enumerate(zip(W, G, delta, dd)):
+        if w is None or g is None or d is None or w.ndim != 2 or g.shape != w.shape[::-1] \
+                or g.shape == w.shape or not s_d:
+            continue
+        best = (0.0, 0.0)
+        earlier = prev.get("g")[i] if prev.get("g") is not None and len(prev["g"]) == len(W) else None
+        for cand in (g, earlier):
+            if cand is None or cand.shape != g.shape:
+                continue
+            s_g = _sq(cand)
+            if s_g and math.isfinite(s_g) and math.isfinite(s_d):
+                norm = math.sqrt(s_d * s_g)
+                c_t = _dot(d, np.ascontiguousarray(cand.T)) / norm       # transposed back
+                c_r = _dot(d, cand) / norm                                # reshaped to fit
+                if max(abs(c_t), abs(c_r)) > max(abs(best[0]), abs(best[1])):
+                    best = (c_t, c_r)
+        out[names[i] if i < len(names) else f"param {i}"] = best
+    return out
+
+
 def _on_grid(weights) -> bool:
     """All the weights are whole multiples of one step (they started at 0 or on integers and
     moved by a learning rate like 0.25 on 0/1 inputs): then a pre-activation of exactly zero
@@ -543,6 +570,10 @@ class Recorder:
                 if lists:
                     r["param_update"] = [float("nan") if s is None else math.sqrt(s) / gap
                                          for s in dd]
+                    if G is not None and len(G) == len(W):
+                        follow = _transposed_follow(names, W, G, delta, dd, prev)
+                        if follow:
+                            r["transposed_follow"] = follow
                 pairs = G is not None and len(G) == len(W) and all(
                     (w is None) == (g is None) and (w is None or w.size == g.size)
                     for w, g in zip(W, G))
@@ -665,7 +696,7 @@ class Recorder:
         """Run every training rule over the trace."""
         t = self.trace
         c = num_classes or self.num_classes
-        found = list(self.findings)
+        found = [rules.layout_followed(f, t) for f in self.findings]
         found += rules.nonfinite(t)
         found += rules.loss_summed(t)
         found += rules.gradient_not_reset(t)

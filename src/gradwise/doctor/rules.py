@@ -8,6 +8,7 @@ is how AutoTrainer keeps false alarms low, and it is the rule here too.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -250,6 +251,36 @@ def class_ordered(y, *, shuffled_by_fit: bool = False) -> list[Finding]:
                {"adjacent_same": same, "expected_if_shuffled": expected},
                "shuffle every epoch: order = rng.permutation(len(X)); X, y = X[order], y[order] "
                "(Sequential.fit does this unless shuffle=False)", "y_train")]
+
+
+def layout_followed(f: Finding, trace) -> Finding:
+    """A gradient logged transposed is a layout, not a bug, when the updates are its
+    transpose's steps (cosine well below 0 at most checks, or above 0 for a loop that adds its
+    'gradient'): then the finding becomes a note. Updates that do not follow it (a reshape
+    instead of a transpose scrambles the entries) keep it an error."""
+    if f.code != "GRADIENT_SHAPE" or f.severity != "error" or not f.where:
+        return f
+    pairs = [r["transposed_follow"][f.where] for r in trace
+             if f.where in (r.get("transposed_follow") or {})]
+    if len(pairs) < 2:
+        return f
+    cos = [t for t, _ in pairs]
+    # a plain step is exactly -1 on consecutive steps; across a few steps of mini-batches, or
+    # with momentum, less, but of one sign; and it fits the transpose better than the
+    # gradient reshaped to fit (W -= lr * dW.reshape(W.shape), which scrambles the entries)
+    med = float(np.median(cos))
+    same_sign = max(np.mean([c < 0 for c in cos]), np.mean([c > 0 for c in cos]))
+    better = np.mean([abs(t) > abs(r) for t, r in pairs])
+    if abs(med) < 0.3 or same_sign < 0.75 or better < 0.75:
+        return f
+    return dataclasses.replace(
+        f, severity="info",
+        message=f"the gradient of {f.where} is logged as {tuple(f.evidence['grad_shape'])}, the "
+                f"transpose of the parameter's {tuple(f.evidence['param_shape'])}, and the updates "
+                f"follow its transpose (cosine {np.median(cos):+.3f} at {len(cos)} checks): a layout "
+                f"convention of the loop, not a wrong gradient.",
+        evidence={**f.evidence, "update_cosine_with_transpose": float(np.median(cos))},
+        fix="")
 
 
 def batches_of_one_class(trace) -> list[Finding]:
