@@ -287,7 +287,7 @@ class Recorder:
         self.names = list(names) if names is not None else None
         self.budget = budget
         self._free_left = float(allowance)         # seconds of free summaries left
-        self._free = False                          # this call is summarised for free
+        self._free = False                          # the allowance pays for the current run
         self.trace: list[dict] = []
         self.findings: list[Finding] = []          # found at log time (e.g. shape mismatches)
         self.num_classes: int | None = None
@@ -307,7 +307,7 @@ class Recorder:
         # windows of calls (start, end]: 0, then (0, 8], (8, 24], (24, 56], ...
         self._win_start, self._win_end, self._win_len, self._last_run = -1, 0, FIRST_WINDOW, -1
         self._nonfinite_seen = False
-        self._label_pool: dict[int, int] = {}     # labels of the small checks, by class
+        self._label_pool: dict[int, int] = {}     # every check's labels, counted by class
         self._seen: set = set()                    # findings already recorded
         self._n_params: int | None = None          # the parameter count of the first call
         self._n_acts: int | None = None
