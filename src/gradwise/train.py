@@ -459,6 +459,7 @@ def training_steps(cfg: TrainConfig, n: int) -> int:
     held = max(1, round(cfg.val_split * n)) if cfg.val_split else 0
     return cfg.epochs * math.ceil((n - held) / min(cfg.batch_size, n - held))
 
+
 class Stopwatch:
     """Seconds spent in each phase of a run (``metrics.json``'s ``timings``), measured with
     ``time.perf_counter``; ``total`` is the time since the watch started.
