@@ -262,9 +262,10 @@ class Recorder:
     Cheap by design: every call keeps the loss (and notes a NaN/inf loss), a microsecond or
     two; the full summary (norms, updates, gradient cosine, momentum fit, dead and saturated
     units, predictions) is taken on *checks*, runs of ``RUN`` consecutive calls, as often as
-    ``budget`` allows: the Recorder times the wall clock between its calls and its own work,
-    and starts a run only when all its work, the cheap calls included, stays within
-    ``budget`` (5%) of the time that passed. The first calls are always checked, then at
+    ``budget`` allows: the Recorder times the calls' spacing and its own runs, and starts a
+    run every k-th call, k the power of two that keeps its runs within ``budget`` (5%) of
+    the time (the same calls on a busy machine as on a quiet one, as long as its cost
+    against your step stays within a factor of two). The first calls are always checked, then at
     least one run in every window of calls that doubles in length (8, 16, 32, ... calls),
     and a first NaN/inf loss is summarised at once, to say where it came from.
     The first ``allowance`` seconds (20 ms) of summaries are free: every call is checked until
@@ -297,13 +298,14 @@ class Recorder:
         self._n_values = 0                          # how many numbers those weights hold
         self._clock = clock
         self._calls = 0
-        self._credit = 0.0                         # seconds of summarising the budget allows now
+        self._interval = None                      # seconds from one call to the next (mean)
+        self._last_entry: float | None = None
+        self._spacing = math.inf                   # calls from one run's start to the next's
         self._last_exit: float | None = None
         self._run_left = 0                         # checked calls left in the current run
         self._in_run = False
         self._run_spent = 0.0
         self._run_cost = math.inf                  # what a run of checks costs, measured
-        self._cap = math.inf                       # the most credit kept: two runs' worth
         # windows of calls (start, end]: 0, then (0, 8], (8, 24], (24, 56], ...
         self._win_start, self._win_end, self._win_len, self._last_run = -1, 0, FIRST_WINDOW, -1
         self._nonfinite_seen = False
@@ -346,8 +348,6 @@ class Recorder:
             self.trace.append(r)
             end = self._clock()
             free = False
-        if self.budget is not None and not free:   # every other call is paid from the budget
-            self._credit -= end - start
         self._last_exit = end
         self._calls += 1
 
@@ -366,9 +366,10 @@ class Recorder:
     def _check(self, now: float, bad: bool) -> bool:
         """Whether this call is summarised in full: inside a run of checks, at the start of
         one the budget can pay for or the schedule requires, or at a first NaN/inf loss."""
-        if self._last_exit is not None:
-            credit = self._credit + self.budget * (now - self._last_exit)
-            self._credit = credit if credit < self._cap else self._cap   # no burst after a pause
+        if self._last_entry is not None:
+            dt = now - self._last_entry
+            self._interval = dt if self._interval is None else 0.9 * self._interval + 0.1 * dt
+        self._last_entry = now
         if self._run_left:
             self._run_left -= 1
             return True
@@ -378,7 +379,7 @@ class Recorder:
             self._win_len *= 2
         else:
             due = False
-        if due or self._free_left > 0 or self._credit >= self._run_cost:
+        if due or self._free_left > 0 or self._calls % self._spacing == 0:
             self._run_left, self._in_run, self._last_run = RUN - 1, True, self._calls
             self._run_spent = 0.0
             self._free = self._free_left > 0        # the allowance pays for this run
@@ -386,14 +387,22 @@ class Recorder:
         return bad and not self._nonfinite_seen
 
     def _spent(self, cost: float) -> None:
-        """A call of a run of checks took ``cost`` seconds; at the run's end, its cost is what
-        the next run must wait for."""
+        """A call of a run of checks took ``cost`` seconds. At the run's end its cost sets the
+        spacing of the runs: the power of two of calls, at least, over which ``budget`` of the
+        time pays for one run. Runs then start at the calls that are multiples of it, so the
+        same program gets the same checks however busy the machine is, as long as its cost
+        against the user's step stays within a factor of two (and a little: it grows at once
+        when more is needed, shrinks only when well under half suffices)."""
         self._run_spent += cost
         if self._run_left == 0:
             self._run_cost = (self._run_spent if self._run_cost == math.inf
                               else 0.5 * (self._run_cost + self._run_spent))
-            self._cap = 2 * self._run_cost
             self._in_run = False
+            if self.budget and self._interval:
+                need = self._run_cost / (self.budget * self._interval)     # calls a run needs
+                spacing = 2 ** max(2, math.ceil(math.log2(max(need, 1.0))))
+                if spacing > self._spacing or need < 0.35 * self._spacing:
+                    self._spacing = spacing
 
     def _summarise(self, r, step, weights, grads, activations, kinds, logits, labels, keep):
         y = self._labels(labels)

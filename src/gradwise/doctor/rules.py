@@ -83,6 +83,9 @@ MIN_CHECKS = 4
 #: end) the report says NOT_LEARNING, even when no rule names a cause: a run that does not
 #: learn is never "no problems found". In between, it has started to learn.
 LEARNED_SHARE = 0.5
+#: Samples the accuracy at the start and at the end of a run must each rest on (its standard
+#: error is then under 0.07); fewer (one sample a check, few checks) and the loss judges.
+ACCURACY_SAMPLES = 50
 LEARNING_SHARE = 0.1
 #: Weights whose rms is below this start "at or near zero" (any fan-in-scaled init of a
 #: layer with fewer than 10,000 inputs is larger): their norm's growth says nothing about
@@ -1019,8 +1022,12 @@ def learned(trace, num_classes: int | None = None) -> dict | None:
     if p is None:                                 # the verdict is the loss's: none, no verdict
         return None
     acc = [r["accuracy"] for r in trace if r.get("accuracy") is not None]
-    if len(acc) >= MIN_CHECKS:
-        k = max(1, len(acc) // 5)
+    batch = _median([r.get("batch") for r in trace if r.get("batch")])
+    batch = batch if math.isfinite(batch) else ACCURACY_SAMPLES   # not logged: take it as enough
+    k = max(1, len(acc) // 5)
+    if k * batch < ACCURACY_SAMPLES:              # the last fifth is too few samples to tell:
+        k = min(max(1, len(acc) // 2), math.ceil(ACCURACY_SAMPLES / batch))   # widen it
+    if len(acc) >= MIN_CHECKS and k * batch >= ACCURACY_SAMPLES:
         chance = _median([r.get("top_label_share") for r in trace])
         pooled = [r["pooled_top_share"] for r in trace if r.get("pooled_top_share") is not None]
         if pooled:                                # all labels seen: small or one-class batches
