@@ -301,6 +301,7 @@ class Recorder:
         self._interval = None                      # seconds from one call to the next (mean)
         self._last_entry: float | None = None
         self._spacing = math.inf                   # calls from one run's start to the next's
+        self._light = 0.0                          # seconds a cheap call takes (mean)
         self._last_exit: float | None = None
         self._run_left = 0                         # checked calls left in the current run
         self._in_run = False
@@ -338,8 +339,7 @@ class Recorder:
                 self._nonfinite_seen = True
             self.trace.append(r)
             end = self._clock()
-            free = self._in_run and self._free
-            if free:
+            if self._in_run and self._free:
                 self._free_left -= end - start
             if self._in_run:
                 self._spent(end - start)
@@ -347,7 +347,7 @@ class Recorder:
             self._prev = None                      # the next check starts afresh
             self.trace.append(r)
             end = self._clock()
-            free = False
+            self._light = 0.9 * self._light + 0.1 * (end - start)   # what a cheap call costs
         self._last_exit = end
         self._calls += 1
 
@@ -399,8 +399,11 @@ class Recorder:
                               else 0.5 * (self._run_cost + self._run_spent))
             self._in_run = False
             if self.budget and self._interval:
-                need = self._run_cost / (self.budget * self._interval)     # calls a run needs
-                spacing = 2 ** max(2, math.ceil(math.log2(max(need, 1.0))))
+                # the budget of a call, less what every cheap call costs, pays for the runs
+                spare = self.budget * self._interval - self._light
+                need = self._run_cost / spare if spare > 0 else math.inf   # calls a run needs
+                spacing = (2 ** max(2, math.ceil(math.log2(max(need, 1.0)))) if need < 2 ** 40
+                           else math.inf)
                 if spacing > self._spacing or need < 0.35 * self._spacing:
                     self._spacing = spacing
 
