@@ -1,4 +1,5 @@
-"""Atomic file writes, and the one safe way gradwise reads an .npz archive.
+"""Atomic file writes, the one safe way gradwise reads an .npz archive, and the caps on
+what a file may unpack to.
 
 Writes go beside the target, are flushed to disk, then renamed over it. ``os.replace`` is
 atomic on POSIX and Windows, so a reader sees either the old file or the new one, never half
@@ -117,3 +118,18 @@ def _checked_header(member, size: int, where: str, error) -> int:
         raise error(f"{where} claims shape {shape} ({declared:,} bytes of {dtype}) but its "
                     f"archive member holds {size:,} bytes: corrupt or edited")
     return declared
+
+
+def cap_from_env(var: str, default: int, unit: str, error: type[Exception]) -> int:
+    """A size cap: the whole number in ``$var`` (``_`` and ``,`` allowed as separators) if it
+    is set, else ``default``; ``error`` naming the variable when it holds no number >= 1."""
+    text = os.environ.get(var, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise error(f"${var} must be a whole number of {unit} >= 1; got {text!r}")
+    return value

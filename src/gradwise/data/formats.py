@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from ..fileio import read_npz_arrays
+from ..fileio import cap_from_env, read_npz_arrays
 from ..functional import integer_labels
 from .dataset import Dataset
 
@@ -296,16 +296,7 @@ MAX_PIXELS_ENV = "GRADWISE_MAX_IMAGE_PIXELS"      # raises (or lowers) the cap
 
 def max_image_pixels() -> int:
     """The pixel cap: ``$GRADWISE_MAX_IMAGE_PIXELS`` if set, else MAX_IMAGE_PIXELS."""
-    text = os.environ.get(MAX_PIXELS_ENV, "").strip()
-    if not text:
-        return MAX_IMAGE_PIXELS
-    try:
-        value = int(text.replace("_", "").replace(",", ""))
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise DataError(f"${MAX_PIXELS_ENV} must be a whole number of pixels >= 1; got {text!r}")
-    return value
+    return cap_from_env(MAX_PIXELS_ENV, MAX_IMAGE_PIXELS, "pixels", DataError)
 
 
 @contextmanager

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from ..fileio import atomic_write_bytes
+from ..fileio import atomic_write_bytes, cap_from_env
 
 IDX_TYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
              0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
@@ -39,16 +39,7 @@ READ_CHUNK = 1 << 20           # bytes asked of the (decompressing) stream at a 
 
 def max_idx_bytes() -> int:
     """The cap on the data an IDX header may declare: ``$GRADWISE_MAX_IDX_BYTES``, else MAX_IDX_BYTES."""
-    text = os.environ.get(MAX_IDX_ENV, "").strip()
-    if not text:
-        return MAX_IDX_BYTES
-    try:
-        value = int(text.replace("_", "").replace(",", ""))
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise DataError(f"${MAX_IDX_ENV} must be a whole number of bytes >= 1; got {text!r}")
-    return value
+    return cap_from_env(MAX_IDX_ENV, MAX_IDX_BYTES, "bytes", DataError)
 
 
 def _check_declared(shape: tuple, declared: int, max_bytes: int | None, source: str) -> None:
