@@ -302,7 +302,6 @@ class Recorder:
         self._last_entry: float | None = None
         self._spacing = math.inf                   # calls from one run's start to the next's
         self._light = 0.0                          # seconds a cheap call takes (mean)
-        self._last_exit: float | None = None
         self._run_left = 0                         # checked calls left in the current run
         self._in_run = False
         self._run_spent = 0.0
@@ -348,7 +347,6 @@ class Recorder:
             self.trace.append(r)
             end = self._clock()
             self._light = 0.9 * self._light + 0.1 * (end - start)   # what a cheap call costs
-        self._last_exit = end
         self._calls += 1
 
     def _first_weights(self, weights) -> list:
@@ -650,12 +648,12 @@ class Recorder:
         if y is None or len(y) != n:
             return
         lo, hi = int(y.min()), int(y.max())
-        top = (np.bincount(y - lo).max() if hi - lo <= 4 * n + c      # labels far apart: no
-               else np.unique(y, return_counts=True)[1].max())       # huge bincount
-        r["top_label_share"] = float(top / n)
-        r["top_label"] = int(lo + np.bincount(y - lo).argmax()) if hi - lo <= 4 * n + c else int(y[0])
-        if hi - lo <= 4 * n + c:
-            self._pool_labels(r, lo, np.bincount(y - lo))
+        if hi - lo <= 4 * n + c:                                # labels far apart: no huge bincount
+            counts = np.bincount(y - lo)
+            r["top_label_share"] = float(counts.max() / n)
+            self._pool_labels(r, lo, counts)
+        else:
+            r["top_label_share"] = float(np.unique(y, return_counts=True)[1].max() / n)
         if c >= 2:
             r["accuracy"] = float(np.mean(z.argmax(axis=1) == y))
         if c >= 2 and lo >= 0 and hi < c:
