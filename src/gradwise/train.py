@@ -325,13 +325,19 @@ def load_config(path: str | Path, overrides: dict | None = None,
 RESUMABLE = ("data_dir",)
 
 
+def _run_config_file(run_dir) -> Path:
+    """``run_dir``'s config.toml, or RunError when it is no run folder."""
+    path = Path(run_dir) / "config.toml"
+    if not path.is_file():
+        raise RunError(f"{run_dir}: not a run folder (no config.toml); nothing to resume")
+    return path
+
+
 def resume_config(run_dir: Path, overrides: dict) -> TrainConfig:
     """The config of the run in ``run_dir``, to be continued as it was: a setting given
     that differs from the stored one is refused (it would train another network than the
     checkpoint's, or end at other weights than the uninterrupted run)."""
-    if not (Path(run_dir) / "config.toml").is_file():
-        raise RunError(f"{run_dir}: not a run folder (no config.toml); nothing to resume")
-    saved = load_config(Path(run_dir) / "config.toml")
+    saved = load_config(_run_config_file(run_dir))
     changed = [k for k, v in overrides.items() if k not in RESUMABLE and getattr(saved, k) != v]
     if changed:
         others = "".join(f", {k} ({getattr(saved, k)!r} -> {overrides[k]!r})" for k in changed[1:])
@@ -498,9 +504,7 @@ def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True
     clock = Stopwatch()
     cfg.check()
     if resume is not None:
-        out = Path(resume)
-        if not (out / "config.toml").is_file():
-            raise RunError(f"{out}: not a run folder (no config.toml); nothing to resume")
+        out = _run_config_file(resume).parent
     else:
         out = Path(cfg.out or f"runs/{cfg.data}-{datetime.now():%Y%m%d-%H%M%S}")
     with clock.phase("data"):                            # load, verify, scale
