@@ -18,13 +18,14 @@ from .layers import (Dense, Dropout, Flatten, Identity, Layer, LeakyReLU, ReLU, 
 from .losses import MSE, BinaryCrossEntropy, Loss, SoftmaxCrossEntropy  # noqa: E402
 from .model import Sequential, TrainingDiverged  # noqa: E402
 from .presets import mlp  # noqa: E402
+from .recurrent import LSTM, RNN  # noqa: E402
 from .optim import (SGD, AdamW, Adam, CosineDecay, ExponentialDecay, LinearWarmup,  # noqa: E402
                     Optimizer, RMSprop, StepDecay, clip_grad_norm)
 
 __all__ = [
     "Sequential", "mlp", "Layer", "Dense", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax",
     "Identity", "Dropout", "Flatten", "Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D",
-    "BatchNorm", "Loss", "SoftmaxCrossEntropy", "MSE", "BinaryCrossEntropy",
+    "BatchNorm", "RNN", "LSTM", "Loss", "SoftmaxCrossEntropy", "MSE", "BinaryCrossEntropy",
     "Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "StepDecay", "ExponentialDecay",
     "CosineDecay", "LinearWarmup", "clip_grad_norm", "Callback", "History", "Progress",
     "EarlyStopping", "Checkpoint", "ModelCheckpoint", "LambdaCallback", "GradwiseError", "DataError",
