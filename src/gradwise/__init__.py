@@ -11,6 +11,7 @@ from . import callbacks, checkpoint, data, functional, gradcheck, init, metrics,
 from .callbacks import (Callback, EarlyStopping, History, LambdaCallback, ModelCheckpoint,  # noqa: E402
                         Progress)
 from .checkpoint import Checkpoint  # noqa: E402
+from .display import LivePlot  # noqa: E402
 from .conv import AvgPool2D, BatchNorm, Conv2D, GlobalAvgPool2D, MaxPool2D  # noqa: E402
 from .errors import DataError, GradwiseError, ModelFileError  # noqa: E402
 from .layers import (Dense, Dropout, Flatten, Identity, Layer, LeakyReLU, ReLU, Sigmoid,  # noqa: E402
@@ -27,7 +28,7 @@ __all__ = [
     "Identity", "Dropout", "Flatten", "Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D",
     "BatchNorm", "RNN", "LSTM", "Loss", "SoftmaxCrossEntropy", "MSE", "BinaryCrossEntropy",
     "Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "StepDecay", "ExponentialDecay",
-    "CosineDecay", "LinearWarmup", "clip_grad_norm", "Callback", "History", "Progress",
+    "CosineDecay", "LinearWarmup", "clip_grad_norm", "Callback", "History", "Progress", "LivePlot",
     "EarlyStopping", "Checkpoint", "ModelCheckpoint", "LambdaCallback", "GradwiseError", "DataError",
     "ModelFileError", "TrainingDiverged", "callbacks", "checkpoint", "data", "functional", "gradcheck",
     "init", "metrics", "optim", "__version__",

@@ -62,6 +62,21 @@ class History(Callback):
     def __repr__(self) -> str:
         return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"
 
+    def _repr_html_(self) -> str:
+        """A notebook shows a History as a table per epoch and its curves."""
+        from .display import history_html
+        return history_html(self)
+
+    def plot(self, path=None):
+        """The loss and accuracy curves: a matplotlib Figure (shown by a notebook), also
+        written as a PNG to ``path`` when given. Needs the ``plot`` extra."""
+        from . import plots
+        if not self.history.get("loss"):
+            raise ValueError("History.plot: no epoch has finished yet, so there is nothing to plot")
+        if path is not None:
+            plots.training_curves(self.history, path)
+        return plots.curves_figure(self.history)
+
 
 def format_epoch(epoch: int, epochs: int, logs: dict) -> str:
     """One line per epoch: ``epoch 3/10  loss 0.1234  acc 96.12%  val_loss ...  lr 1e-03  2.1s``."""

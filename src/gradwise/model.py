@@ -122,6 +122,11 @@ class Sequential:
     def __repr__(self) -> str:
         return "Sequential([" + ", ".join(repr(layer) for layer in self.layers) + "])"
 
+    def _repr_html_(self) -> str:
+        """A notebook shows a model as its summary table."""
+        from .display import summary_html
+        return summary_html(self)
+
     # ------------------------------------------------------------------ training
     def train_step(self, xb: np.ndarray, yb: np.ndarray) -> tuple[float, np.ndarray]:
         """One step of gradient descent on a batch, with ``self.loss`` and ``self.optimizer``
@@ -332,7 +337,7 @@ class Sequential:
         if out.shape[-1] == 1:
             threshold = 0.5 if isinstance(self.layers[-1], Sigmoid) else 0.0   # logit 0 = p 0.5
             return (out[:, 0] > threshold).astype(np.intp)
-        return out.argmax(axis=1)
+        return out.argmax(axis=-1)                            # (N,), or (B, T) for a sequence model
 
     def evaluate(self, X, y, *, loss=None) -> dict[str, float]:
         """Mean loss and (for classification) accuracy on (X, y), without training."""
@@ -355,6 +360,12 @@ class Sequential:
     # ------------------------------------------------------------------ input checks
     def _check_x(self, X, who: str) -> np.ndarray:
         X = np.asarray(X)
+        if self.layers and self.layers[0].integer_input:      # token ids (B, T): kept as integers
+            if X.dtype.kind not in "iu":
+                raise ValueError(f"{who}: the model's first layer ({type(self.layers[0]).__name__}) "
+                                 f"takes integer token ids; got dtype {X.dtype} (encode the text "
+                                 f"with the model's vocabulary, model.meta['vocab'])")
+            return X
         if X.dtype.kind not in "biuf":
             raise ValueError(f"{who}: inputs must be numeric; got dtype {X.dtype}")
         if X.ndim < 2:

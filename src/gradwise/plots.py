@@ -38,10 +38,17 @@ def _save(fig, path) -> Path:
 
 def training_curves(history: dict, path) -> Path:
     """Loss and accuracy per epoch, training and validation side by side."""
-    plt = _pyplot()
+    return _save(curves_figure(history), path)
+
+
+def curves_figure(history: dict):
+    """The figure of ``training_curves``, not saved: a matplotlib ``Figure`` made without
+    pyplot, so drawing it in a notebook leaves the notebook's plotting backend alone."""
+    from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
     epochs = np.arange(1, len(history["loss"]) + 1)
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig = Figure(figsize=(10, 3.8))
+    ax_loss, ax_acc = fig.subplots(1, 2)
     ax_loss.plot(epochs, history["loss"], "o-", label="train")
     if "val_loss" in history:
         ax_loss.plot(epochs, history["val_loss"], "s-", label="validation")
@@ -58,7 +65,7 @@ def training_curves(history: dict, path) -> Path:
         ax.grid(alpha=0.3)
         ax.legend()
         ax.xaxis.get_major_locator().set_params(integer=True)
-    return _save(fig, path)
+    return fig
 
 
 def _log_tick_label(value: float, _position) -> str:

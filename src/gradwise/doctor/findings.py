@@ -135,3 +135,8 @@ class Report:
 
     def __repr__(self) -> str:
         return f"Report(codes={self.codes()})"
+
+    def _repr_html_(self) -> str:
+        """A notebook shows a Report as a table, each code linking to its page."""
+        from ..display import report_html
+        return report_html(self)
