@@ -169,8 +169,9 @@ class LSTM(_Recurrent):
             z = xz[t]
             z += hs[t] @ U                                 # (B, 4H) += (B, H) @ (H, 4H)
             a = acts[t]
-            _sigmoid_into(z, out=a)                        # i, f, o (g overwritten next)
-            np.tanh(z[:, 2 * H:3 * H], out=a[:, 2 * H:3 * H])
+            _sigmoid_into(z[:, :2 * H], out=a[:, :2 * H])  # i, f
+            np.tanh(z[:, 2 * H:3 * H], out=a[:, 2 * H:3 * H])   # g
+            _sigmoid_into(z[:, 3 * H:], out=a[:, 3 * H:])  # o
             i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
             np.multiply(f, cs[t], out=cs[t + 1])           # c_t = f * c_{t-1} ...
             cs[t + 1] += i * g                             #       ... + i * g
