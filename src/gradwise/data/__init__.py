@@ -4,6 +4,8 @@
     X = gradwise.data.scale_pixels(ds.X_train)  # the same scaling for every split
     ds = gradwise.data.load("mnist-mini")       # 5,000 / 1,000 real MNIST digits, shipped inside
     ds = gradwise.data.load("xor")              # and, or, nand, nor, ..., "0110", spirals, blobs
+    text = gradwise.data.load("tinyshakespeare")  # a TextData: vocab, train and val token ids
+    text = gradwise.data.load_text("any.txt")     # any UTF-8 text, split as nanoGPT does
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from . import toy
 from .dataset import Dataset
 from .formats import load_csv, load_folder, load_npz, load_pickle, safe_unpickle
 from .idx import idx_bytes, load_idx, parse_idx, write_idx
-from .sources import IDX_SETS, cache_dir, load_idx_dataset
+from .sources import IDX_SETS, TEXT_SETS, cache_dir, load_idx_dataset, load_text_set
+from .text import TextData, load_text
 from .transforms import (MinMaxScaler, Standardizer, one_hot, scale_pixels, scaler_from_dict,
                          train_val_split)
 
@@ -27,7 +30,7 @@ TOY = ("spirals", "blobs")
 
 def names() -> list[str]:
     """Every name ``load`` knows (gates also by 4-bit truth table, e.g. "0110")."""
-    return [*IDX_SETS, MINI, *toy.GATES, *TOY]
+    return [*IDX_SETS, MINI, *TEXT_SETS, *toy.GATES, *TOY]
 
 
 def load_mini() -> Dataset:
@@ -40,12 +43,13 @@ def load_mini() -> Dataset:
                    info={"train_index": arrays["train_index"], "test_index": arrays["test_index"]})
 
 
-def load(name: str, *, data_dir=None, download: bool = True, seed: int = 0, **options) -> Dataset:
+def load(name: str, *, data_dir=None, download: bool = True, seed: int = 0, **options) -> Dataset | TextData:
     """Load a data set by name.
 
     Args:
         name: ``mnist``, ``fashion-mnist`` (found locally or downloaded, verified by
-            SHA-256), ``mnist-mini`` (shipped inside gradwise), a two-input gate (``xor``,
+            SHA-256), ``mnist-mini`` (shipped inside gradwise), ``tinyshakespeare`` (a
+            TextData, shipped inside gradwise too: see ``load_text``), a two-input gate (``xor``,
             ``and``, ``or``, ``nand``, ``nor``, ... or a truth table such as ``"0110"``),
             ``spirals`` or ``blobs``.
         data_dir: a folder holding ``NAME/`` (searched first; downloads go there too).
@@ -61,6 +65,8 @@ def load(name: str, *, data_dir=None, download: bool = True, seed: int = 0, **op
         return load_idx_dataset(key, data_dir=data_dir, download=download, **options)
     if key == MINI:
         return load_mini()
+    if key in TEXT_SETS:
+        return load_text_set(key, data_dir=data_dir, quiet=options.get("quiet", False))
     if key in TOY:
         make = toy.spirals if key == "spirals" else toy.blobs
         X, y = make(seed=seed, **options)                   # one draw, split in two halves,
@@ -71,7 +77,7 @@ def load(name: str, *, data_dir=None, download: bool = True, seed: int = 0, **op
         table = toy.truth_table(name)
     except ValueError:
         raise ValueError(f"unknown data set {name!r}; choose one of mnist, fashion-mnist, "
-                         f"mnist-mini, spirals, blobs, or a gate: {', '.join(toy.GATES)} (or a "
+                         f"mnist-mini, tinyshakespeare, spirals, blobs, or a gate: {', '.join(toy.GATES)} (or a "
                          f"truth table like '0110')") from None
     X, y = toy.gate(table)
     return Dataset(key, X, y, X.copy(), y.copy(), ("0", "1"), source=f"truth table {table}",
@@ -79,7 +85,7 @@ def load(name: str, *, data_dir=None, download: bool = True, seed: int = 0, **op
                          "linearly_separable": table not in toy.NOT_LINEARLY_SEPARABLE})
 
 
-__all__ = ["Dataset", "DataError", "IDX_SETS", "load", "names", "load_idx", "load_npz", "load_pickle",
+__all__ = ["Dataset", "DataError", "IDX_SETS", "TEXT_SETS", "TextData", "load", "load_text", "names", "load_idx", "load_npz", "load_pickle",
            "load_csv", "load_folder", "safe_unpickle", "parse_idx", "idx_bytes", "write_idx",
            "scale_pixels", "Standardizer", "MinMaxScaler", "scaler_from_dict", "one_hot",
            "train_val_split", "cache_dir", "toy"]

