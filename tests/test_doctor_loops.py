@@ -219,3 +219,83 @@ def test_a_gradient_logged_transposed_is_a_layout_when_the_updates_follow_it(app
     f = rec.report().get("GRADIENT_SHAPE")
     assert f is not None and f.where == "W"
     assert f.severity == ("info" if apply == "transpose" else "error")
+
+
+def test_the_layout_of_weight_matrices_is_read_from_how_their_shapes_chain():
+    from gradwise.doctor.rules import chain_in_axes
+    row_major = [(784, 128), (128, 64), (64, 10)]                 # X @ W, (in, out)
+    assert chain_in_axes(row_major, 10) == [0, 0, 0]
+    assert chain_in_axes(row_major[::-1], 10) == [0, 0, 0]        # listed output layer first
+    assert chain_in_axes([(30, 784), (10, 30)], 10) == [1, 1]     # Nielsen: W @ x, (out, in)
+    assert chain_in_axes([(30, 784), (10, 30)], None) is None     # which end is the output?
+    assert chain_in_axes([(8, 8), (8, 8)], 8) is None             # square: either way
+    assert chain_in_axes([(784, 10)], 10) is None                 # one matrix: no chain
+
+
+def test_unscaled_weights_are_judged_with_the_fan_in_their_chain_gives():
+    """W1 (100, 10) drawn from randn: gain 10 with its true fan-in of 100, while the reading
+    with fewest alarms (fan-in 10) would call it 3.2, within bounds."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((64, 100)), rng.integers(0, 3, 64)
+    W1, W2 = rng.standard_normal((100, 10)), rng.standard_normal((10, 3)) * 0.3
+    rec = doctor.Recorder(["W1", "W2"], budget=None)
+    for step in range(12):                       # no learning: the loss stays where it is
+        h = np.tanh(X @ W1)
+        z = h @ W2
+        p = np.exp(z - z.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        rec.log(step, loss=-np.mean(np.log(p[np.arange(64), y])), weights=[W1, W2],
+                activations=[h], logits=z, labels=y)
+    found = rec.report().get("INIT_TOO_LARGE")
+    assert found is not None and found.where == "W1" and found.evidence["fan_in"] == 100
+
+
+def softmax_rows(z):
+    e = np.exp(z - z.max(1, keepdims=True))
+    return e / e.sum(1, keepdims=True)
+
+
+@pytest.mark.parametrize("twice", [True, False])
+def test_softmax_applied_twice_is_told_by_which_cross_entropy_the_loss_is(twice):
+    rng = np.random.default_rng(1)
+    centres = rng.standard_normal((3, 4)) * 3
+    y = rng.integers(0, 3, 300)
+    X = centres[y] + rng.standard_normal((300, 4))
+    W, b = rng.standard_normal((4, 3)) * 0.1, np.zeros(3)
+    Y = np.eye(3)[y]
+    rec = doctor.Recorder(["W", "b"], budget=None)
+    for step in range(60):
+        idx = rng.integers(0, 300, 32)
+        p = softmax_rows(X[idx] @ W + b)             # the network ends in a softmax
+        if twice:                                      # a loss that applies its own softmax
+            q = softmax_rows(p)
+            loss = -np.mean(np.log(q[np.arange(32), y[idx]]))
+            g = (q - Y[idx]) / 32
+            dz = p * (g - np.sum(g * p, axis=1, keepdims=True))
+        else:
+            loss = -np.mean(np.log(p[np.arange(32), y[idx]]))
+            dz = (p - Y[idx]) / 32
+        dW, db = X[idx].T @ dz, dz.sum(0)
+        W -= 0.5 * dW
+        b -= 0.5 * db
+        rec.log(step, loss=loss, weights=[W, b], grads=[dW, db], logits=p, labels=y[idx])
+    report = rec.report()
+    if twice:
+        assert errors(report)[0] == "OUTPUT_LOSS_MISMATCH"
+        f = report.get("OUTPUT_LOSS_MISMATCH")
+        assert f"{f.evidence['loss']:.4g}" in f.message and "twice" in f.message
+    else:
+        assert errors(report) == []
+
+
+def test_a_loss_already_infinite_at_the_first_step_is_not_the_learning_rate():
+    """log(0) of a saturated output at the first forward pass: small, steady updates after it."""
+    rng = np.random.default_rng(2)
+    W = rng.standard_normal((20, 5)) * 0.1
+    rec = doctor.Recorder(["W"], budget=None)
+    for step in range(20):
+        W = W - 1e-3 * rng.standard_normal(W.shape) * 0.1
+        rec.log(step, loss=np.inf if step < 3 else 5.0 - 0.01 * step, weights=[W],
+                grads=[rng.standard_normal(W.shape)])
+    codes = errors(rec.report())
+    assert "NONFINITE" in codes and "LR_TOO_HIGH" not in codes

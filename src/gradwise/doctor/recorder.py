@@ -294,7 +294,8 @@ class Recorder:
         self.num_classes: int | None = None
         self.target_width: int | None = None       # one-hot targets wider or narrower than the outputs
         self.output_width: int | None = None       # ... than these outputs
-        self._init_findings: list | None = None     # the init checks of the first weights seen
+        self._first_w: list | None = None     # the first weights seen, for the init checks
+        self.out_width: int | None = None          # the network's outputs per sample
         self._n_values = 0                          # how many numbers those weights hold
         self._clock = clock
         self._calls = 0
@@ -328,8 +329,8 @@ class Recorder:
         bad = value is not None and not math.isfinite(value)
         if bad:
             r["nonfinite"] = "the loss"
-        if self._init_findings is None and weights is not None:
-            self._init_findings = self._first_weights(weights)
+        if self._first_w is None and weights is not None:
+            self._first_w = self._first_weights(weights)
         if self.budget is None or self._check(start, bad):
             with np.errstate(all="ignore"):
                 self._summarise(r, step, weights, grads, activations, activation_kinds,
@@ -350,15 +351,23 @@ class Recorder:
         self._calls += 1
 
     def _first_weights(self, weights) -> list:
-        """Init checks of the weights at the first call (after one update: still the init)."""
+        """A copy of the weights at the first call (after one update: still the init), for
+        the init checks at report time, when the output's width tells their layout."""
+        try:
+            arrays = [np.array(w) for w in (weights if isinstance(weights, (list, tuple)) else [weights])]
+            self._n_values = int(sum(a.size for a in arrays))
+            return arrays
+        except Exception:                          # noqa: BLE001 - weights it cannot read: no verdict
+            return []
+
+    def _init_checks(self) -> list:
+        arrays = self._first_w or []
+        names = self.names if self.names and len(self.names) == len(arrays) else [
+            f"param {i}" for i in range(len(arrays))]
         try:
             with np.errstate(all="ignore"):         # huge or NaN weights: no overflow error
-                arrays = [np.asarray(w) for w in (weights if isinstance(weights, (list, tuple)) else [weights])]
-                self._n_values = int(sum(a.size for a in arrays))
-                names = self.names if self.names and len(self.names) == len(arrays) else [
-                    f"param {i}" for i in range(len(arrays))]
-                return rules.init_logged(arrays, names)
-        except (TypeError, ValueError, ArithmeticError):   # weights it cannot read: no verdict
+                return rules.init_logged(arrays, names, self.out_width)
+        except (TypeError, ValueError, ArithmeticError):
             return []
 
     def _check(self, now: float, bad: bool) -> bool:
@@ -630,10 +639,12 @@ class Recorder:
             z = z.T                                 # (C, N): samples as columns
         if raw is not None and raw.ndim == 2 and raw.shape[0] == z.shape[1] != z.shape[0]:
             raw = raw.T
+        n, c = z.shape
+        if self.out_width is None:
+            self.out_width = c
         if not np.all(np.isfinite(z)):
             r.setdefault("nonfinite", "the network's output")
             return
-        n, c = z.shape
         if raw is not None and raw.ndim == 2 and len(raw) == n and raw.shape[1] > 1 and raw.shape[1] != c \
                 and np.all((raw == 0) | (raw == 1)):
             self.target_width = raw.shape[1]       # one-hot rows of another width than the outputs
@@ -659,6 +670,10 @@ class Recorder:
         if c >= 2 and lo >= 0 and hi < c:
             r["mean_ce"] = float(-np.mean(log_softmax(z.astype(np.float64))[np.arange(n), y]))
             r["batch"] = n
+            if z.min() >= 0 and z.max() <= 1 and np.allclose(z.sum(axis=1), 1, atol=1e-3):
+                # rows of probabilities: their own cross-entropy, beside the one of their softmax
+                picked = z[np.arange(n), y].astype(np.float64)
+                r["prob_ce"] = float(-np.mean(np.log(np.maximum(picked, 1e-300))))
 
     def _pool_labels(self, r, lo: int, counts) -> None:
         """Pool the labels of every check and record the most common class's share of all
@@ -714,28 +729,29 @@ class Recorder:
         found += rules.learning_rate(t, lr)
         found += rules.weights_frozen(t)
         found += rules.exploding_gradient(t)
-        found += rules.vanishing_gradient(t)
-        found += rules.saturation(t)
+        found += rules.vanishing_gradient(t, c)
+        found += rules.saturation(t, c)
         found += rules.dead_relu(t)
         found += rules.single_class(t)
         found += rules.batches_of_one_class(t)
         found += rules.stalled(t, c)
         found += rules.broadcast_residual(t)
+        found += rules.softmax_twice(t)
         found += rules.label_width(self.output_width or self.num_classes, self.target_width)
         found += rules.missing_bias(t) or rules.zero_input_no_bias(t)
         verdict = rules.not_learning(t, c, errors=any(f.severity == "error" for f in found))
         found += verdict
         # the first weights' init checks: a cause when the run suffers, else only a note
-        suffers = rules.suffering(t) or any(f.code == "NOT_LEARNING" for f in verdict)
+        suffers = rules.suffering(t, c) or any(f.code == "NOT_LEARNING" for f in verdict)
         found += [f if suffers else dataclasses.replace(f, severity="info")
-                  for f in self._init_findings or []]
+                  for f in self._init_checks()]
         if 0 < len(t) < rules.MIN_CHECKS:
             found.append(rules.finding(
                 "TOO_FEW_STEPS", "info", f"only {len(t)} step(s) logged: too few to judge the run "
                 f"(at least {rules.MIN_CHECKS}).", {"logged": len(t)}, "call rec.log at every step"))
         first = next((r["loss"] for r in t if r.get("loss") is not None), None)
-        if first is not None and c:
-            found += rules.initial_loss(first, c, rules.suffering(t))
+        if first is not None and rules.chance_loss(t, c):
+            found += rules.initial_loss(first, c, rules.suffering(t, c))
         return Report(found)
 
 

@@ -392,18 +392,23 @@ def _gain(W: np.ndarray, fan_in: int) -> float:
     return float(np.sqrt(np.mean(np.square(W, dtype=np.float64))) * math.sqrt(fan_in))
 
 
-def init_weights(W: np.ndarray, name: str, fan_in: int | None = None) -> list[Finding]:
+def init_weights(W: np.ndarray, name: str, fan_in: int | None = None, *,
+                 in_axis: int | None = None) -> list[Finding]:
     """Static checks of one weight matrix before training.
 
-    ``fan_in`` is the number of inputs per unit (W.shape[0] for gradwise's (in, out) Dense).
-    When it is unknown (a user's own arrays, (in, out) or (out, in)), the verdicts use the
+    ``fan_in`` is the number of inputs per unit (W.shape[0] for gradwise's (in, out) Dense);
+    ``in_axis`` says which axis holds a unit's inputs (0 for (in, out), 1 for (out, in)).
+    When neither is known (a user's own arrays, (in, out) or (out, in)), the verdicts use the
     reading that gives the fewest alarms.
     """
     W = np.asarray(W, dtype=np.float64)
     if W.ndim != 2 or W.size < 4:
         return []
     out = []
-    unit_axes = (1,) if fan_in else (1, 0)        # gradwise: units are columns; yours: either
+    if in_axis is not None:
+        fan_in = W.shape[in_axis]
+    # the axis along which the units (each a vector of weights) are laid out
+    unit_axes = (1 - in_axis,) if in_axis is not None else (1,) if fan_in else (1, 0)
     if any(W.shape[ax] > 1 and np.all(np.ptp(W, axis=ax) == 0) for ax in unit_axes):
         out.append(finding("INIT_SYMMETRIC", "error",
                       f"every unit of {name} starts with the same weights (e.g. all zeros): they get "
@@ -439,10 +444,35 @@ def init_weights(W: np.ndarray, name: str, fan_in: int | None = None) -> list[Fi
     return out
 
 
-def init_logged(weights, names) -> list[Finding]:
+def chain_in_axes(shapes, output_width: int | None = None) -> list[int] | None:
+    """Which axis of each weight matrix holds its inputs, read from the matrices' shapes
+    alone: consecutive layers share a width, so a list of (in, out) matrices chains as
+    ``a.shape[1] == b.shape[0]`` and a list of (out, in) ones as ``a.shape[0] == b.shape[1]``.
+    A chain read forwards in one layout reads backwards in the other, so the network's output
+    width (the logits' columns) says which end is the output. None when the shapes or the
+    output width leave it open (one matrix, square ones, no chain)."""
+    if len(shapes) < 2 or not output_width:
+        return None
+    pairs = list(zip(shapes, shapes[1:]))
+    p1 = all(a[1] == b[0] for a, b in pairs)      # (in, out) forwards, or (out, in) backwards
+    p2 = all(a[0] == b[1] for a, b in pairs)      # (out, in) forwards, or (in, out) backwards
+    readings = []                                 # (output width, in_axis) of each reading
+    if p1:
+        readings += [(shapes[-1][1], 0), (shapes[0][0], 1)]
+    if p2:
+        readings += [(shapes[-1][0], 1), (shapes[0][1], 0)]
+    axes = {axis for width, axis in readings if width == output_width}
+    return [axes.pop()] * len(shapes) if len(axes) == 1 else None
+
+
+def init_logged(weights, names, output_width: int | None = None) -> list[Finding]:
     """The init checks on the first weights a Recorder sees, in the user's own layout: 2-D
-    arrays as weight matrices ((in, out) or (out, in), the reading with fewest alarms), and a
-    run of equally long 1-D arrays as the rows of one layer (an object per neuron)."""
+    arrays as weight matrices ((in, out) or (out, in): read from how their shapes chain and
+    the output's width, else the reading with fewest alarms), and a run of equally long 1-D
+    arrays as the rows of one layer (an object per neuron)."""
+    weights = [np.asarray(w) for w in weights]
+    at = [i for i, w in enumerate(weights) if w.ndim == 2 and min(w.shape) > 1 and w.dtype.kind == "f"]
+    in_axes = dict(zip(at, chain_in_axes([weights[i].shape for i in at], output_width) or []))
     out, group, group_names = [], [], []
 
     def flush():
@@ -450,14 +480,13 @@ def init_logged(weights, names) -> list[Finding]:
             out.extend(init_weights(np.stack(group), f"{group_names[0]}..{group_names[-1]}"))
         group.clear()
         group_names.clear()
-    for name, w in zip(names, weights):
-        w = np.asarray(w)
+    for i, (name, w) in enumerate(zip(names, weights)):
         if w.dtype.kind != "f" or not np.all(np.isfinite(w)):
             flush()
             continue
         if w.ndim == 2 and min(w.shape) > 1:
             flush()
-            out.extend(init_weights(w, name))
+            out.extend(init_weights(w, name, in_axis=in_axes.get(i)))
         elif w.ndim == 1 and w.size >= 2 and (not group or len(group[0]) == w.size):
             group.append(w)
             group_names.append(name)
@@ -633,10 +662,67 @@ def loss_progress(trace) -> dict | None:
             "first": float(loss[0]), "max": float(loss.max())}
 
 
-def suffering(trace) -> bool:
-    """Training is not going well: the loss fell by less than half (or rose)."""
+def _matches(loss, value, tol: float = 0.02) -> bool:
+    return loss is not None and value is not None and value > 0 and math.isfinite(loss) \
+        and abs(loss - value) <= tol * value
+
+
+def chance_loss(trace, num_classes: int | None) -> float | None:
+    """ln C, when the logged loss is evidently the cross-entropy of C classes (it equals the
+    softmax cross-entropy of the logged outputs, or, for outputs that are probabilities,
+    their own cross-entropy, at most checks that hold both): the loss of a network that has
+    learned nothing. None for another loss (a sum of C sigmoid cross-entropies, MSE, a
+    running average), whose chance level the trace does not tell."""
+    if not num_classes or num_classes < 2:
+        return None
+    both = [r for r in trace if r.get("mean_ce") is not None and r.get("loss") is not None]
+    if not both:
+        return None
+    ce = [_matches(r["loss"], r["mean_ce"]) or _matches(r["loss"], r.get("prob_ce")) for r in both]
+    return math.log(num_classes) if np.mean(ce) >= 0.8 else None
+
+
+def softmax_twice(trace) -> list[Finding]:
+    """Outputs that are already probabilities (rows in [0, 1] summing to 1) and a loss that
+    equals the cross-entropy of *their softmax*: the loss applies its own softmax on top of
+    the network's. Its predictions are squeezed between e^0 and e^1, near uniform, and the
+    gradient that reaches the network is small and distorted."""
+    records = [r for r in trace if r.get("prob_ce") is not None and r.get("loss") is not None
+               and r["prob_ce"] > 0 and math.isfinite(r["loss"])]
+    # the two cross-entropies tell the losses apart only where the probabilities left uniform
+    telling = [r for r in records if abs(math.log(r["mean_ce"] / r["prob_ce"])) > 0.05]
+    if len(telling) < 2:
+        return []
+    twice = [_matches(r["loss"], r["mean_ce"], 0.01) and not _matches(r["loss"], r["prob_ce"], 0.01)
+             for r in telling]
+    if np.mean(twice) < 0.8:
+        return []
+    r = telling[-1]
+    return [finding("OUTPUT_LOSS_MISMATCH", "error",
+                    f"softmax is applied twice: the network's outputs are already probabilities (rows "
+                    f"in [0, 1] summing to 1), and your loss {r['loss']:.4g} is the cross-entropy of "
+                    f"their softmax ({r['mean_ce']:.4g}), not of the probabilities themselves "
+                    f"({r['prob_ce']:.4g}), at {sum(twice)} of {len(telling)} checks.",
+                    {"loss": r["loss"], "softmax_of_outputs_ce": r["mean_ce"], "outputs_ce": r["prob_ce"],
+                     "checks": len(telling)},
+                    "remove one softmax: end the network in raw scores (logits) for a loss that "
+                    "applies softmax itself, or compute the loss as -mean(log(p[range(N), y])) "
+                    "from the probabilities", "the output")]
+
+
+def suffering(trace, num_classes: int | None = None) -> bool:
+    """Training is not going well: the loss fell by less than half (or rose), or turned
+    NaN/inf. For C classes the half is measured from chance, ln C, when the loss started
+    above it: a network that starts confidently wrong (loss 14 at init) and falls to 1.6 has
+    come 30% of the way from knowing nothing, not 88%."""
+    if any(r.get("nonfinite") for r in trace):
+        return True
     p = loss_progress(trace)
-    return p is not None and p["ratio"] > 0.5
+    if p is None:
+        return False
+    chance = chance_loss(trace, num_classes)
+    start = min(p["start"], chance) if chance else p["start"]
+    return p["end"] > 0.5 * start if start > 0 else p["ratio"] > 0.5
 
 
 def nonfinite(trace) -> list[Finding]:
@@ -688,7 +774,10 @@ def learning_rate(trace, lr: float | None = None) -> list[Finding]:
     jumped = smooth.max() > 3 * smooth[0] and not discrete
     ev["loss_first"], ev["loss_max"] = float(smooth[0]), float(smooth.max())
     p = {**p, "first": float(smooth[0]), "max": float(smooth.max())}
-    diverged = (p["ratio"] > 1.5 and not discrete) or jumped or any(r.get("nonfinite") for r in trace)
+    # NaN/inf counts against the learning rate only once steps were taken: a loss that is
+    # NaN/inf at the first call came from the initial weights' forward pass (init, inputs)
+    late_nonfinite = not trace[0].get("nonfinite") and any(r.get("nonfinite") for r in trace[1:])
+    diverged = (p["ratio"] > 1.5 and not discrete) or jumped or late_nonfinite
     blown_up = growth > WEIGHT_GROWTH_HIGH and p["ratio"] > 0.3 and not _starts_near_zero(trace)
     if jumped and not _diverged_at_end(trace) and p["ratio"] < 1 - STALL_DROP:
         first_bad, last_bad = _jump_steps(trace, p["first"])      # p["first"]: the smoothed start
@@ -821,9 +910,9 @@ def dead_relu(trace) -> list[Finding]:
             for name, share in _layers_over(trace, "dead_share", DEAD_LAYER_SHARE)]
 
 
-def saturation(trace) -> list[Finding]:
+def saturation(trace, num_classes: int | None = None) -> list[Finding]:
     """Sigmoid/tanh layers stuck at their bounds while the loss does not fall."""
-    if not suffering(trace):
+    if not suffering(trace, num_classes):
         return []
     return [finding("SATURATION", "error" if share > 0.9 else "warning",
                f"{100 * share:.0f}% of the outputs of {name} sit at the flat ends of the curve, "
@@ -833,10 +922,10 @@ def saturation(trace) -> list[Finding]:
             for name, share in _layers_over(trace, "saturated_share", SATURATED_SHARE)]
 
 
-def vanishing_gradient(trace) -> list[Finding]:
+def vanishing_gradient(trace, num_classes: int | None = None) -> list[Finding]:
     """The first layer's gradients are orders of magnitude smaller than the last layer's."""
     ratios = [r.get("first_last_grad") for r in trace if r.get("first_last_grad") is not None]
-    if not suffering(trace) or not _persistent(ratios, lambda v: v < VANISHING_RATIO):
+    if not suffering(trace, num_classes) or not _persistent(ratios, lambda v: v < VANISHING_RATIO):
         return []
     return [finding("VANISHING_GRADIENT", "error" if ratios[-1] < VANISHING_RATIO ** 2 else "warning",
                f"the gradient reaching the first layer is {ratios[-1]:.1e} of the last layer's: "
