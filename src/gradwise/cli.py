@@ -125,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     doc.add_argument("--raw-pixels", action="store_true", help="make it fail: skip dividing pixels by 255")
     doc.add_argument("--sorted", action="store_true", help="make it fail: feed the data in class order")
     doc.add_argument("--json", action="store_true", help="machine-readable report")
+    doc.add_argument("--explain", metavar="CODE",
+                     help="print the page of a finding code (INPUT_SCALE, LR_TOO_HIGH, ...): what it "
+                          "means, its evidence and thresholds, the fix, a program that triggers it")
 
     sub.add_parser("gradcheck", help="check every layer and loss against finite differences",
                    description="Finite-difference check (float64) of every layer and loss.")
@@ -190,6 +193,8 @@ def cmd_doctor(args) -> int:
     import numpy as np
 
     from . import doctor, memory, train
+    if args.explain:
+        return explain_code(args.explain)
     memory.keep_freed_memory()
     if args.subset < 0:
         raise GradwiseError(f"--subset must be >= 0 (0: all the samples); got {args.subset}")
@@ -216,6 +221,18 @@ def cmd_doctor(args) -> int:
                              seed=cfg.seed, shuffle=not args.sorted, max_samples=None)
     print(report.to_json() if args.json else report)
     return 0 if report.ok else 1
+
+
+def explain_code(code: str) -> int:
+    """``gradwise doctor --explain CODE``: the code's documentation page, as the site shows it."""
+    from .doctor import codes
+    try:
+        entry = codes.get(code)
+    except KeyError:
+        raise GradwiseError(f"--explain: no finding code {code!r}; the codes are: "
+                            f"{', '.join(codes.CODES)}") from None
+    print(codes.page(entry.code), end="")
+    return 0
 
 
 def cmd_evaluate(args) -> int:
