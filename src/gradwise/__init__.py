@@ -20,13 +20,16 @@ from .losses import MSE, BinaryCrossEntropy, Loss, SoftmaxCrossEntropy  # noqa: 
 from .model import Sequential, TrainingDiverged  # noqa: E402
 from .presets import mlp  # noqa: E402
 from .recurrent import LSTM, RNN  # noqa: E402
+from .sequence import (GELU, CausalSelfAttention, Embedding, LayerNorm,  # noqa: E402
+                       PositionalEmbedding, TransformerBlock)
 from .optim import (SGD, AdamW, Adam, CosineDecay, ExponentialDecay, LinearWarmup,  # noqa: E402
                     Optimizer, RMSprop, StepDecay, clip_grad_norm)
 
 __all__ = [
     "Sequential", "mlp", "Layer", "Dense", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax",
     "Identity", "Dropout", "Flatten", "Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D",
-    "BatchNorm", "RNN", "LSTM", "Loss", "SoftmaxCrossEntropy", "MSE", "BinaryCrossEntropy",
+    "BatchNorm", "RNN", "LSTM", "Embedding", "PositionalEmbedding", "LayerNorm", "GELU",
+    "CausalSelfAttention", "TransformerBlock", "Loss", "SoftmaxCrossEntropy", "MSE", "BinaryCrossEntropy",
     "Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "StepDecay", "ExponentialDecay",
     "CosineDecay", "LinearWarmup", "clip_grad_norm", "Callback", "History", "Progress", "LivePlot",
     "EarlyStopping", "Checkpoint", "ModelCheckpoint", "LambdaCallback", "GradwiseError", "DataError",

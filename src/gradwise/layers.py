@@ -41,10 +41,13 @@ class Layer:
       ``set_random_state(state)`` save and restore that state with a checkpoint.
     * ``activation`` and ``activity()``: an element-wise nonlinearity names its kind
       ("relu", "sigmoid", "tanh") and shows what its last forward pass did (see activity).
+    * ``integer_input``: True for a layer that takes integer ids (Embedding): as the first
+      layer, the model hands it its input as integers instead of casting to float.
     """
 
     can_skip_input_grad = False
     activation: str | None = None
+    integer_input = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -107,6 +110,7 @@ class Dense(Layer):
 
     Shape:
         x (N, in_features) -> y (N, out_features); W (in_features, out_features), b (out_features,).
+        A sequence x (B, T, in_features) -> y (B, T, out_features): the same map at every position.
 
     >>> layer = Dense(3, 2, rng=np.random.default_rng(0))
     >>> layer.forward(np.ones((4, 3), np.float32)).shape
@@ -133,6 +137,8 @@ class Dense(Layer):
     def forward(self, x, training=False):
         W, b = self.params["W"], self.params["b"]
         if x.ndim != 2 or x.shape[1] != self.in_features:
+            if x.ndim == 3 and x.shape[2] == self.in_features:     # (B, T, in): rows of (BT, in)
+                return self.forward(x.reshape(-1, self.in_features)).reshape(*x.shape[:2], -1)
             hint = " (add a Flatten() layer first)" if x.ndim > 2 else ""
             raise ValueError(f"Dense({self.in_features}, {self.out_features}) expects input of "
                              f"shape (N, {self.in_features}); got {x.shape}{hint}")
@@ -141,6 +147,9 @@ class Dense(Layer):
 
     def backward(self, grad):
         W = self.params["W"]
+        if grad.ndim == 3:                              # a sequence (B, T, out): as (BT, out) rows
+            dx = self.backward(grad.reshape(-1, self.out_features))
+            return None if dx is None else dx.reshape(*grad.shape[:2], -1)
         np.matmul(self.x.T, grad, out=self.grads["W"])  # (in, N) @ (N, out) -> (in, out)
         np.sum(grad, axis=0, out=self.grads["b"])       # (N, out) -> (out,): sum over the batch
         if not self.needs_input_grad:

@@ -83,12 +83,22 @@ class SoftmaxCrossEntropy(Loss):
     exact gradient ``dL/dz = (softmax(z) - y) / N``.
 
     Targets: integer labels (N,) in [0, C), or one-hot / probability rows (N, C).
-    Shape: logits (N, C) -> scalar.
+    Shape: logits (N, C) -> scalar. A sequence model's logits (B, T, V) with integer targets
+    (B, T) are B*T rows, and the mean runs over all of them (every position of every sequence).
     """
 
     def forward(self, pred, target):
+        self.shape = pred.shape
+        if pred.ndim == 3:                                    # (B, T, V): each position is a row
+            target = np.asarray(target)
+            if target.shape != pred.shape[:2]:
+                raise ValueError(f"SoftmaxCrossEntropy: logits of shape (B, T, V) = {pred.shape} "
+                                 f"need integer targets of shape (B, T) = {pred.shape[:2]}; got "
+                                 f"{target.shape}")
+            pred, target = pred.reshape(-1, pred.shape[2]), target.reshape(-1)   # (BT, V), (BT,)
         if pred.ndim != 2:
-            raise ValueError(f"SoftmaxCrossEntropy expects logits of shape (N, C); got {pred.shape}")
+            raise ValueError(f"SoftmaxCrossEntropy expects logits of shape (N, C) or (B, T, V); "
+                             f"got {pred.shape}")
         if len(target) != len(pred):
             raise ValueError(f"SoftmaxCrossEntropy: {len(pred)} predictions but {len(target)} targets")
         _check_finite("SoftmaxCrossEntropy", pred)
@@ -114,10 +124,12 @@ class SoftmaxCrossEntropy(Loss):
         else:
             grad -= self.probs_target
         grad /= n                                             # mean over the batch
-        return grad.astype(self.p.dtype, copy=False)
+        return grad.astype(self.p.dtype, copy=False).reshape(self.shape)   # (N, C) or (B, T, V)
 
     def correct(self, pred, target):
         target = np.asarray(target)
+        if pred.ndim == 3:                                    # every position counts
+            return int(np.sum(pred.argmax(axis=-1) == target)), target.size
         truth = target if target.ndim == 1 else target.reshape(len(target), -1).argmax(axis=1)
         return int(np.sum(pred.argmax(axis=1) == truth)), len(pred)
 

@@ -21,6 +21,8 @@ from .init import INITIALIZERS
 from .conv import AvgPool2D, BatchNorm, Conv2D, MaxPool2D
 from .layers import Dense, Dropout, Flatten, Layer, LeakyReLU, ReLU, Sigmoid, Tanh
 from .model import Sequential
+from .optim import AdamW, CosineDecay, LinearWarmup
+from .sequence import Embedding, LayerNorm, PositionalEmbedding, TransformerBlock, gpt_normal
 
 ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "tanh": Tanh, "sigmoid": Sigmoid}
 DEFAULT_INIT = {"relu": "he_normal", "leaky_relu": "he_normal", "tanh": "glorot_uniform",
@@ -168,3 +170,77 @@ def network(name: str, n_inputs: int, n_classes: int, *, arch: str | None = None
                               f"{data}, {n_classes}; got {sizes[-1]}")
     dropout = DEFAULT_DROPOUT[name] if dropout is None else dropout
     return mlp(sizes, activation=act or "relu", init=init, dropout=dropout, seed=seed)
+
+
+# ----------------------------------------------------------------------------- gpt-mini
+# nanoGPT's shakespeare_char run on a CPU (its README: --block_size=64 --batch_size=12
+# --n_layer=4 --n_head=4 --n_embd=128 --max_iters=2000 --lr_decay_iters=2000 --dropout=0.0,
+# "val loss 1.88"). The recipe, for whoever trains it (gradwise train, benchmarks/gpt.py):
+GPT_MINI_RECIPE = {
+    "batch_size": 12,         # windows per step
+    "context": 64,            # tokens per window (the model's context)
+    "iters": 2000,            # optimiser steps
+    "lr": 1e-3,               # AdamW's peak learning rate
+    "warmup": 100,            # steps of linear warm-up, lr (it + 1) / 101 of the peak at step it
+    "min_lr": 1e-4,           # the cosine decay's floor, reached at the last step
+    "betas": (0.9, 0.99),     # beta2 0.99: a small model on small batches (nanoGPT's comment)
+    "weight_decay": 0.1,      # decoupled (AdamW), on every parameter
+    "clip": 1.0,              # global gradient-norm clipping
+}
+
+
+def gpt_mini(vocab_size: int, *, context: int = 64, dim: int = 128, layers: int = 4, heads: int = 4,
+             seed: int | None = 0, dtype=np.float32) -> Sequential:
+    """nanoGPT's CPU shakespeare_char model: a character-level GPT of 0.8M parameters.
+
+    Embedding + PositionalEmbedding, ``layers`` pre-norm TransformerBlocks (causal attention
+    with ``heads`` heads, MLP 4x wide with GELU), a final LayerNorm, and a Dense to
+    ``vocab_size`` logits; no dropout. Weights draw N(0, 0.02^2) as in GPT-2, the two
+    projections into the residual stream 0.02 / sqrt(2 * layers); biases 0, LayerNorm 1 and 0.
+
+    To train it as nanoGPT does, use ``GPT_MINI_RECIPE`` and ``gpt_mini_optimizer()``::
+
+        model = gpt_mini(len(vocab))
+        opt = gpt_mini_optimizer()                   # AdamW, warm-up + cosine, clip 1.0
+        for it in range(GPT_MINI_RECIPE["iters"]):
+            xb, yb = ...                             # (12, 64) ids, targets shifted by one
+            opt.set_epoch(it)                        # the schedule counts steps
+            loss = SoftmaxCrossEntropy()
+            loss.forward(model.forward(xb, training=True), yb)
+            model.backward(loss.backward())
+            opt.step(model.params, model.grads)
+
+    (``model.fit`` works too: X (N, T) ids, y (N, T) next ids; its schedule counts epochs.)
+
+    Args:
+        vocab_size: the number of distinct tokens V.
+        context: the most tokens the model reads (T); longer inputs are refused.
+        dim, layers, heads: width D, number of blocks, attention heads (D divisible by heads).
+        seed: seeds the initial weights.
+
+    Shape:
+        ``model.predict_logits(ids)``: (B, T) integer ids in [0, V), T <= context ->
+        (B, T, V) logits; position t's logits are the prediction of token t + 1 from tokens
+        0..t.
+    """
+    rng = np.random.default_rng(seed)
+    proj_std = 0.02 / np.sqrt(2 * layers)
+    return Sequential([
+        Embedding(vocab_size, dim, rng=rng, dtype=dtype),
+        PositionalEmbedding(context, dim, rng=rng, dtype=dtype),
+        *[TransformerBlock(dim, heads, context, proj_std=float(proj_std), rng=rng, dtype=dtype)
+          for _ in range(layers)],
+        LayerNorm(dim, dtype=dtype),
+        Dense(dim, vocab_size, init=gpt_normal(), rng=rng, dtype=dtype),
+    ])
+
+
+def gpt_mini_optimizer(iters: int = GPT_MINI_RECIPE["iters"]) -> AdamW:
+    """AdamW as ``GPT_MINI_RECIPE`` says, with its schedule over ``iters`` steps: call
+    ``opt.set_epoch(step)`` before each step (step 0, 1, ...; the schedule counts steps)."""
+    r = GPT_MINI_RECIPE
+    warmup = min(r["warmup"], max(1, iters - 1))
+    schedule = LinearWarmup(warmup, then=CosineDecay(max(1, iters - warmup), r["min_lr"] / r["lr"]),
+                            start_factor=1 / (warmup + 1))
+    return AdamW(r["lr"], betas=r["betas"], weight_decay=r["weight_decay"], clip_norm=r["clip"],
+                 schedule=schedule)

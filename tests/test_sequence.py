@@ -1,0 +1,281 @@
+"""Sequence layers (issue #18): float64 gradient checks, PyTorch twins, the compiled loops
+against the NumPy reference, (B, T, F) Dense and losses, integer inputs, save/load, gpt-mini."""
+
+import numpy as np
+import pytest
+
+import gradwise as gw
+from gradwise import kernels, presets, runtime, sequence
+from gradwise.gradcheck import check_function, check_layer, check_loss, check_model
+
+B, T, D, H, V = 2, 5, 8, 2, 7          # small enough for finite differences on every entry
+
+
+@pytest.fixture(params=["numpy", "compiled"] if kernels.AVAILABLE else ["numpy"])
+def loops(request, monkeypatch):
+    """Run a test with the NumPy reference and, with numba installed, the compiled twins."""
+    monkeypatch.setattr(runtime.settings, "kernels", request.param == "compiled")
+    return request.param
+
+
+LAYERS = {
+    "LayerNorm": lambda g: gw.LayerNorm(D, dtype=np.float64),
+    "GELU": lambda g: gw.GELU(),
+    "PositionalEmbedding": lambda g: gw.PositionalEmbedding(T + 2, D, rng=g, dtype=np.float64),
+    "CausalSelfAttention": lambda g: gw.CausalSelfAttention(D, H, T, rng=g, dtype=np.float64),
+    "SelfAttention(causal=False)": lambda g: gw.CausalSelfAttention(D, H, T, causal=False, rng=g,
+                                                                   dtype=np.float64),
+    "TransformerBlock": lambda g: gw.TransformerBlock(D, H, T, proj_std=0.3, rng=g, dtype=np.float64),
+    "Dense(B, T, F)": lambda g: gw.Dense(D, 3, rng=g, dtype=np.float64),
+}
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_gradient_check_float64(name, rng, loops):
+    layer = LAYERS[name](rng)
+    for key, p in layer.params.items():          # spread: N(0, 0.02^2) makes attention uniform
+        p[...] = rng.standard_normal(p.shape) * (0.5 if p.ndim == 2 else 0.3) + (key.endswith("gamma"))
+    report = check_layer(layer, rng.standard_normal((B, T, D)))
+    assert report.ok and report.max_rel_error < 1e-6, str(report)
+
+
+def test_embedding_gradient_check(rng):
+    layer = gw.Embedding(V, D, rng=rng, dtype=np.float64)
+    ids = np.array([[0, 3, 3, 6, 1], [3, 2, 0, 0, 5]])       # repeated ids: their rows add up
+    R = rng.standard_normal((B, T, D))
+    layer.forward(ids)
+    assert layer.backward(R) is None                          # ids have no gradient
+    f = lambda p: float(np.sum(layer.forward(ids) * R))       # noqa: E731
+    report = check_function(f, layer.params, {"table": layer.grads["table"].copy()})
+    assert report.ok and report.max_rel_error < 1e-6, str(report)
+    assert np.all(layer.grads["table"][4] == 0)               # id 4 is not in the batch
+
+
+def test_sequence_cross_entropy_gradient_check_and_mean_over_positions(rng):
+    logits, targets = rng.standard_normal((B, T, V)), rng.integers(0, V, (B, T))
+    report = check_loss(gw.SoftmaxCrossEntropy(), logits, targets)
+    assert report.ok and report.max_rel_error < 1e-6, str(report)
+    flat = gw.SoftmaxCrossEntropy().forward(logits.reshape(-1, V), targets.reshape(-1))
+    loss = gw.SoftmaxCrossEntropy()
+    assert loss.forward(logits, targets) == pytest.approx(flat, rel=1e-12)   # mean over all B*T
+    assert loss.backward().shape == (B, T, V)
+    assert loss.correct(logits, targets) == (int(np.sum(logits.argmax(-1) == targets)), B * T)
+    with pytest.raises(ValueError, match=r"targets of shape \(B, T\)"):
+        loss.forward(logits, targets.reshape(-1))
+
+
+def test_dense_on_a_sequence_is_dense_at_every_position(rng):
+    layer = gw.Dense(D, 3, rng=rng)
+    x = rng.standard_normal((B, T, D)).astype(np.float32)
+    y = layer.forward(x)
+    np.testing.assert_allclose(y, layer.forward(x.reshape(-1, D)).reshape(B, T, 3), rtol=1e-6)
+    layer.forward(x)
+    assert layer.backward(np.ones((B, T, 3), np.float32)).shape == (B, T, D)
+    np.testing.assert_allclose(layer.grads["b"], B * T)
+
+
+def test_a_tiny_gpt_passes_the_model_check(rng, loops):
+    model = presets.gpt_mini(V, context=T, dim=D, layers=1, heads=H, seed=0, dtype=np.float64)
+    g = np.random.default_rng(1)
+    for layer in model.layers:                   # spread the weights: every path matters
+        for key, p in layer.params.items():
+            p[...] = g.standard_normal(p.shape) * (0.4 if p.ndim == 2 else 0.2) + key.endswith("gamma")
+    ids = rng.integers(0, V, (B, T))
+    report = check_model(model, ids, np.roll(ids, -1, axis=1), gw.SoftmaxCrossEntropy(), max_coords=40)
+    assert report.ok and report.max_rel_error < 1e-6, str(report)
+
+
+# ----------------------------------------------------------------------------- twins
+
+def torch_block(torch, ours, heads):
+    """A PyTorch pre-norm block with ``ours``' weights (a TransformerBlock, float64)."""
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    class Block(nn.Module):
+        def __init__(self, d):
+            super().__init__()
+            self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+            self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
+            self.fc, self.out = nn.Linear(d, 4 * d), nn.Linear(4 * d, d)
+
+        def attn(self, x, causal=True):
+            b, t, d = x.shape
+            q, k, v = self.qkv(x).view(b, t, 3, heads, d // heads).permute(2, 0, 3, 1, 4)
+            s = q @ k.transpose(-1, -2) / (d // heads) ** 0.5
+            if causal:
+                s = s.masked_fill(torch.ones(t, t, dtype=torch.bool).triu(1), float("-inf"))
+            y = torch.softmax(s, dim=-1) @ v                       # (B, H, T, hd)
+            return self.proj(y.transpose(1, 2).reshape(b, t, d))
+
+        def forward(self, x):
+            x = x + self.attn(self.ln1(x))
+            return x + self.out(F.gelu(self.fc(self.ln2(x)), approximate="tanh"))
+
+    twin = Block(ours.dim).double()
+    with torch.no_grad():
+        for name in ("ln1", "ln2"):
+            getattr(twin, name).weight.copy_(torch.from_numpy(ours.params[f"{name}_gamma"]))
+            getattr(twin, name).bias.copy_(torch.from_numpy(ours.params[f"{name}_beta"]))
+        for name in ("qkv", "proj", "fc", "out"):
+            getattr(twin, name).weight.copy_(torch.from_numpy(ours.params[f"{name}_W"].T.copy()))
+            getattr(twin, name).bias.copy_(torch.from_numpy(ours.params[f"{name}_b"]))
+    return twin
+
+
+def _compare(torch, ours, theirs_fn, theirs_params, x, pairs):
+    """Forward and backward of ours against theirs to 1e-5: output, dx, and each
+    (our parameter name, their tensor, transpose?) pair's gradient."""
+    y = ours.forward(x, training=True)
+    g = np.sin(np.arange(y.size)).reshape(y.shape)
+    dx = ours.backward(g)
+    tx = torch.from_numpy(x).requires_grad_()
+    ty = theirs_fn(tx)
+    ty.backward(torch.from_numpy(g))
+    np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-5, atol=1e-7)
+    for name, tensor, transpose in pairs:
+        theirs = tensor.grad.numpy()
+        np.testing.assert_allclose(ours.grads[name], theirs.T if transpose else theirs,
+                                   rtol=1e-5, atol=1e-7, err_msg=name)
+
+
+def test_layer_norm_and_gelu_match_torch(rng, loops):
+    torch = pytest.importorskip("torch")
+    ln = gw.LayerNorm(D, dtype=np.float64)
+    ln.params["gamma"][...] = rng.standard_normal(D)
+    ln.params["beta"][...] = rng.standard_normal(D)
+    theirs = torch.nn.LayerNorm(D).double()
+    with torch.no_grad():
+        theirs.weight.copy_(torch.from_numpy(ln.params["gamma"]))
+        theirs.bias.copy_(torch.from_numpy(ln.params["beta"]))
+    x = rng.standard_normal((B, T, D)) * 3 + 1
+    _compare(torch, ln, theirs, theirs, x, [("gamma", theirs.weight, False), ("beta", theirs.bias, False)])
+    gelu = gw.GELU()
+    _compare(torch, gelu, lambda t: torch.nn.functional.gelu(t, approximate="tanh"), None,
+             rng.standard_normal((B, T, 4 * D)) * 3, [])
+
+
+@pytest.mark.parametrize("causal", [True, False])
+def test_attention_and_block_match_torch(causal, rng, loops):
+    torch = pytest.importorskip("torch")
+    block = gw.TransformerBlock(D, H, T, causal=causal, proj_std=0.3, rng=rng, dtype=np.float64)
+    for key, p in block.params.items():
+        p[...] = rng.standard_normal(p.shape) * 0.4 + key.endswith("gamma")
+    twin = torch_block(torch, block, H)
+    x = rng.standard_normal((B, T, D))
+    attn = gw.CausalSelfAttention(D, H, T, causal=causal, dtype=np.float64)
+    for key in attn.params:
+        attn.params[key][...] = block.params[key]
+    _compare(torch, attn, lambda t: twin.attn(t, causal), twin, x,
+             [("qkv_W", twin.qkv.weight, True), ("qkv_b", twin.qkv.bias, False),
+              ("proj_W", twin.proj.weight, True), ("proj_b", twin.proj.bias, False)])
+    for p in twin.parameters():
+        p.grad = None
+    if causal:
+        pairs = [(f"{name}_W", getattr(twin, name).weight, True) for name in ("qkv", "proj", "fc", "out")]
+        pairs += [(f"{name}_b", getattr(twin, name).bias, False) for name in ("qkv", "proj", "fc", "out")]
+        pairs += [(f"{name}_{p}", getattr(getattr(twin, name), t), False)
+                  for name in ("ln1", "ln2") for p, t in (("gamma", "weight"), ("beta", "bias"))]
+        _compare(torch, block, twin, twin, x, pairs)
+
+
+def test_embeddings_match_torch(rng):
+    torch = pytest.importorskip("torch")
+    emb = gw.Embedding(V, D, rng=rng, dtype=np.float64)
+    theirs = torch.nn.Embedding(V, D).double()
+    with torch.no_grad():
+        theirs.weight.copy_(torch.from_numpy(emb.params["table"]))
+    ids = rng.integers(0, V, (B, T))
+    y = emb.forward(ids)
+    g = np.cos(np.arange(y.size)).reshape(y.shape)
+    emb.backward(g)
+    ty = theirs(torch.from_numpy(ids))
+    ty.backward(torch.from_numpy(g))
+    np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(emb.grads["table"], theirs.weight.grad.numpy(), rtol=1e-5, atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- compiled loops
+
+@pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed")
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 2e-5)])
+def test_compiled_loops_give_the_numpy_numbers(dtype, tol, monkeypatch, rng):
+    x = (rng.standard_normal((3, 6, 16)) * 3).astype(dtype)
+    gamma, beta = rng.standard_normal(16).astype(dtype), rng.standard_normal(16).astype(dtype)
+    g = rng.standard_normal(x.shape).astype(dtype)
+    scores = rng.standard_normal((3, 2, 6, 6)).astype(dtype) * 4
+    datt = rng.standard_normal(scores.shape).astype(dtype)
+    results = []
+    for use in (False, True):
+        monkeypatch.setattr(runtime.settings, "kernels", use)
+        y, cache = sequence.layer_norm_forward(x, gamma, beta)
+        dg, db = np.zeros_like(gamma), np.zeros_like(beta)
+        dx = sequence.layer_norm_backward(g, cache, dg, db)
+        gy, gcache = sequence.gelu_forward(x)
+        gdx = sequence.gelu_backward(g, gcache)
+        out = []
+        for causal in (True, False):
+            att, d = scores.copy(), datt.copy()
+            sequence.attention_softmax(att, 0.35, causal)
+            sequence.attention_softmax_backward(d, att, 0.35, causal)
+            out += [att, d]
+        results.append([y, dx, dg, db, gy, gdx, *out])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(b, a, rtol=tol, atol=tol)
+
+
+# ----------------------------------------------------------------------------- the model
+
+def test_gpt_mini_is_nanogpts_cpu_model():
+    model = presets.gpt_mini(65)
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds == ["Embedding", "PositionalEmbedding", *["TransformerBlock"] * 4, "LayerNorm", "Dense"]
+    assert model.layers[2].heads == 4 and model.layers[2].dim == 128 and model.layers[1].context == 64
+    assert 0.8e6 < model.num_params() < 0.83e6
+    ids = np.random.default_rng(0).integers(0, 65, (3, 64))
+    logits = model.predict_logits(ids)
+    assert logits.shape == (3, 64, 65) and logits.dtype == np.float32
+    loss = gw.SoftmaxCrossEntropy().forward(logits, ids)
+    assert abs(loss - np.log(65)) < 0.1                      # a fresh model guesses uniformly
+    assert model.predict(ids).shape == (3, 64)
+
+
+def test_integer_windows_train_through_fit_and_evaluate(rng):
+    model = presets.gpt_mini(V, context=T, dim=D, layers=1, heads=H, seed=0)
+    ids = np.tile(np.arange(T + 1) % V, (40, 1))             # the same easy sequence: learnable
+    X, y = ids[:, :-1], ids[:, 1:]
+    before = model.evaluate(X, y)["loss"]
+    hist = model.fit(X, y, epochs=3, batch_size=8, optimizer=gw.AdamW(1e-2), seed=0, verbose=0)
+    after = model.evaluate(X, y)
+    assert after["loss"] < before - 0.5 and 0 <= after["accuracy"] <= 1
+    assert len(hist.history["loss"]) == 3
+    with pytest.raises(ValueError, match="integer token ids"):
+        model.predict_logits(X.astype(np.float32))
+
+
+def test_save_load_round_trip_keeps_the_logits(tmp_path, rng):
+    model = presets.gpt_mini(V, context=T, dim=D, layers=2, heads=H, seed=3)
+    model.meta["vocab"] = "abcdefg"
+    ids = rng.integers(0, V, (2, T))
+    model.save(tmp_path / "model")
+    loaded = gw.Sequential.load(tmp_path / "model")
+    np.testing.assert_array_equal(loaded.predict_logits(ids), model.predict_logits(ids))
+    assert loaded.meta["vocab"] == "abcdefg"
+    assert [type(a).__name__ for a in loaded.layers] == [type(a).__name__ for a in model.layers]
+    assert loaded.layers[2].get_config() == model.layers[2].get_config()
+
+
+def test_bad_input_names_the_rule_and_the_fix():
+    with pytest.raises(ValueError, match=r"more than the model's context of 4"):
+        gw.CausalSelfAttention(8, 2, 4).forward(np.zeros((1, 5, 8), np.float32))
+    with pytest.raises(ValueError, match=r"context of 4; feed at most the last 4"):
+        gw.PositionalEmbedding(4, 8).forward(np.zeros((1, 6, 8), np.float32))
+    with pytest.raises(ValueError, match=r"token ids must be integers in \[0, 5\).*vocabulary"):
+        gw.Embedding(5, 3).forward(np.array([[1, 5]]))
+    with pytest.raises(ValueError, match=r"shape \(B, T\).*ids\[None, :\]"):
+        gw.Embedding(5, 3).forward(np.array([1, 2]))
+    with pytest.raises(ValueError, match=r"dim 10 must be divisible by heads 4"):
+        gw.TransformerBlock(10, 4, 8)
+    with pytest.raises(ValueError, match=r"\(B, T, 8\).*Embedding first"):
+        gw.LayerNorm(8).forward(np.zeros((2, 3), np.int64))
