@@ -97,7 +97,8 @@ def format_epoch(epoch: int, epochs: int, logs: dict) -> str:
 class Progress(Callback):
     """A progress bar per epoch (samples/s, running loss, ETA) and a summary line per epoch.
 
-    The bar is drawn only on a terminal; the summary lines always print.
+    The bar is drawn on a terminal (and left on screen, as a widget, in a notebook); when
+    the output is neither it is left out. The summary lines always print.
     Args:
         epochs: total epochs, for the "3/10" display.
         bar: draw the bar (tqdm) when the output is a terminal.
@@ -112,8 +113,10 @@ class Progress(Callback):
         self._sum, self._count, self._batches = 0.0, 0, 0
         if self.bar:
             from tqdm.auto import tqdm
+
+            from .display import in_notebook
             self._tqdm = tqdm(total=logs.get("samples"), unit="sample", unit_scale=True,
-                              leave=False, disable=None, file=self.file or sys.stderr,
+                              leave=in_notebook(), disable=None, file=self.file or sys.stderr,
                               desc=f"epoch {epoch + 1}/{self.epochs}", dynamic_ncols=True)
 
     def on_batch_end(self, batch, logs):

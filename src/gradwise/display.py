@@ -31,7 +31,7 @@ DOCS_URL = os.environ.get("GRADWISE_DOCS_URL", "https://gradwise.readthedocs.io/
 _SEVERITY_COLOURS = {"error": "#c62828", "warning": "#ef6c00", "info": "#546e7a"}
 _TABLE = ('<table style="border-collapse:collapse;font-size:13px;text-align:left">'
           '<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>')
-_CELL = '<{tag} style="border-bottom:1px solid #ddd;padding:3px 8px;vertical-align:top">{text}</{tag}>'
+_CELL = '<{tag} style="border-bottom:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top">{text}</{tag}>'
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
