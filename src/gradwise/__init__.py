@@ -8,10 +8,9 @@
 from .version import __version__  # noqa: E402
 
 from . import callbacks, checkpoint, data, functional, gradcheck, init, metrics, optim  # noqa: E402
-from .callbacks import (Callback, EarlyStopping, History, LambdaCallback, ModelCheckpoint,  # noqa: E402
-                        Progress)
+from .callbacks import (Callback, EarlyStopping, History, LambdaCallback, LivePlot,  # noqa: E402
+                        ModelCheckpoint, Progress)
 from .checkpoint import Checkpoint  # noqa: E402
-from .display import LivePlot  # noqa: E402
 from .conv import AvgPool2D, BatchNorm, Conv2D, GlobalAvgPool2D, MaxPool2D  # noqa: E402
 from .errors import DataError, GradwiseError, ModelFileError  # noqa: E402
 from .layers import (Dense, Dropout, Flatten, Identity, Layer, LeakyReLU, ReLU, Sigmoid,  # noqa: E402

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import sys
+from pathlib import Path
 
 
 
@@ -135,6 +136,75 @@ class Progress(Callback):
         print(format_epoch(epoch, self.epochs, logs), file=self.file or sys.stdout, flush=True)
 
 
+class LivePlot(Callback):
+    """The loss and accuracy curves, redrawn in place after every epoch.
+
+    In a notebook the figure is one output that is updated (IPython's ``display_id``), with
+    the doctor's findings under it when a Monitor is given; in a terminal or a script the
+    curves are written to ``path`` instead, every epoch, and the path is printed at the end.
+
+    Args:
+        path: the PNG written outside a notebook.
+        doctor: a ``doctor.Monitor`` in the same ``fit``'s callbacks, placed before this one:
+            its report is shown under the curves, codes found since the last epoch marked new.
+        display: ``display(obj, display_id=True) -> handle`` with ``handle.update(obj)``
+            (default ``IPython.display.display``; tests pass a fake).
+        notebook: force the notebook or the terminal behaviour (default: detected).
+
+    Example::
+
+        mon = doctor.Monitor()
+        model.fit(X, y, epochs=5, callbacks=[mon, gw.LivePlot(doctor=mon)])
+    """
+
+    def __init__(self, path="curves.png", *, doctor=None, display=None,
+                 notebook: bool | None = None) -> None:
+        self.path, self.doctor, self.display, self.notebook = Path(path), doctor, display, notebook
+        self.handle = None
+        self.history: dict[str, list[float]] = {}
+        self.seen: set[str] = set()
+
+    def on_train_begin(self, logs):
+        self.history, self.seen, self.handle = {}, set(), None
+        if self.notebook is None:
+            from .display import in_notebook
+            self.notebook = in_notebook()
+        if self.notebook and self.display is None:
+            from IPython.display import display
+            self.display = display
+
+    def on_epoch_end(self, epoch, logs):
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+        if self.notebook:
+            self._show()
+        else:
+            from . import plots
+            if plots.available():
+                plots.training_curves(self.history, self.path)
+
+    def on_train_end(self, logs):
+        if not self.notebook and self.history.get("loss"):
+            from . import plots
+            if plots.available():
+                print(f"curves: {self.path}", file=sys.stdout, flush=True)
+
+    def _show(self) -> None:
+        from .display import HTML, curves_html
+        parts = [curves_html(self.history)]
+        if self.doctor is not None:
+            report = self.doctor.report()
+            codes = set(report.codes())
+            first = len(self.history["loss"]) == 1              # after epoch 1 every code is new
+            parts.append(report.to_html(new=None if first else codes - self.seen))
+            self.seen |= codes
+        content = HTML("".join(parts))
+        if self.handle is None:
+            self.handle = self.display(content, display_id=True)
+        else:
+            self.handle.update(content)
+
+
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
 
@@ -202,5 +272,5 @@ class LambdaCallback(Callback):
             setattr(self, name, fn)
 
 
-__all__ = ["Callback", "History", "Progress", "EarlyStopping", "ModelCheckpoint", "LambdaCallback",
+__all__ = ["Callback", "History", "Progress", "LivePlot", "EarlyStopping", "ModelCheckpoint", "LambdaCallback",
            "format_epoch"]

@@ -6,7 +6,7 @@ IPython display protocol), so none of this needs a new dependency:
     report            # a table: severity, code (a link to its page), message, evidence, fix
     model             # the summary table
     history           # the numbers per epoch and the curves
-    model.fit(X, y, callbacks=[gw.LivePlot()])    # the curves redrawn in place every epoch
+    model.fit(X, y, callbacks=[gw.LivePlot()])    # callbacks.LivePlot: the curves, redrawn in place
 
 The curves are drawn with matplotlib's object-oriented ``Figure`` (never pyplot, so a
 notebook's own plotting backend is left alone); without the ``plot`` extra they are left
@@ -21,8 +21,6 @@ import io
 import os
 import sys
 from pathlib import Path
-
-from .callbacks import Callback
 
 #: Where the documentation site lives: each finding code links to ``DOCS_URL + "codes/CODE/"``.
 #: ``$GRADWISE_DOCS_URL`` points the links at another copy (``mkdocs serve``: http://127.0.0.1:8000/).
@@ -49,9 +47,10 @@ def code_url(code: str) -> str:
 
 # ----------------------------------------------------------------------------- the doctor
 
-def report_html(report, *, new: set[str] | None = None) -> str:
-    """A Report as a table, most important first; ``new``: codes to mark as just found."""
-    from .doctor.findings import _fmt
+def report_html(report, fmt, *, new: set[str] | None = None) -> str:
+    """A Report as a table, most important first; ``fmt`` writes an evidence value (the
+    doctor's own formatting, passed in: this module imports nothing of the doctor);
+    ``new``: codes to mark as just found."""
     headline = html.escape(str(report).split("\n", 1)[0])
     if not report.findings:
         return f"<p><b>{headline}</b></p>"
@@ -62,7 +61,7 @@ def report_html(report, *, new: set[str] | None = None) -> str:
         code = f'<a href="{html.escape(code_url(f.code))}" target="_blank"><code>{f.code}</code></a>'
         if new and f.code in new:
             code += ' <span style="color:#c62828">(new)</span>'
-        evidence = "<br>".join(f"{html.escape(k)}={html.escape(_fmt(v))}" for k, v in f.evidence.items())
+        evidence = "<br>".join(f"{html.escape(k)}={html.escape(fmt(v))}" for k, v in f.evidence.items())
         where = f"<br><small>{html.escape(f.where)}</small>" if f.where else ""
         rows.append([severity, code + where, html.escape(f.message), evidence, html.escape(f.fix)])
     return (f"<p><b>{headline}</b></p>"
@@ -92,7 +91,9 @@ def curves_png(history: dict) -> bytes | None:
     return buf.getvalue()
 
 
-def _img(png: bytes | None) -> str:
+def curves_html(history: dict) -> str:
+    """The curves as an inline ``<img>`` (empty without matplotlib or an epoch)."""
+    png = curves_png(history)
     if png is None:
         return ""
     return f'<img src="data:image/png;base64,{base64.b64encode(png).decode()}" alt="training curves">'
@@ -111,7 +112,7 @@ def history_html(history, *, curves: bool = True) -> str:
         rows.append(row)
     if not rows:
         return "<p>History: no epoch finished yet.</p>"
-    return table(["epoch", *keys], rows) + (_img(curves_png(history.history)) if curves else "")
+    return table(["epoch", *keys], rows) + (curves_html(history.history) if curves else "")
 
 
 # ----------------------------------------------------------------------------- live plot
@@ -138,72 +139,5 @@ def in_notebook() -> bool:
     return ip is not None and "IPKernelApp" in getattr(ip, "config", {})
 
 
-class LivePlot(Callback):
-    """The loss and accuracy curves, redrawn in place after every epoch.
-
-    In a notebook the figure is one output that is updated (IPython's ``display_id``), with
-    the doctor's findings under it when a Monitor is given; in a terminal or a script the
-    curves are written to ``path`` instead, every epoch, and the path is printed at the end.
-
-    Args:
-        path: the PNG written outside a notebook.
-        doctor: a ``doctor.Monitor`` in the same ``fit``'s callbacks, placed before this one:
-            its report is shown under the curves, codes found since the last epoch marked new.
-        display: ``display(obj, display_id=True) -> handle`` with ``handle.update(obj)``
-            (default ``IPython.display.display``; tests pass a fake).
-        notebook: force the notebook or the terminal behaviour (default: detected).
-
-    Example::
-
-        mon = doctor.Monitor()
-        model.fit(X, y, epochs=5, callbacks=[mon, gw.LivePlot(doctor=mon)])
-    """
-
-    def __init__(self, path="curves.png", *, doctor=None, display=None,
-                 notebook: bool | None = None) -> None:
-        self.path, self.doctor, self.display, self.notebook = Path(path), doctor, display, notebook
-        self.handle = None
-        self.history: dict[str, list[float]] = {}
-        self.seen: set[str] = set()
-
-    def on_train_begin(self, logs):
-        self.history, self.seen, self.handle = {}, set(), None
-        if self.notebook is None:
-            self.notebook = in_notebook()
-        if self.notebook and self.display is None:
-            from IPython.display import display
-            self.display = display
-
-    def on_epoch_end(self, epoch, logs):
-        for key, value in logs.items():
-            self.history.setdefault(key, []).append(value)
-        if self.notebook:
-            self._show()
-        else:
-            from . import plots
-            if plots.available():
-                plots.training_curves(self.history, self.path)
-
-    def on_train_end(self, logs):
-        if not self.notebook and self.history.get("loss"):
-            from . import plots
-            if plots.available():
-                print(f"curves: {self.path}", file=sys.stdout, flush=True)
-
-    def _show(self) -> None:
-        parts = [_img(curves_png(self.history))]
-        if self.doctor is not None:
-            report = self.doctor.report()
-            codes = set(report.codes())
-            first = len(self.history["loss"]) == 1              # after epoch 1 every code is new
-            parts.append(report_html(report, new=None if first else codes - self.seen))
-            self.seen |= codes
-        content = HTML("".join(parts))
-        if self.handle is None:
-            self.handle = self.display(content, display_id=True)
-        else:
-            self.handle.update(content)
-
-
-__all__ = ["LivePlot", "report_html", "summary_html", "history_html", "table", "code_url",
+__all__ = ["HTML", "report_html", "curves_html", "summary_html", "history_html", "table", "code_url",
            "in_notebook", "DOCS_URL"]

@@ -138,5 +138,9 @@ class Report:
 
     def _repr_html_(self) -> str:
         """A notebook shows a Report as a table, each code linking to its page."""
+        return self.to_html()
+
+    def to_html(self, *, new: set[str] | None = None) -> str:
+        """The Report as an HTML table; ``new``: codes to mark as just found."""
         from ..display import report_html
-        return report_html(self)
+        return report_html(self, _fmt, new=new)
