@@ -3,6 +3,7 @@
     gradwise train [flags]                 train and write a run folder
     gradwise evaluate RUN [--data NAME]    metrics, per-class table, confusion matrix
     gradwise predict RUN IMAGE...          top-3 classes for photos or scans of digits
+    gradwise sample RUN [--prompt TEXT]    text written by a character model (char-lstm, gpt-mini)
     gradwise doctor [train flags]          a short watched run: why does it not learn?
     gradwise data list|fetch|info|verify   data sets
     gradwise gradcheck                     finite-difference check of every layer and loss
@@ -25,8 +26,10 @@ from .logs import to_stderr
 from .version import __version__
 
 TRAIN_HELP = {
-    "data": "data set: mnist (default), fashion-mnist or mnist-mini",
-    "model": "network: mlp (sizes from --arch), mlp-large (784-800-800-10), cnn, cnn-large, lenet5",
+    "data": "data set: mnist (default), fashion-mnist or mnist-mini; for the text models "
+            "tinyshakespeare (default) or the path of a UTF-8 text file",
+    "model": "network: mlp (sizes from --arch), mlp-large (784-800-800-10), cnn, cnn-large, lenet5; "
+             "text: char-lstm (Embedding 64, LSTM 256), gpt-mini (nanoGPT's CPU shakespeare_char)",
     "batchnorm": "cnn: batch normalisation after each convolution (cnn-large has it always)",
     "augment": "random distortions of the training images (digits: shifts, rotations, scalings; "
                "fashion-mnist: mirror images)",
@@ -35,17 +38,23 @@ TRAIN_HELP = {
     "act": "mlp: hidden activation: relu (default), leaky_relu, tanh, sigmoid",
     "init": "weight init: he_normal, he_uniform, glorot_normal, glorot_uniform, lecun_normal, "
             "uniform01, normal01 (default: he_normal for ReLU nets, glorot_uniform for tanh/sigmoid)",
-    "opt": "optimiser: sgd, rmsprop, adam, adamw",
-    "lr": "learning rate (default: 3e-3 for mlp, 1e-3 for the others; doctor: 1e-3)",
+    "opt": "optimiser: sgd, rmsprop, adam, adamw (default adam; gpt-mini adamw)",
+    "lr": "learning rate (default: 3e-3 for mlp, 2e-3 for char-lstm, 1e-3 for the others; doctor: 1e-3)",
     "momentum": "momentum for sgd/rmsprop (default 0.9; refused for adam/adamw)",
-    "weight_decay": "L2 weight decay (decoupled for adamw)",
+    "weight_decay": "L2 weight decay, decoupled for adamw (default 0; gpt-mini 0.1)",
     "schedule": "lr schedule: none, cosine, step:EVERY:FACTOR, exp:GAMMA, warmup:EPOCHS[+cosine]",
     "dropout": "dropout rate after each hidden layer (default: none for mlp, 0.2 for mlp-large, cnn "
                "and cnn-large; lenet5 has none)",
     "loss": "cross_entropy (default), or mse on one-hot targets (a classic mistake, for the doctor)",
-    "epochs": "passes over the training data",
-    "batch_size": "samples per step",
-    "val_split": "share of the training set held out for validation",
+    "epochs": "passes over the training data (default 4; text models count --iters)",
+    "batch_size": "samples per step (default 128; text: windows per step, char-lstm 32, gpt-mini 12)",
+    "val_split": "share of the training set held out for validation (default 0.083: 5,000 of "
+                 "MNIST's 60,000; text models validate on the last 10%% of the text)",
+    "iters": "text models: optimiser steps, each on random windows of the text (default: "
+             "char-lstm 3000, gpt-mini 2000)",
+    "context": "text models: characters per window, the model's context (default 64)",
+    "eval_every": "text models: steps between validation passes over the whole validation text "
+                  "(default 250; a line, a checkpoint and a point of the curves each)",
     "early_stopping": "stop after N epochs without a better validation loss (0: off)",
     "seed": "random seed (init, shuffling, split, dropout)",
     "out": "run folder (default: runs/DATA-DATE-TIME)",
@@ -103,6 +112,18 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--max-pixels", type=int, metavar="N",
                          help="refuse images of more pixels, before decoding them (default: "
                               "$GRADWISE_MAX_IMAGE_PIXELS, else 50,000,000)")
+
+    sample = sub.add_parser("sample", help="text written by a character model",
+                            description="Write text one character at a time with the model of a run "
+                                        "of gradwise train --model char-lstm or gpt-mini.")
+    sample.add_argument("run", help="run folder (runs/NAME) or model file")
+    sample.add_argument("--prompt", default="", help="the text to continue (default: a new line)")
+    sample.add_argument("--length", type=int, default=500, help="characters to write (default 500)")
+    sample.add_argument("--temperature", type=float, default=1.0,
+                        help="divides the logits: below 1 more conservative, above 1 wilder (default 1)")
+    sample.add_argument("--top-k", type=int, default=None,
+                        help="draw only from the K most likely characters (default: all)")
+    sample.add_argument("--seed", type=int, default=0, help="random seed of the draws (default 0)")
 
     data = sub.add_parser("data", help="list, fetch, describe and verify data sets",
                           description="Data sets: where they are, what is in them, whether they are intact.")
@@ -199,6 +220,10 @@ def cmd_doctor(args) -> int:
     if args.subset < 0:
         raise GradwiseError(f"--subset must be >= 0 (0: all the samples); got {args.subset}")
     # a short run unless told otherwise, at the learning rate the doctor's rules were tuned on
+    from .textmodels import TEXT_MODELS
+    if args.model in TEXT_MODELS:
+        raise GradwiseError(f"--model {args.model}: gradwise doctor watches the image networks; for a "
+                            f"text model use doctor.Monitor() as a callback of model.fit")
     cfg = train_config(args, args.config, epochs=2, lr=1e-3)
     prepared, pre = train.prepare(cfg)
     if args.raw_pixels:
@@ -297,6 +322,18 @@ def cmd_predict(args) -> int:
     return 0
 
 
+def cmd_sample(args) -> int:
+    from .textmodels import sample, text_model_meta
+    from .train import load_run
+    model = load_run(args.run)
+    text_model_meta(model, args.run)
+    if args.seed < 0:
+        raise GradwiseError(f"--seed must be >= 0; got {args.seed}")
+    print(sample(model, args.prompt, length=args.length, temperature=args.temperature,
+                 top_k=args.top_k, seed=args.seed))
+    return 0
+
+
 def cmd_data(args) -> int:
     import numpy as np
 
@@ -311,11 +348,16 @@ def cmd_data(args) -> int:
             except data.DataError:
                 where = f"not on this machine (gradwise data fetch {name})"
             print(f"{name:<14} {where}")
+        print(f"{'tinyshakespeare':<14} embedded in gradwise (text)")
         print(f"{'toy sets':<14} xor, and, or, nand, nor, spirals, blobs "
               f"(all 16 two-input gates by name or truth table)")
         print(f"cache folder: {data.cache_dir()}")
         return 0
     ds = data.load(args.name, data_dir=args.data_dir, download=args.data_command == "fetch")
+    if isinstance(ds, data.TextData):              # checked against its SHA-256 as it was read
+        print(f"{args.name}: OK, matches its SHA-256 ({ds.source})" if args.data_command == "verify"
+              else f"{ds}\nvocabulary: {ds.vocab!r}")
+        return 0
     if args.data_command == "verify":
         if ds.name not in data.IDX_SETS:
             print(f"{args.name}: nothing to verify ({ds.source})")
@@ -350,7 +392,7 @@ def cmd_serve(args) -> int:
 
 
 COMMANDS = {"train": cmd_train, "doctor": cmd_doctor, "evaluate": cmd_evaluate, "predict": cmd_predict,
-            "data": cmd_data, "gradcheck": cmd_gradcheck, "serve": cmd_serve}
+            "sample": cmd_sample, "data": cmd_data, "gradcheck": cmd_gradcheck, "serve": cmd_serve}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -143,7 +143,7 @@ class Sequential:
             validation_split: float = 0.0, shuffle: bool = True,
             callbacks: list[Callback] | None = None, seed: int | None = None,
             verbose: int = 1, initial_epoch: int = 0, resume_state: dict | None = None,
-            history: History | None = None, augment=None) -> History:
+            history: History | None = None, augment=None, batches=None) -> History:
         """Train with mini-batch gradient descent: every epoch, ``train_step`` on each batch
         (reshuffled unless ``shuffle=False``: class-ordered batches are a classic reason a
         network does not learn), then the validation loss and the callbacks' epoch end.
@@ -159,7 +159,7 @@ class Sequential:
         and a line per epoch, 2 the lines only. augment: ``(batch, rng) -> batch``, applied
         to each training batch. initial_epoch, resume_state, history: continue a stopped run
         exactly (the next epoch, ``training_state()`` saved after the last one, the History
-        so far: see gradwise.checkpoint).
+        so far: see gradwise.checkpoint). batches(rng): the batches instead of X, y (text windows).
 
         A callback that sets ``model.stop_training`` in ``on_batch_end`` ends training at once
         (the unfinished epoch gets no ``on_epoch_end``: no checkpoint holds half an epoch) and
@@ -170,17 +170,18 @@ class Sequential:
         """
         epochs = _positive_int("epochs", epochs)
         rng = np.random.default_rng(seed)
-        X, y, validation_data = self._fit_data(X, y, validation_data, validation_split, rng)
+        batches, validation_data = self._fit_batches(X, y, batch_size, shuffle, augment, rng, batches,
+                                                     validation_data, validation_split)
         self._begin_fit(loss, optimizer, rng, resume_state)
-        batches = _Batches(X, y, batch_size, shuffle, augment, rng)
         history = history if history is not None else History()
         callbacks = [history, *(callbacks or []), *([Progress(epochs, bar=verbose == 1)] if verbose else [])]
         _call(callbacks, "set_model", self)
         with np.errstate(under="ignore"), self._first_layer_without_input_grad():   # underflow to 0: harmless
-            _call(callbacks, "on_train_begin", {"epochs": epochs, "samples": len(X), "steps": batches.steps})
+            _call(callbacks, "on_train_begin", {"epochs": epochs, "samples": batches.samples,
+                                                "steps": batches.steps})
             finished = initial_epoch >= epochs
             for epoch in range(initial_epoch, epochs):
-                _call(callbacks, "on_epoch_begin", epoch, {"samples": len(X), "steps": batches.steps})
+                _call(callbacks, "on_epoch_begin", epoch, {"samples": batches.samples, "steps": batches.steps})
                 start = time.perf_counter()
                 logs = self._train_epoch(epoch, batches, callbacks)
                 if logs is None:                              # stopped mid-epoch: no epoch end
@@ -212,6 +213,17 @@ class Sequential:
         if not math.isfinite(logs["val_loss"]):      # finite outputs so large that the loss overflowed
             raise _diverged(f"the validation after epoch {epoch + 1}", self.optimizer)
         return logs
+
+    def _fit_batches(self, X, y, batch_size, shuffle, augment, rng, batches, validation_data,
+                     validation_split):
+        """The source of fit's batches (of X, y, or ``batches(rng)``) and the checked
+        validation pair."""
+        if batches is not None:
+            if validation_data is not None:
+                validation_data = self._check_xy(*validation_data, "fit (validation_data)")
+            return batches(rng), validation_data
+        X, y, validation_data = self._fit_data(X, y, validation_data, validation_split, rng)
+        return _Batches(X, y, batch_size, shuffle, augment, rng), validation_data
 
     def _fit_data(self, X, y, validation_data, validation_split, rng):
         """Checked training arrays and validation pair (split off at random if asked)."""
@@ -456,7 +468,7 @@ class _Batches:
         n = len(X)
         self.X, self.y, self.shuffle, self.augment, self.rng = X, y, shuffle, augment, rng
         self.size = n if batch_size is None else min(_positive_int("batch_size", batch_size), n)
-        self.steps = math.ceil(n / self.size)
+        self.samples, self.steps = n, math.ceil(n / self.size)
         self.buffer = np.empty((self.size, *X.shape[1:]), dtype=X.dtype) if shuffle else None
 
     def epoch(self):

@@ -200,3 +200,22 @@ class LSTM(_Recurrent):
             dc_next = dc * f                               # c_t = f c_{t-1} + ...: to c_{t-1}
             dh_next = d @ U.T                              # (B, 4H) @ (4H, H): to h_{t-1}
         return self._weight_grads(dZ, hs[:-1])
+
+
+def char_lstm(vocab_size: int, *, dim: int = 64, hidden: int = 256, seed: int | None = 0,
+              dtype=np.float32):
+    """A character-level LSTM language model, char-rnn's kind (``gradwise train --model
+    char-lstm``): Embedding(V, dim) -> LSTM(dim, hidden) -> Dense(hidden, V); 0.35M
+    parameters for tinyshakespeare's 65 characters.
+
+    Shape:
+        (B, T) integer ids in [0, V) -> (B, T, V) logits; position t predicts token t + 1
+        from tokens 0..t (the LSTM reads left to right: no position sees the future).
+    """
+    from .layers import Dense
+    from .model import Sequential
+    from .sequence import Embedding
+    rng = np.random.default_rng(seed)
+    return Sequential([Embedding(vocab_size, dim, init="normal01", rng=rng, dtype=dtype),  # as torch
+                       LSTM(dim, hidden, rng=rng, dtype=dtype),
+                       Dense(hidden, vocab_size, init="glorot_uniform", rng=rng, dtype=dtype)])

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import data, metrics, plots, runtime
+from . import data, metrics, plots, runtime, textmodels
 from .callbacks import Callback, EarlyStopping, History
 from .checkpoint import Checkpoint, load_checkpoint
 from .conv import BatchNorm, Conv2D, MaxPool2D
@@ -37,6 +37,7 @@ from .model import Sequential, TrainingDiverged
 from .optim import OPTIMIZERS, CosineDecay, ExponentialDecay, LinearWarmup, StepDecay
 from .preprocess import model_input
 from .presets import IMAGE_PRESETS, PRESETS, cnn_preset, network, parse_arch  # noqa: F401 (re-exported)
+from .textmodels import TEXT_MODELS, TextTrainingData
 from .version import __version__
 
 logger = logging.getLogger(__name__)
@@ -48,27 +49,51 @@ class TrainConfig:
     """The settings of a training run. None means "the default of the network or optimiser
     asked for": a setting given that it has no use for is refused, never silently dropped."""
 
-    data: str = "mnist"              # data set name: mnist, fashion-mnist, mnist-mini
-    model: str = "mlp"               # preset: mlp (layers from --arch), mlp-large, cnn, cnn-large, lenet5
+    data: str | None = None          # data set: mnist (default), fashion-mnist, mnist-mini; text models:
+                                     # tinyshakespeare (default) or the path of a UTF-8 text file
+    model: str = "mlp"               # preset: mlp (layers from --arch), mlp-large, cnn, cnn-large, lenet5;
+                                     # the text models char-lstm, gpt-mini (see gradwise.textmodels)
     data_dir: str | None = None      # folder holding DATA/ (default: $GRADWISE_DATA, then the cache)
     arch: str | None = None          # mlp: layer sizes, input first, classes last (default INPUTS-256-128-CLASSES)
     act: str | None = None           # mlp: hidden activation: relu (default), leaky_relu, tanh, sigmoid
     init: str | None = None          # weight initialiser (default: he_normal for ReLU nets, glorot_uniform for tanh/sigmoid)
-    opt: str = "adam"                # optimiser: sgd, rmsprop, adam, adamw
+    opt: str | None = None           # optimiser: sgd, rmsprop, adam, adamw (default adam; gpt-mini adamw)
     lr: float | None = None          # base learning rate (default: 3e-3 for mlp, 1e-3 for the others)
     momentum: float | None = None    # sgd / rmsprop momentum (default 0.9; adam has its own betas)
-    weight_decay: float = 0.0        # L2 penalty (decoupled for adamw)
+    weight_decay: float | None = None   # L2 penalty, decoupled for adamw (default 0; gpt-mini 0.1)
     schedule: str = "cosine"         # none, cosine, step:EVERY:FACTOR, exp:GAMMA, warmup:EPOCHS[+cosine]
     dropout: float | None = None     # dropout rate after each hidden layer (default: 0 for mlp, 0.2 for the others)
-    epochs: int = 4                  # passes over the training set (mlp: 98.2% of MNIST in 4)
-    batch_size: int = 128            # samples per step
-    val_split: float = 5000 / 60000  # share of the training set held out for validation
+    epochs: int | None = None        # passes over the training set (default 4: mlp's 98.2% of MNIST)
+    batch_size: int | None = None    # samples per step (default 128; text models: windows, see Recipe)
+    val_split: float | None = None   # share of the training set held out for validation (default 5000/60000)
+    iters: int | None = None         # text models: optimiser steps (default: char-lstm 3000, gpt-mini 2000)
+    context: int | None = None       # text models: characters per window, the model's context (default 64)
+    eval_every: int | None = None    # text models: steps between validation passes (default 250)
     early_stopping: int = 0          # stop after N epochs without a better val_loss (0 = off)
     augment: bool = False            # random shifts, rotations and scalings of training images
     batchnorm: bool = False          # cnn: batch normalisation after each convolution (cnn-large: always)
     loss: str = "cross_entropy"      # cross_entropy, or mse on one-hot targets (a classic mistake)
     seed: int = 0                    # seeds init, shuffling, split and dropout
     out: str | None = None           # run folder (default: runs/DATA-YYYYmmdd-HHMMSS)
+
+    def __post_init__(self) -> None:
+        """Fill in the defaults of the network asked for: an image network's epochs, batch
+        size and validation share; a text model's steps, windows and optimiser (its Recipe).
+        Settings of the other kind stay None, so that one given is seen and refused."""
+        text = isinstance(self.model, str) and self.model in TEXT_MODELS
+        if text:
+            r = textmodels.recipe(self.model)
+            iters = self.iters if isinstance(self.iters, int) and self.iters >= 1 else r.iters
+            every = max(d for d in range(1, min(r.eval_every, iters) + 1) if iters % d == 0)
+            defaults = {"data": "tinyshakespeare", "batch_size": r.batch_size, "iters": r.iters,
+                        "context": r.context, "eval_every": every, "opt": r.opt,
+                        "weight_decay": r.weight_decay}
+        else:
+            defaults = {"data": "mnist", "epochs": 4, "batch_size": 128, "val_split": 5000 / 60000,
+                        "opt": "adam", "weight_decay": 0.0}
+        for name, value in defaults.items():
+            if getattr(self, name) is None:
+                setattr(self, name, value)
 
     def check(self) -> TrainConfig:
         """Every field of the right type and in range; SettingError names the first that is not."""
@@ -85,7 +110,8 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, float) and not math.isfinite(value):
                 raise SettingError(name, f"must be a finite number; got {value!r}")
-        for name, lo, hi in (("epochs", 1, None), ("batch_size", 1, None), ("early_stopping", 0, None),
+        for name, lo, hi in (("epochs", 1, None), ("batch_size", 1, None), ("iters", 1, None),
+                             ("context", 1, None), ("eval_every", 1, None), ("early_stopping", 0, None),
                              ("seed", 0, 2**32 - 1), ("lr", 0, None), ("weight_decay", 0, None)):
             value = getattr(self, name)
             if value is None:                          # lr: the network's default
@@ -99,14 +125,45 @@ class TrainConfig:
                 raise SettingError(name, f"must be in [0, 1); got {value!r}")
         if self.loss not in LOSSES:
             raise SettingError("loss", f"{self.loss!r}: choose one of {', '.join(LOSSES)}")
-        if self.early_stopping and not self.val_split:
+        text = self.model in TEXT_MODELS
+        if self.early_stopping and not self.val_split and not text:
             raise SettingError("early_stopping", "needs a validation set to watch (val_split > 0)")
+        self._refuse_the_other_kinds_settings(text)
         make_optimizer(self)                        # opt, momentum and schedule, before any data
-        if self.model not in PRESETS:
-            raise SettingError("model", f"{self.model!r}: choose one of {', '.join(PRESETS)}")
+        if self.model not in PRESETS and not text:
+            raise SettingError("model", f"{self.model!r}: choose one of {', '.join(PRESETS + TEXT_MODELS)}")
         if self.arch is not None:
             parse_arch(self.arch)
         return self
+
+
+    def _refuse_the_other_kinds_settings(self, text: bool) -> None:
+        """A text model trains by steps on windows of a text; an image network by epochs
+        over images: a setting only the other kind uses is refused, naming what to use."""
+        if not text:
+            for name in ("iters", "context", "eval_every"):
+                if getattr(self, name) is not None:
+                    raise SettingError(name, f"is for the text models ({', '.join(TEXT_MODELS)}); "
+                                             f"model {self.model} trains by --epochs")
+            return
+        for name, use in (("epochs", "it trains by steps: use --iters"),
+                          ("val_split", "it validates on the last 10% of the text"),
+                          ("arch", "its layers are fixed"), ("act", "its layers are fixed"),
+                          ("init", "its layers draw their own weights"),
+                          ("dropout", "it has no dropout")):
+            if getattr(self, name) is not None:
+                raise SettingError(name, f"is of no use to model {self.model} ({use})")
+        for name in ("augment", "batchnorm"):
+            if getattr(self, name):
+                raise SettingError(name, f"is for image networks, not model {self.model}")
+        if self.loss != "cross_entropy":
+            raise SettingError("loss", f"{self.loss!r}: model {self.model} predicts the next "
+                                       f"character with cross_entropy")
+        if self.iters % self.eval_every:
+            fits = max(d for d in range(1, self.eval_every + 1) if self.iters % d == 0)
+            raise SettingError("eval_every", f"{self.eval_every} does not divide --iters {self.iters} "
+                                             f"(each validation pass ends an equal block of steps); "
+                                             f"use e.g. --eval-every {fits}")
 
 
 _KIND_WORDS = {"int": "a whole number", "float": "a number", "bool": "true or false", "str": "text"}
@@ -146,6 +203,8 @@ def make_optimizer(cfg: TrainConfig):
     """The optimiser a config asks for, with its learning-rate schedule."""
     if not isinstance(cfg.opt, str) or cfg.opt not in OPTIMIZERS:
         raise SettingError("opt", f"{cfg.opt!r}: choose one of {', '.join(OPTIMIZERS)}")
+    if cfg.model in TEXT_MODELS:
+        return textmodels.make_optimizer(cfg, OPTIMIZERS, learning_rate(cfg))
     kwargs = {"weight_decay": cfg.weight_decay, "schedule": make_schedule(cfg.schedule, cfg.epochs)}
     if cfg.opt in ("sgd", "rmsprop"):
         kwargs["momentum"] = 0.9 if cfg.momentum is None else cfg.momentum
@@ -163,11 +222,16 @@ DEFAULT_LR = {"mlp": 3e-3}
 
 def learning_rate(cfg: TrainConfig) -> float:
     """``cfg.lr``, or the default of the network it asks for."""
+    if cfg.lr is None and cfg.model in TEXT_MODELS:
+        return textmodels.recipe(cfg.model).lr
     return cfg.lr if cfg.lr is not None else DEFAULT_LR.get(cfg.model, 1e-3)
 
 
 def build_model(cfg: TrainConfig, n_inputs: int, n_classes: int) -> Sequential:
-    """The network a config asks for: ``--model`` preset, or ``--arch`` sizes for "mlp"."""
+    """The network a config asks for: ``--model`` preset, or ``--arch`` sizes for "mlp"
+    (a text model: ``n_inputs`` is its context, ``n_classes`` the size of its vocabulary)."""
+    if cfg.model in TEXT_MODELS:
+        return textmodels.build(cfg.model, n_classes, context=n_inputs, seed=cfg.seed)
     return network(cfg.model, n_inputs, n_classes, arch=cfg.arch, act=cfg.act, init=cfg.init,
                    dropout=cfg.dropout, batchnorm=cfg.batchnorm or None, seed=cfg.seed, data=cfg.data)
 
@@ -223,11 +287,17 @@ class TrainingData:
 
 def prepare(cfg: TrainConfig, *, download: bool = True) -> tuple[TrainingData, Preprocessing]:
     """Load the data set and turn it into model input, as the saved model will record it
-    (``download=False``: only from files on this machine, as the web page does)."""
+    (``download=False``: only from files on this machine, as the web page does). A text
+    model gets a TextTrainingData and no Preprocessing (None)."""
     cfg.check()
+    if cfg.model in TEXT_MODELS:
+        return textmodels.prepare_text(cfg, load_text_data(cfg)), None
     if cfg.augment and cfg.data not in (*data.IDX_SETS, "mnist-mini"):
         raise SettingError("augment", f"distorts images; {cfg.data} is not a set of images")
     ds = data.load(cfg.data, data_dir=cfg.data_dir, download=download)
+    if isinstance(ds, data.TextData):
+        raise SettingError("model", f"{cfg.model} classifies images or rows of numbers; {ds.name} is "
+                                    f"a text: use --model {' or '.join(TEXT_MODELS)}")
     images = cfg.model in IMAGE_PRESETS
     if images and ds.X_train.ndim != 3:
         raise SettingError("model", f"{cfg.model} takes images; {ds.name} has rows of "
@@ -238,6 +308,16 @@ def prepare(cfg: TrainConfig, *, download: bool = True) -> tuple[TrainingData, P
     prepared = TrainingData(ds.name, list(ds.classes), pre.apply(ds.X_train), ds.y_train.astype(np.intp),
                             pre.apply(ds.X_test), ds.y_test.astype(np.intp), ds.X_train, ds.X_test)
     return prepared, pre
+
+
+def load_text_data(cfg: TrainConfig) -> data.TextData:
+    """The text a text model's ``--data`` names: a named text (tinyshakespeare) or a file."""
+    if cfg.data in data.TEXT_SETS:
+        return data.load(cfg.data, data_dir=cfg.data_dir)
+    if Path(cfg.data).is_file():
+        return data.load_text(cfg.data)
+    raise SettingError("data", f"{cfg.data!r}: model {cfg.model} reads a text: give "
+                               f"{', '.join(data.TEXT_SETS)} or the path of a UTF-8 text file")
 
 
 def check_split(cfg: TrainConfig, n: int) -> None:
@@ -506,12 +586,16 @@ def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True
     if resume is not None:
         out = _run_config_file(resume).parent
     else:
-        out = Path(cfg.out or f"runs/{cfg.data}-{datetime.now():%Y%m%d-%H%M%S}")
+        out = Path(cfg.out or f"runs/{Path(cfg.data).stem}-{datetime.now():%Y%m%d-%H%M%S}")
     with clock.phase("data"):                            # load, verify, scale
         prepared, pre = prepare(cfg)
+    text = isinstance(prepared, TextTrainingData)
     with clock.phase("build"):
-        check_split(cfg, len(prepared.X_train))
-        y_train, y_test = (targets(cfg, y, len(prepared.classes)) for y in (prepared.y_train, prepared.y_test))
+        if text:
+            y_train, y_test = prepared.y_train, prepared.y_test
+        else:
+            check_split(cfg, len(prepared.X_train))
+            y_train, y_test = (targets(cfg, y, len(prepared.classes)) for y in (prepared.y_train, prepared.y_test))
         model, optimizer = build(cfg, prepared)          # every setting checked before any file
         fit_kwargs = {"history": History()}
         if resume is not None:
@@ -523,13 +607,17 @@ def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True
             optimizer.load_state_dict(ck["optimizer_state"])
             fit_kwargs = {"initial_epoch": ck["epoch"] + 1, "resume_state": ck["training_state"],
                           "history": ck["history"]}
-            log(f"resuming {out} after epoch {ck['epoch'] + 1} of {cfg.epochs}")
+            log(f"resuming {out} after {_done(cfg, ck['epoch'] + 1)}")
         else:
             out.mkdir(parents=True, exist_ok=True)
             atomic_write_bytes(out / "config.toml", to_toml(asdict(cfg)).encode())
     history = fit_kwargs["history"]
-    log(f"gradwise {__version__}: {prepared.name} ({len(prepared.X_train):,} train / "
-        f"{len(prepared.X_test):,} test) -> {out}")
+    if text:
+        log(f"gradwise {__version__}: {prepared.name} ({len(prepared.text.train):,} train / "
+            f"{len(prepared.text.val):,} validation characters, {len(prepared.classes)} distinct) -> {out}")
+    else:
+        log(f"gradwise {__version__}: {prepared.name} ({len(prepared.X_train):,} train / "
+            f"{len(prepared.X_test):,} test) -> {out}")
     log(model.summary())
     callbacks: list[Callback] = [StopOnDivergence(cfg, len(prepared.classes)),   # before the checkpoint
                                  Checkpoint(out / "checkpoint.npz", optimizer, history)]
@@ -537,30 +625,45 @@ def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True
         callbacks.append(EarlyStopping("val_loss", patience=cfg.early_stopping))
     ctrl_c = StopOnCtrlC(log)
     callbacks.append(ctrl_c)
-    kernels = runtime.settings.kernels and kernels_pay(model, training_steps(cfg, len(prepared.X_train)))
+    steps = cfg.iters if text else training_steps(cfg, len(prepared.X_train))
+    kernels = runtime.settings.kernels and kernels_pay(model, steps)
     start = time.perf_counter()
     try:                                    # overflow is what StopOnDivergence reports, with the fix
         from .augment import Augment
         with np.errstate(over="ignore", invalid="ignore"), clock.phase("training"), \
                 runtime.using(kernels=kernels):
-            model.fit(prepared.X_train, y_train, epochs=cfg.epochs, batch_size=cfg.batch_size,
-                      loss="mse" if cfg.loss == "mse" else None, optimizer=optimizer,
-                      validation_split=cfg.val_split, seed=cfg.seed, verbose=verbose, callbacks=callbacks,
-                      augment=Augment.for_data(prepared.name, prepared.image_shape) if cfg.augment else None,
-                      **fit_kwargs)
+            if text:                        # random windows, a validation pass every eval_every steps
+                train_ids = prepared.text.train
+                model.fit(None, None, epochs=textmodels.rounds(cfg), optimizer=optimizer,
+                          validation_data=(prepared.X_test, y_test), seed=cfg.seed, verbose=0,
+                          callbacks=callbacks + ([textmodels.TextProgress(cfg, bar=verbose == 1)]
+                                                 if verbose else []),
+                          batches=lambda rng: textmodels.Windows(train_ids, cfg.context, cfg.batch_size,
+                                                                 cfg.eval_every, rng),
+                          **fit_kwargs)
+            else:
+                model.fit(prepared.X_train, y_train, epochs=cfg.epochs, batch_size=cfg.batch_size,
+                          loss="mse" if cfg.loss == "mse" else None, optimizer=optimizer,
+                          validation_split=cfg.val_split, seed=cfg.seed, verbose=verbose, callbacks=callbacks,
+                          augment=Augment.for_data(prepared.name, prepared.image_shape) if cfg.augment else None,
+                          **fit_kwargs)
     finally:
         ctrl_c.restore()
     seconds = time.perf_counter() - start
     if model.interrupted:
         done = len(history.epoch)
-        log(f"stopped: {done} of {cfg.epochs} epochs kept in {out}/checkpoint.npz; continue with "
+        log(f"stopped: {_done(cfg, done)} kept in {out}/checkpoint.npz; continue with "
             f"gradwise train --resume {out}")
         return {"interrupted": True, "epochs_done": done, "out": str(out)}
-    model.meta = prepared.meta(pre)
+    model.meta = prepared.meta(cfg.model if text else pre)
     with clock.phase("saving"):
         model.save(out / "model")
     with clock.phase("evaluation"), runtime.using(kernels=kernels):
-        result = evaluate_model(model, prepared.X_test, y_test, prepared.classes)
+        if text:                            # the last pass already read the whole validation text
+            result = {"val_loss": history["val_loss"][-1], "val_accuracy": history["val_accuracy"][-1],
+                      "tokens_per_second": cfg.iters * cfg.batch_size * cfg.context / seconds}
+        else:
+            result = evaluate_model(model, prepared.X_test, y_test, prepared.classes)
     result.update({"gradwise_version": __version__, "config": asdict(cfg),
                    "history": history.to_dict(), "train_seconds": seconds})
     with clock.phase("saving"):                          # written before the plots: a plotting
@@ -568,15 +671,29 @@ def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True
         atomic_write_bytes(out / "metrics.json", json.dumps(result, indent=2).encode())
     if plot:
         with clock.phase("plots"), runtime.using(kernels=kernels):
-            written = write_plots(out, model, history.to_dict(), result, prepared.test_images,
-                                  prepared.X_test, prepared.y_test, prepared.classes, model.meta)
+            written = (([plots.training_curves(history.to_dict(), out / "curves.png")]
+                        if plots.available() else None) if text else
+                       write_plots(out, model, history.to_dict(), result, prepared.test_images,
+                                   prepared.X_test, prepared.y_test, prepared.classes, model.meta))
         if written is None:
             log("plots skipped: matplotlib is not installed (pip install 'gradwise[plot]')")
         result["timings"] = clock.timings()              # now with the plots' time, rewritten
         atomic_write_bytes(out / "metrics.json", json.dumps(result, indent=2).encode())   # atomically
-    log(f"test accuracy {100 * result['test']['accuracy']:.2f}%  loss {result['test']['loss']:.4f}  "
-        f"({len(history.epoch)} epochs, {seconds:.1f}s); run saved in {out}/")
+    if text:
+        log(f"val_loss {result['val_loss']:.4f} nats/character ({cfg.iters} steps, {seconds:.1f}s, "
+            f"{result['tokens_per_second']:,.0f} tokens/s); run saved in {out}/; sample it with "
+            f"gradwise sample {out}")
+    else:
+        log(f"test accuracy {100 * result['test']['accuracy']:.2f}%  loss {result['test']['loss']:.4f}  "
+            f"({len(history.epoch)} epochs, {seconds:.1f}s); run saved in {out}/")
     return result
+
+
+def _done(cfg: TrainConfig, rounds: int) -> str:
+    """How far ``rounds`` finished epochs (a text model's: validation passes) got."""
+    if cfg.model in TEXT_MODELS:
+        return f"step {min(rounds * cfg.eval_every, cfg.iters)} of {cfg.iters}"
+    return f"{rounds} of {cfg.epochs} epochs"
 
 
 def evaluate_model(model: Sequential, X, y, classes) -> dict:
