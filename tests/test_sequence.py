@@ -279,3 +279,46 @@ def test_bad_input_names_the_rule_and_the_fix():
         gw.TransformerBlock(10, 4, 8)
     with pytest.raises(ValueError, match=r"\(B, T, 8\).*Embedding first"):
         gw.LayerNorm(8).forward(np.zeros((2, 3), np.int64))
+
+
+# ----------------------------------------------------------------------------- the doctor
+
+def test_check_causal_names_a_gpt_without_its_mask_and_is_quiet_on_the_right_one(rng):
+    from gradwise import doctor
+    model = presets.gpt_mini(V, context=8, dim=D, layers=2, heads=H, seed=0)
+    ids = rng.integers(0, V, (2, 8))
+    assert doctor.check_causal(model, ids).codes() == []
+    for layer in model.layers[2:4]:
+        layer.causal = False                                 # the mask removed
+    leak = doctor.check_causal(model, ids).get("CAUSAL_LEAK")
+    assert leak is not None and leak.severity == "error"
+    assert leak.evidence["earliest_position"] == 0 and leak.evidence["changed_position"] == 1
+    assert "-inf" in leak.fix
+
+
+def test_check_causal_on_a_users_own_attention_function(rng):
+    from gradwise import doctor
+
+    def attention(x, mask_from=1):                           # mask_from=2: off by one
+        t = x.shape[1]
+        s = x @ x.transpose(0, 2, 1) + np.triu(np.full((t, t), -1e9), k=mask_from)
+        with np.errstate(under="ignore"):
+            p = np.exp(s - s.max(axis=-1, keepdims=True))
+        return (p / p.sum(axis=-1, keepdims=True)) @ x
+
+    x = rng.standard_normal((2, 10, 4))
+    assert doctor.check_causal(attention, x).codes() == []
+    leak = doctor.check_causal(lambda x: attention(x, 2), x).get("CAUSAL_LEAK")
+    assert leak.evidence["earliest_position"] == leak.evidence["changed_position"] - 1
+    with pytest.raises(ValueError, match=r"keep the \(B, T\) axes"):
+        doctor.check_causal(lambda x: x.sum(axis=1), x)
+
+
+def test_check_initial_loss_against_ln_vocab(rng):
+    from gradwise import doctor
+    model = presets.gpt_mini(65, context=8, dim=D, layers=1, heads=H, seed=0)
+    ids = rng.integers(0, 65, (4, 8))
+    assert doctor.check_initial_loss(model, ids, ids).codes() == []      # N(0, 0.02^2) head
+    model.layers[-1].params["W"] *= 50                                    # a head far too large
+    found = doctor.check_initial_loss(model, ids, ids).get("INITIAL_LOSS")
+    assert found.severity == "warning" and found.evidence["excess"] > 0.5

@@ -28,6 +28,7 @@ from . import rules
 from .checks import check_data, check_gradients, check_init
 from .findings import PRIORITY, Finding, Report
 from .recorder import Monitor, Recorder
+from .sequence import check_causal, check_initial_loss
 
 
 def _where_nonfinite(model, X: np.ndarray) -> str:
@@ -96,4 +97,4 @@ def diagnose(model, X, y, *, loss=None, optimizer=None, epochs: int = 2, batch_s
 
 
 __all__ = ["Finding", "Report", "PRIORITY", "check_data", "check_init", "check_gradients",
-           "Recorder", "Monitor", "diagnose", "rules"]
+           "Recorder", "Monitor", "diagnose", "rules", "check_causal", "check_initial_loss"]
