@@ -299,3 +299,65 @@ def test_a_loss_already_infinite_at_the_first_step_is_not_the_learning_rate():
                 grads=[rng.standard_normal(W.shape)])
     codes = errors(rec.report())
     assert "NONFINITE" in codes and "LR_TOO_HIGH" not in codes
+
+
+def blobs_mlp(*, hidden_sign=-1.0, lr=0.5, decay=1.0, accumulate=False, steps=150, batch=16, log_every=1):
+    """A 20-32-4 tanh/softmax network on four Gaussian blobs, mini-batch SGD, weights (in, out).
+    ``hidden_sign=+1`` adds the hidden layer's gradient (it climbs the loss); ``decay`` scales
+    the learning rate at every step; ``accumulate`` never zeroes the gradient sums."""
+    rng = np.random.default_rng(5)
+    centres = rng.standard_normal((4, 20)) * 1.5
+    y = rng.integers(0, 4, 800)
+    X = centres[y] + rng.standard_normal((800, 20))
+    W1, b1 = rng.standard_normal((20, 32)) / np.sqrt(20), np.zeros(32)
+    W2, b2 = rng.standard_normal((32, 4)) / np.sqrt(32), np.zeros(4)
+    sums = [np.zeros_like(a) for a in (W1, b1, W2, b2)]
+    rec = doctor.Recorder(["W1", "b1", "W2", "b2"], budget=None)
+    for step in range(steps):
+        idx = rng.integers(0, 800, batch)
+        h = np.tanh(X[idx] @ W1 + b1)
+        z = h @ W2 + b2
+        p = softmax_rows(z)
+        loss = -np.mean(np.log(p[np.arange(batch), y[idx]]))
+        dz = p.copy()
+        dz[np.arange(batch), y[idx]] -= 1
+        dz /= batch
+        dh = (dz @ W2.T) * (1 - h ** 2)
+        grads = [X[idx].T @ dh, dh.sum(0), h.T @ dz, dz.sum(0)]
+        if accumulate:
+            for s, g in zip(sums, grads):
+                s += g
+            grads = [s.copy() for s in sums]
+        W1 += hidden_sign * lr * grads[0]
+        b1 += hidden_sign * lr * grads[1]
+        W2 -= lr * grads[2]
+        b2 -= lr * grads[3]
+        lr *= decay
+        if step % log_every == 0:
+            rec.log(step, loss=loss, weights=[W1, b1, W2, b2], grads=grads, activations=[h],
+                    logits=z, labels=y[idx])
+    return rec.report()
+
+
+def test_the_correct_blobs_network_learns_and_is_clean():
+    report = blobs_mlp()
+    assert errors(report) == [] and report.get("LEARNING") is not None
+
+
+def test_one_layer_stepping_along_its_gradient_is_a_gradient_mismatch():
+    report = blobs_mlp(hidden_sign=+1.0, log_every=5, steps=400)
+    f = report.get("GRADIENT_MISMATCH")
+    assert f is not None and f.severity == "error"
+    assert set(f.evidence["along"]) == {"W1", "b1"} and set(f.evidence["against"]) == {"W2", "b2"}
+
+
+def test_a_learning_rate_that_decays_to_nothing_is_too_low():
+    report = blobs_mlp(lr=0.02, decay=0.9)          # 0.02 * 0.9^t: 1e-9 by step 150
+    f = report.get("LR_TOO_LOW")
+    assert f is not None and f.evidence["step_per_grad_end"] < f.evidence["step_per_grad_start"] / 100
+
+
+def test_steps_too_short_to_turn_the_gradient_are_a_learning_rate_too_low():
+    report = blobs_mlp(lr=1e-3, batch=64)
+    assert "LR_TOO_LOW" in errors(report)
+    assert report.get("LR_TOO_LOW").evidence["median_grad_cosine"] >= 0.9

@@ -175,6 +175,20 @@ def _transposed_follow(names, W, G, delta, dd, prev) -> dict:
     return out
 
 
+def _update_grad_cos(G, g_sq, delta, dd) -> list:
+    """Per parameter, the cosine of its update with its gradient (None where either is
+    missing, zero or of another size): -1 for a plain step against the gradient, +1 for one
+    along it (a loop that logs the negative gradient and adds it)."""
+    out = []
+    for g, s_g, d, s_d in zip(G, g_sq, delta, dd):
+        if g is None or d is None or g.size != d.size or not s_g or not s_d \
+                or not math.isfinite(s_g * s_d):
+            out.append(None)
+        else:
+            out.append(_dot(d, g) / math.sqrt(s_g * s_d))
+    return out
+
+
 def _on_grid(weights) -> bool:
     """All the weights are whole multiples of one step (they started at 0 or on integers and
     moved by a learning rate like 0.25 on 0/1 inputs): then a pre-activation of exactly zero
@@ -567,6 +581,7 @@ class Recorder:
             total_w = sum(s for s in w_sq if s is not None)
             w_norm = r["weight_norm"] = math.sqrt(total_w)
             r["param_count"] = sum(w.size for w in W if w is not None)
+            r["has_matrix"] = any(w is not None and w.ndim == 2 and min(w.shape) > 1 for w in W)
             if lists:
                 r["param_norms"] = [float("nan") if s is None else math.sqrt(s) for s in w_sq]
             sig_w = tuple(None if w is None else (w.shape, w.dtype) for w in W)
@@ -589,6 +604,8 @@ class Recorder:
                 if lists:
                     r["param_update"] = [float("nan") if s is None else math.sqrt(s) / gap
                                          for s in dd]
+                    if G is not None and len(G) == len(W):
+                        r["update_grad_cos"] = _update_grad_cos(G, g_sq, delta, dd)
                     if G is not None and len(G) == len(W):
                         follow = _transposed_follow(names, W, G, delta, dd, prev)
                         if follow:
@@ -726,6 +743,7 @@ class Recorder:
         found += rules.loss_summed(t)
         found += rules.gradient_not_reset(t)
         found += rules.momentum(t)
+        found += rules.update_signs(t)
         found += rules.learning_rate(t, lr)
         found += rules.weights_frozen(t)
         found += rules.exploding_gradient(t)
@@ -739,7 +757,7 @@ class Recorder:
         found += rules.softmax_twice(t)
         found += rules.label_width(self.output_width or self.num_classes, self.target_width)
         found += rules.missing_bias(t) or rules.zero_input_no_bias(t)
-        verdict = rules.not_learning(t, c, errors=any(f.severity == "error" for f in found))
+        verdict = rules.not_learning(t, c, errors=any(f.severity != "info" for f in found))
         found += verdict
         # the first weights' init checks: a cause when the run suffers, else only a note
         suffers = rules.suffering(t, c) or any(f.code == "NOT_LEARNING" for f in verdict)

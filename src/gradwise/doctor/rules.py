@@ -810,7 +810,68 @@ def learning_rate(trace, lr: float | None = None) -> list[Finding]:
         return [finding("LR_TOO_LOW", "warning", f"the learning rate is too low: each step changes the "
                    f"weights by {med:.1e} of their size (healthy: ~1e-3) and the loss barely moves.",
                    ev, "multiply the learning rate by 10-100 (1e-3 for Adam, 0.01-0.1 for SGD)")]
+    how = learned(trace)
+    if blocked or discrete or how is None or how["share"] >= LEARNED_SHARE:
+        return []
+    decay = _step_decay(trace)
+    if decay is not None:
+        before, after = decay
+        return [finding("LR_TOO_LOW", "warning",
+                        f"the learning rate decays to nothing: the step per unit of gradient fell from "
+                        f"{before:.2g} to {after:.2g} during the run, while the network is still far from "
+                        f"learned: its last steps cannot take it further.",
+                        {**ev, "step_per_grad_start": before, "step_per_grad_end": after},
+                        "decay the learning rate far more slowly (by 10x over the whole run, e.g. "
+                        "lr = lr0 / (1 + step / 1000), or a cosine schedule), or keep it constant")]
+    steady = _steady_gradients(trace)
+    if steady is not None:
+        return [finding("LR_TOO_LOW", "warning",
+                        f"the learning rate is too low: consecutive gradients point the same way "
+                        f"(median cosine {steady:.3f}, from batch to batch) while the network is far from "
+                        f"learned: the steps are too short to change the gradient, let alone reach a "
+                        f"minimum.", {**ev, "median_grad_cosine": steady},
+                        "multiply the learning rate by 10 and compare; if you divide the gradient by "
+                        "the batch size, do it once (the mean over the batch), not again in the update")]
     return []
+
+
+#: Consecutive gradients this aligned, step after step, while the norm does not grow: the
+#: weights move too little between steps for the gradient to turn (a step that reaches the
+#: curvature of the loss turns the next gradient, and a new batch turns it too).
+STEADY_COSINE = 0.9
+#: The step per unit of gradient fell by this factor from the start of the run to its end.
+STEP_DECAY = 100.0
+
+
+def _steady_gradients(trace) -> float | None:
+    """The median cosine of consecutive gradients when it is STEADY_COSINE or more at the
+    checks (at least MIN_CHECKS) and the gradient norm did not grow 3x: else None."""
+    cos = [r["grad_cosine"] for r in trace if r.get("grad_cosine") is not None]
+    norms = [r["grad_norm"] for r in trace if r.get("grad_norm") and math.isfinite(r["grad_norm"])]
+    weights = [r["weight_norm"] for r in trace if r.get("weight_norm")]
+    if len(cos) < MIN_CHECKS or len(norms) < 2 or max(norms) > 3 * norms[0] \
+            or 0 < _num_params(trace) < ALIGNMENT_MIN_PARAMS:
+        return None
+    if len(weights) >= 2 and weights[-1] > 2 * weights[0]:   # steps that carry the weights off
+        return None                                           # are anything but too short
+    med = float(np.median(cos))
+    return med if med >= STEADY_COSINE else None
+
+
+def _step_decay(trace) -> tuple[float, float] | None:
+    """(step per unit of gradient over the first third of the checks, over the last third)
+    when it fell by STEP_DECAY or more, and the steps against the weights with it (Adam's step
+    per gradient falls when the gradients grow; its steps do not)."""
+    recs = [r for r in trace if r.get("update_per_grad") is not None and r.get("update_ratio") is not None]
+    if len(recs) < MIN_CHECKS + 2:
+        return None
+    k = len(recs) // 3
+    per_grad = [_median([r["update_per_grad"] for r in part]) for part in (recs[:k], recs[-k:])]
+    ratio = [_median([r["update_ratio"] for r in part]) for part in (recs[:k], recs[-k:])]
+    if not (per_grad[0] > 0 and ratio[0] > 0) or per_grad[1] > per_grad[0] / STEP_DECAY \
+            or ratio[1] > ratio[0] / STEP_DECAY:
+        return None
+    return per_grad[0], per_grad[1]
 
 
 def weights_frozen(trace) -> list[Finding]:
@@ -844,14 +905,81 @@ def gradient_not_reset(trace) -> list[Finding]:
     growth = n1 / n0 if n0 > 0 else 0.0
     # a sum of t fresh gradients is at most t times the largest: an accumulator grows at most
     # linearly with the steps; a norm that grows faster is a run blowing up, not a sum
-    if aligned < NOT_RESET_COSINE or growth < 3 or growth > 2 * (s1 - s0 + 1):
+    summed = 3 <= growth <= 2 * (s1 - s0 + 1)
+    ran_off = _ran_off(trace)
+    if aligned < NOT_RESET_COSINE or not (summed or ran_off):
         return []
+    how = (f"their norm grew {growth:.1f}x" if summed else
+           f"the weights ran off along them (their norm grew {ran_off:.0f}x, with steps that do "
+           f"not shrink) while the network is far from learned")
     return [finding("GRADIENT_NOT_RESET", "error",
                f"the gradients are accumulated across steps instead of recomputed: consecutive "
-               f"gradients are parallel (median cosine {aligned:.3f}) and their norm grew "
-               f"{growth:.1f}x.", {"grad_norm_growth": growth, "median_cosine": aligned},
+               f"gradients are parallel (median cosine {aligned:.3f}) and {how}.",
+               {"grad_norm_growth": growth, "median_cosine": aligned,
+                **({"weight_norm_growth": ran_off} if ran_off and not summed else {})},
                "set each gradient (dW = ...) instead of adding to it (dW += ...), or zero the "
                "accumulators at the start of every step")]
+
+
+def _ran_off(trace) -> float | None:
+    """The weights' norm growth when they grew WEIGHT_GROWTH_HIGH-fold or more from a real
+    init (not from zero), with steps that did not shrink, in a run that has not learned (a
+    logistic regression on separable data grows its weights too, and learns); else None."""
+    checked = [r for r in trace if r.get("weight_norm") and r.get("update_norm")]
+    if len(checked) < MIN_CHECKS or _starts_near_zero(trace) or any(r.get("nonfinite") for r in trace):
+        return None
+    first, last = checked[0], checked[-1]
+    norms = [r["weight_norm"] for r in trace if r.get("weight_norm")]
+    growth = norms[-1] / norms[0]                 # as learning_rate measures it
+    steps = last["update_norm"] / first["update_norm"]
+    how = learned(trace)
+    # steps that keep their size (a sum of bounded gradients grows at most linearly with the
+    # steps; steps that grow faster are a run blowing up, which the lr rules judge)
+    if growth < WEIGHT_GROWTH_HIGH or not 0.5 <= steps <= 2 * (last["step"] - first["step"] + 1) \
+            or how is None or how["share"] >= LEARNED_SHARE:
+        return None
+    return growth
+
+
+#: A parameter's updates lean one way against its gradient when the mean cosine over the
+#: checks is this many standard errors from 0 (a plain step is exactly -1; a step made of
+#: many steps since the last check leans towards the last one's gradient, noisily).
+UPDATE_SIGN_T = 2.0
+
+
+def update_signs(trace) -> list[Finding]:
+    """Some parameters step against their logged gradient, others along theirs, check after
+    check: one group climbs the loss (an update written with the wrong sign, or a gradient
+    written with the opposite convention, target - output for one layer, output - target for
+    the other). A loop may use either convention, but one for all its parameters."""
+    names = _last(trace, "param_names") or []
+    per = {}
+    for r in trace:
+        for i, c in enumerate(r.get("update_grad_cos") or []):
+            if c is not None and math.isfinite(c):
+                per.setdefault(i, []).append(c)
+    along, against = [], []
+    for i, cos in per.items():
+        if len(cos) < MIN_CHECKS:
+            continue
+        mean, se = float(np.mean(cos)), float(np.std(cos, ddof=1)) / math.sqrt(len(cos))
+        if abs(mean) >= UPDATE_SIGN_T * se and mean != 0:
+            (along if mean > 0 else against).append((names[i] if i < len(names) else f"param {i}", mean))
+    if not along or not against:
+        return []
+    how = learned(trace)
+    severity = "info" if how is not None and how["share"] >= LEARNED_SHARE else "error"
+    a, b = ", ".join(n for n, _ in against), ", ".join(n for n, _ in along)
+    return [finding("GRADIENT_MISMATCH", severity,
+                    f"the updates of {a} go against their logged gradients (mean cosine "
+                    f"{np.mean([c for _, c in against]):+.2f}), those of {b} along theirs "
+                    f"({np.mean([c for _, c in along]):+.2f}), check after check: one of the two "
+                    f"groups climbs the loss." + (" The run learns all the same, so this may be "
+                                                  "only how the gradients were logged." if severity == "info" else ""),
+                    {"against": {n: c for n, c in against}, "along": {n: c for n, c in along}},
+                    "use one convention for every parameter: g = dLoss/dparam (for the output "
+                    "layer, output - target) and param -= lr * g everywhere; then check the "
+                    "backward pass with gradwise.doctor.check_gradients", "the updates")]
 
 
 def momentum(trace) -> list[Finding]:
@@ -1028,7 +1156,12 @@ def _starts_near_zero(trace) -> bool:
     first, n = checked[0], _num_params(trace)
     if first["weight_norm"] == 0 or (n > 0 and first["weight_norm"] / math.sqrt(n) < NEAR_ZERO_RMS):
         return True
-    # the first weights seen are no bigger than a few updates: they were built from zero
+    # the first weights seen are no bigger than a few updates: they were built from zero. Only
+    # a single unit (a perceptron, a linear model) starts from zero: a weight matrix of several
+    # units that did would be symmetric, so its first weights are an init, however big the
+    # first steps were against it
+    if first.get("has_matrix"):
+        return False
     later = next((r for r in checked[1:] if r.get("update_norm")), None)
     return later is not None and first["weight_norm"] < 3 * later["update_norm"] * max(
         1, later["step"] - first["step"])
@@ -1143,8 +1276,8 @@ def learned(trace, num_classes: int | None = None) -> dict | None:
 def not_learning(trace, num_classes: int | None = None, *, errors: bool = False) -> list[Finding]:
     """The run did not get far from chance: NOT_LEARNING, with what to check next, whatever
     else fired; a run that learned gets an info line that says so, with its numbers.
-    ``errors``: other findings are errors (then a slow start is theirs to explain, not a
-    reason to train longer)."""
+    ``errors``: other findings are errors or warnings (then a slow start is theirs to
+    explain, not a reason to train longer)."""
     if any(not math.isfinite(v) for v in _losses(trace)):
         return []                                 # NONFINITE says it, louder
     how = learned(trace, num_classes)
@@ -1159,7 +1292,7 @@ def not_learning(trace, num_classes: int | None = None, *, errors: bool = False)
     if how["share"] >= LEARNED_SHARE:
         return [finding("LEARNING", "info", f"the run learns: {numbers}.", how, "")]
     if how["improving"] or how["share"] >= LEARNING_SHARE:
-        then = ("the errors above are the likely reason" if errors
+        then = ("the findings above are the likely reason" if errors
                 else "train longer to judge it")
         return [finding("LEARNING", "info", f"the run has started to learn ({numbers}) but is still "
                         f"near where it began: {then}.", how, "")]
