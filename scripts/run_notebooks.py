@@ -58,7 +58,7 @@ def main(argv=None) -> int:
         except Exception as e:                     # CellExecutionError carries the cell and traceback
             failed += 1
             print(f"notebook {path.name}: FAILED\n{e}", file=sys.stderr, flush=True)
-    print(f"notebooks: {len(paths) - failed} passed, {failed} failed")
+    print(f"{len(paths) - failed} of {len(paths)} notebooks executed with every final assertion passing")
     return 1 if failed else 0
 
 

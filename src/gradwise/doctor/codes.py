@@ -18,6 +18,7 @@ import functools
 import importlib
 import inspect
 import re
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,7 +39,8 @@ class CodeDoc:
         title: a few words for headings and lists.
         meaning: what is wrong when it fires, and why it matters (markdown).
         evidence: each evidence field the finding carries, and what it holds.
-        thresholds: names of the constants in ``gradwise.doctor.rules`` that decide it.
+        thresholds: names of the constants that decide it: in ``gradwise.doctor.rules``, or
+            ``module.NAME`` in another module of the doctor.
         fix: what to change (markdown).
         trigger: a program (after PREAMBLE) that ends with ``report``, a Report holding the code.
         fixed: the same program fixed (its report does not hold the code as an error or a
@@ -556,10 +558,9 @@ _ENTRIES = [
          "learned_bias": "whether the threshold was learned"},
         "Use a network with a hidden layer (`gw.mlp([2, 4, 1], activation=\"tanh\")` with "
         "BinaryCrossEntropy), or add a feature (x1 * x2 makes XOR separable).",
-        "import warnings\nfrom gradwise import classic\n"
+        "from gradwise import classic\n"
         "X, y = np.array([[0, 0], [0, 1], [1, 0], [1, 1]]), np.array([0, 1, 1, 0])   # XOR\n"
-        "with warnings.catch_warnings():\n    warnings.simplefilter(\"ignore\")\n"
-        "    report = classic.Perceptron(max_epochs=20).fit(X, y).report\n",
+        "report = classic.Perceptron(max_epochs=20).fit(X, y).report      # and a ConvergenceWarning\n",
         "from gradwise import classic\n"
         "X, y = np.array([[0, 0], [0, 1], [1, 0], [1, 1]]), np.array([0, 1, 1, 0])\n"
         "X = np.hstack([X, X[:, :1] * X[:, 1:]])                   # add x1 * x2\n"
@@ -637,6 +638,28 @@ _ENTRIES = [
         "report = doctor.diagnose(gw.mlp([784, 64, 10], seed=0), X, y, X_test=Xt, y_test=yt,\n"
         "                         optimizer=gw.Adam(1e-2), epochs=5, batch_size=50)   # stop early\n",
         "doctor.rules.overfitting", ("OVERFIT_RISE", "OVERFIT_EPOCHS", "OVERFIT_GAP")),
+    # ------------------------------------------------------------------ sequence models
+    CodeDoc(
+        "CAUSAL_LEAK", "a position sees the future",
+        "A language model must predict token t + 1 from tokens 0..t only. Attention without its "
+        "causal mask (or with the mask off by one) lets position t read the answer: the training "
+        "loss collapses towards 0, and sampling, which has no future to read, writes garbage. "
+        "`check_causal` finds it by experiment: it changes the input at one position and sees "
+        "whether the output at any earlier position moves.",
+        {"earliest_position": "the earliest position whose output moved",
+         "changed_position": "the later position whose input was changed",
+         "change": "how much that output moved", "relative_change": "that, over the largest output",
+         "probes": "how many positions were changed, one at a time"},
+        "Mask the attention scores above the diagonal before the softmax "
+        "(`scores[..., i, j] = -inf` for `j > i`); gradwise's `CausalSelfAttention` and "
+        "`TransformerBlock` do with `causal=True`.",
+        "model = gw.Sequential([gw.CausalSelfAttention(8, 2, 6, causal=False, rng=np.random.default_rng(0))])   # no mask\n"
+        "x = np.random.default_rng(1).normal(size=(1, 6, 8)).astype(np.float32)   # (B, T, dim)\n"
+        "report = doctor.check_causal(model, x)\n",
+        "model = gw.Sequential([gw.CausalSelfAttention(8, 2, 6, causal=True, rng=np.random.default_rng(0))])\n"
+        "x = np.random.default_rng(1).normal(size=(1, 6, 8)).astype(np.float32)\n"
+        "report = doctor.check_causal(model, x)\n",
+        "doctor.sequence.check_causal", ("sequence.CAUSAL_TOL", "sequence.CAUSAL_PROBES")),
     CodeDoc(
         "LEARNING", "the run learns (a note)",
         "Not a problem: the verdict on a healthy run, with how far it went from chance towards "
@@ -694,7 +717,9 @@ def run_example(code: str, *, fixed: bool = False) -> Report:
 @functools.lru_cache(maxsize=None)
 def _run(source: str) -> Report:
     namespace: dict = {"__name__": "gradwise_example"}
-    with np.errstate(all="ignore"):                 # the bugs overflow on purpose
+    # the bugs overflow and fail to converge on purpose: the report says so, not warnings
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         exec(compile(source, "<gradwise.doctor.codes example>", "exec"), namespace)
     report = namespace.get("report")
     if not isinstance(report, Report):
@@ -703,11 +728,14 @@ def _run(source: str) -> Report:
 
 
 def threshold(name: str) -> tuple[object, str]:
-    """A threshold of ``gradwise.doctor.rules``: its value and the ``#:`` comment above it
-    (the comment of a group of constants serves each of them)."""
-    if not hasattr(rules, name):
-        raise KeyError(f"gradwise.doctor.rules has no threshold {name!r}")
-    lines = inspect.getsource(rules).splitlines()
+    """A threshold: ``NAME`` of ``gradwise.doctor.rules``, or ``module.NAME`` of another
+    module of the doctor; its value and the ``#:`` comment above it (the comment of a group
+    of constants serves each of them)."""
+    module_name, _, name = name.rpartition(".")
+    module = importlib.import_module(f"gradwise.doctor.{module_name}") if module_name else rules
+    if not hasattr(module, name):
+        raise KeyError(f"{module.__name__} has no threshold {name!r}")
+    lines = inspect.getsource(module).splitlines()
     at = next(i for i, line in enumerate(lines) if re.match(rf"{name}\s*=", line))
     comment: list[str] = []
     i = at - 1
@@ -716,7 +744,7 @@ def threshold(name: str) -> tuple[object, str]:
     while i >= 0 and lines[i].startswith("#:"):
         comment.insert(0, lines[i][2:].strip())
         i -= 1
-    return getattr(rules, name), " ".join(comment)
+    return getattr(module, name), " ".join(comment)
 
 
 def rule_summary(entry: CodeDoc) -> str:
@@ -754,8 +782,9 @@ def page(code: str, *, run: bool = True) -> str:
 
 
 def registry_codes() -> list[str]:
-    """Every code the doctor can report, in report order: ``findings.PRIORITY``."""
-    return list(PRIORITY)
+    """Every code the doctor can report: ``findings.PRIORITY`` (the report's order), then
+    those of checks that report on their own (CAUSAL_LEAK)."""
+    return [*PRIORITY, *(c for c in CODES if c not in PRIORITY)]
 
 
 __all__ = ["CodeDoc", "CODES", "PREAMBLE", "get", "program", "run_example", "threshold", "page",
