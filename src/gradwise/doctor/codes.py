@@ -133,6 +133,29 @@ def _diagnose(model: str, args: str = "", n: int = 1000) -> str:
     return _scaled(n) + f"model = {model}\nreport = doctor.diagnose(model, X, y{args})\n"
 
 
+#: Pixels left in 0..255 and SGD 0.1: the weights blow up, every unit dies, one class wins.
+_RAW_PIXELS_SGD = """ds = gw.data.load("mnist-mini")
+X, y = ds.X_train[:1000].reshape(1000, -1).astype(np.float32), ds.y_train[:1000]   # pixels 0..255
+report = doctor.diagnose(gw.mlp([784, 64, 10], seed=0), X, y, optimizer=gw.SGD(0.1), epochs=1)
+"""
+
+
+def _dead_units(*, dead: bool) -> str:
+    """A ReLU network whose first layer's biases shut every unit off, or start at 0."""
+    bias = ('model.layers[0].params["b"][:] = -6.0                  # every unit shut off\n'
+            if dead else "")
+    return (_scaled() + "model = gw.mlp([784, 64, 64, 10], seed=0)             # biases start at 0\n"
+            + bias + "report = doctor.diagnose(model, X, y, optimizer=gw.SGD(0.05), epochs=1)\n")
+
+
+#: Gradient descent on a least-squares line; {lr}: the step size, {why}: a comment on it.
+_REGRESSION = """from gradwise import classic
+rng = np.random.default_rng(0)
+X = rng.normal(size=(100, 3)) * 3
+y = X @ np.array([1.0, -2.0, 0.5]) + 3
+report = classic.LinearRegression(lr={lr}).fit(X, y).report   # {why}
+"""
+
 _PERCEPTRON = """truth = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 nand = np.array([1, 1, 1, 0])
 inputs = {inputs}
@@ -493,9 +516,7 @@ _ENTRIES = [
         {"first": "the gradient norm at the first check", "peak": "the largest gradient norm"},
         "Lower the learning rate, scale the inputs, or clip the gradient norm "
         "(`gw.clip_grad_norm(grads, 1.0)`).",
-        "ds = gw.data.load(\"mnist-mini\")\nX, y = ds.X_train[:1000].reshape(1000, -1).astype(np.float32), "
-        "ds.y_train[:1000]      # 0..255\n"
-        "report = doctor.diagnose(gw.mlp([784, 64, 10], seed=0), X, y, optimizer=gw.SGD(0.1), epochs=1)\n",
+        _RAW_PIXELS_SGD,
         _diagnose("gw.mlp([784, 64, 10], seed=0)", ", optimizer=gw.SGD(0.1), epochs=1"),
         "doctor.rules.exploding_gradient", ("EXPLODING_FACTOR", "EXPLODING_MIN")),
     CodeDoc(
@@ -531,11 +552,8 @@ _ENTRIES = [
         "kill them.",
         {"dead_share": "the share of dead units in the worst layer (named in `where`)"},
         "Lower the learning rate, scale the inputs, start biases at 0 (or use LeakyReLU).",
-        _scaled() + "model = gw.mlp([784, 64, 64, 10], seed=0)\n"
-        "model.layers[0].params[\"b\"][:] = -6.0                  # a bias that shuts every unit off\n"
-        "report = doctor.diagnose(model, X, y, optimizer=gw.SGD(0.05), epochs=1)\n",
-        _scaled() + "model = gw.mlp([784, 64, 64, 10], seed=0)                 # biases start at 0\n"
-        "report = doctor.diagnose(model, X, y, optimizer=gw.SGD(0.05), epochs=1)\n",
+        _dead_units(dead=True),
+        _dead_units(dead=False),
         "doctor.rules.dead_relu", ("DEAD_UNIT_ACTIVE", "DEAD_LAYER_SHARE")),
     CodeDoc(
         "WEIGHTS_FROZEN", "a parameter that never changes",
@@ -575,12 +593,8 @@ _ENTRIES = [
          "suggested_lr": "the one to use (1 / L)", "loss": "the loss when fitting stopped"},
         "Use the step size the finding gives, `lr=\"auto\"` (the default), or standardise the "
         "features (`standardize=True`).",
-        "from gradwise import classic\nrng = np.random.default_rng(0)\n"
-        "X = rng.normal(size=(100, 3)) * 3\ny = X @ np.array([1.0, -2.0, 0.5]) + 3\n"
-        "report = classic.LinearRegression(lr=0.5).fit(X, y).report\n",
-        "from gradwise import classic\nrng = np.random.default_rng(0)\n"
-        "X = rng.normal(size=(100, 3)) * 3\ny = X @ np.array([1.0, -2.0, 0.5]) + 3\n"
-        "report = classic.LinearRegression(lr=\"auto\").fit(X, y).report\n",
+        _REGRESSION.format(lr="0.5", why="above 2 / L: each step overshoots further"),
+        _REGRESSION.format(lr='"auto"', why="1 / L, L the loss's largest curvature"),
         "classic.LinearRegression"),
     # ------------------------------------------------------------------ outcomes
     CodeDoc(
@@ -591,9 +605,7 @@ _ENTRIES = [
         {"class": "the class predicted", "share": "the share of predictions in it"},
         "Look at the causes the report lists before it; most often the learning rate or the "
         "input scale.",
-        "ds = gw.data.load(\"mnist-mini\")\nX, y = ds.X_train[:1000].reshape(1000, -1).astype(np.float32), "
-        "ds.y_train[:1000]      # 0..255\n"
-        "report = doctor.diagnose(gw.mlp([784, 64, 10], seed=0), X, y, optimizer=gw.SGD(0.1), epochs=1)\n",
+        _RAW_PIXELS_SGD,
         _diagnose("gw.mlp([784, 64, 10], seed=0)", ", optimizer=gw.SGD(0.1), epochs=1"),
         "doctor.rules.single_class", ("SINGLE_CLASS_SHARE",)),
     CodeDoc(
@@ -604,11 +616,8 @@ _ENTRIES = [
          "ln_C": "the loss at chance, ln C (for C classes)"},
         "Look at the causes the report lists before it; if none, raise the learning rate or "
         "check that the labels belong to the inputs.",
-        _scaled() + "model = gw.mlp([784, 64, 64, 10], seed=0)\n"
-        "model.layers[0].params[\"b\"][:] = -6.0                  # every hidden unit shut off\n"
-        "report = doctor.diagnose(model, X, y, optimizer=gw.SGD(0.05), epochs=1)\n",
-        _scaled() + "model = gw.mlp([784, 64, 64, 10], seed=0)\n"
-        "report = doctor.diagnose(model, X, y, optimizer=gw.SGD(0.05), epochs=1)\n",
+        _dead_units(dead=True),
+        _dead_units(dead=False),
         "doctor.rules.stalled", ("STALL_DROP", "PERSIST")),
     CodeDoc(
         "NOT_LEARNING", "the run does not learn",
