@@ -15,7 +15,7 @@ def test_a_report_is_a_table_whose_codes_link_to_their_pages():
     page = report._repr_html_()
     assert page.count("<tr>") == 3                                   # header + two findings
     assert "<th" in page and ">severity<" in page and ">fix<" in page
-    assert f'href="{display.DOCS_URL}codes/INPUT_SCALE/"' in page
+    assert f'href="{display.DOCS_URL}codes/INPUT_SCALE.html"' in page
     assert "ERROR" in page and "p99_abs=254" in page and "divide by 255" in page and "X_train" in page
     assert "&lt;large&gt;" in page and "<large>" not in page            # text is escaped
     assert page.index("INPUT_SCALE") < page.index("LEARNING")

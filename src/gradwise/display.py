@@ -20,9 +20,9 @@ import html
 import io
 import os
 import sys
-from pathlib import Path
 
-#: Where the documentation site lives: each finding code links to ``DOCS_URL + "codes/CODE/"``.
+#: Where the documentation site lives: each finding code links to ``DOCS_URL + "codes/CODE.html"``
+#: (the site is built with plain .html names, so it also works from file://).
 #: ``$GRADWISE_DOCS_URL`` points the links at another copy (``mkdocs serve``: http://127.0.0.1:8000/).
 DOCS_URL = os.environ.get("GRADWISE_DOCS_URL", "https://gradwise.readthedocs.io/en/latest/")
 
@@ -42,7 +42,7 @@ def table(header: list[str], rows: list[list[str]]) -> str:
 
 def code_url(code: str) -> str:
     """The documentation page of a finding code."""
-    return f"{DOCS_URL}codes/{code}/"
+    return f"{DOCS_URL}codes/{code}.html"
 
 
 # ----------------------------------------------------------------------------- the doctor
