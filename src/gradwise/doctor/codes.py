@@ -114,13 +114,13 @@ x, t = rng.normal(size=(8, 5)), rng.normal(size=(8, 3))  # 8 samples, 5 inputs, 
 W, b = rng.normal(size=(5, 3)), np.zeros(3)
 
 def loss(params):
-    W, b = params
+    W, b = params["W"], params["b"]
     return 0.5 * np.mean(np.sum((x @ W + b - t) ** 2, axis=1))
 
 dout = {dout}
 dW = {dW}
 db = dout.sum(axis=0)                                      # (3,)
-report = doctor.check_gradients(loss, [W, b], [dW, db])
+report = doctor.check_gradients(loss, {{"W": W, "b": b}}, {{"W": dW, "b": db}})
 """
 
 
