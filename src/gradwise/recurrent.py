@@ -19,9 +19,34 @@ The gate order is PyTorch's, i, f, g, o, and ``W`` / ``U`` are the transposes of
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import numpy as np
 
 from .layers import Layer
+
+_blas = None     # a threadpoolctl.ThreadpoolController, made at the first forward pass
+
+
+def one_blas_thread():
+    """A block in which BLAS runs on one thread (with threadpoolctl, which scikit-learn and
+    the ``bench`` extra install; without it, a block that changes nothing).
+
+    The time loop's products are small, (B, H) @ (H, 4H): 32 x 256 x 1024 is 17 MFLOP,
+    a third of a millisecond. Split over two threads, each waits for the other at every
+    product, and on a machine whose other core is busy each wait can be a time slice: a
+    char-lstm step took 3.3 s with OpenBLAS's two threads in the loop, 0.65 s with one in
+    the loop, 0.30 s with one in the whole layer (2-core VM under load 5; a quiet machine
+    gains little from the second thread on products this small).
+    """
+    global _blas
+    if _blas is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _blas = ThreadpoolController()
+        except ImportError:
+            _blas = False
+    return _blas.limit(limits=1, user_api="blas") if _blas else nullcontext()
 
 
 def _sigmoid_into(z: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -57,6 +82,14 @@ class _Recurrent(Layer):
                        "U": rng.uniform(-bound, bound, (H, G * H)).astype(dtype),
                        "b": rng.uniform(-bound, bound, G * H).astype(dtype)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+
+    def forward(self, x, training=False):
+        with one_blas_thread():
+            return self._forward(x)
+
+    def backward(self, grad):
+        with one_blas_thread():
+            return self._backward(grad)
 
     def _input_projection(self, x: np.ndarray) -> np.ndarray:
         """Checks x, keeps it time-major for backward, and returns ``x_t @ W + b`` for
@@ -109,7 +142,7 @@ class RNN(_Recurrent):
     (2, 4, 5)
     """
 
-    def forward(self, x, training=False):
+    def _forward(self, x):
         xz = self._input_projection(x)                     # (T, B, H): x_t W + b, every t
         T, B, H = xz.shape
         U = self.params["U"]
@@ -120,7 +153,7 @@ class RNN(_Recurrent):
         self.hs = hs
         return np.ascontiguousarray(hs[1:].transpose(1, 0, 2))   # (B, T, H)
 
-    def backward(self, grad):
+    def _backward(self, grad):
         hs, U = self.hs, self.params["U"]
         T = hs.shape[0] - 1
         dout = grad.transpose(1, 0, 2)                     # (T, B, H), a view
@@ -157,7 +190,7 @@ class LSTM(_Recurrent):
 
     gates = 4
 
-    def forward(self, x, training=False):
+    def _forward(self, x):
         xz = self._input_projection(x)                     # (T, B, 4H): x_t W + b, every t
         T, B, H4 = xz.shape
         H, U = H4 // 4, self.params["U"]
@@ -180,7 +213,7 @@ class LSTM(_Recurrent):
         self.acts, self.cs, self.hs, self.tanh_c = acts, cs, hs, tanh_c
         return np.ascontiguousarray(hs[1:].transpose(1, 0, 2))   # (B, T, H)
 
-    def backward(self, grad):
+    def _backward(self, grad):
         acts, cs, hs, tanh_c, U = self.acts, self.cs, self.hs, self.tanh_c, self.params["U"]
         T, B, H4 = acts.shape
         H = H4 // 4
