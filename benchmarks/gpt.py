@@ -16,7 +16,9 @@ the ratio gradwise / PyTorch, and after the last step the validation loss of bot
 whole validation split (the last 10% of the characters, in windows of 64: each position
 predicts the next character from the window so far, as in training).
 
-PyTorch and NumPy's BLAS both use ``--threads`` threads (2: the machine's cores).
+PyTorch and NumPy's BLAS both use ``--threads`` threads (2: the machine's cores; 1 on a machine
+others load, where two threads of either wait on each other's preempted half: both ran 4-5x
+slower with 2 threads than with 1 at load average 5).
 """
 
 from __future__ import annotations
@@ -101,24 +103,27 @@ def torch_twin(model: gw.Sequential, heads: int):
             return self.head(self.ln(x))
 
     emb, pos, *blocks, ln, head = model.layers
-    twin = GPT(emb.vocab, pos.context, emb.dim, len(blocks))
-    t = lambda a: torch.tensor(np.ascontiguousarray(a))                     # noqa: E731
+    twin = GPT(emb.vocab, pos.context, emb.dim, len(blocks)).to(getattr(torch, emb.params["table"].dtype.name))
     with torch.no_grad():
-        twin.tok.weight.copy_(t(emb.params["table"]))
-        twin.pos.copy_(t(pos.params["table"]))
-        for tb, gb in zip(twin.blocks, blocks):
-            p = gb.params
-            for mod, name in ((tb.ln1, "ln1"), (tb.ln2, "ln2")):
-                mod.weight.copy_(t(p[f"{name}_gamma"]))
-                mod.bias.copy_(t(p[f"{name}_beta"]))
-            for mod, name in ((tb.qkv, "qkv"), (tb.proj, "proj"), (tb.fc, "fc"), (tb.out, "out")):
-                mod.weight.copy_(t(p[f"{name}_W"].T))                       # torch keeps (out, in)
-                mod.bias.copy_(t(p[f"{name}_b"]))
-        twin.ln.weight.copy_(t(ln.params["gamma"]))
-        twin.ln.bias.copy_(t(ln.params["beta"]))
-        twin.head.weight.copy_(t(head.params["W"].T))
-        twin.head.bias.copy_(t(head.params["b"]))
+        for layer, key, tensor, transposed in twin_parameters(model, twin):
+            tensor.copy_(torch.from_numpy(layer.params[key].T.copy() if transposed else layer.params[key]))
     return twin
+
+
+def twin_parameters(model: gw.Sequential, twin) -> list[tuple]:
+    """(gradwise layer, parameter name, the PyTorch tensor of the same numbers, transposed?)
+    for every parameter: torch keeps a Linear's weight as (out, in), gradwise as (in, out)."""
+    emb, pos, *blocks, ln, head = model.layers
+    pairs = [(emb, "table", twin.tok.weight, False), (pos, "table", twin.pos, False)]
+    for ours, theirs in zip(blocks, twin.blocks):
+        for name in ("ln1", "ln2"):
+            pairs += [(ours, f"{name}_gamma", getattr(theirs, name).weight, False),
+                      (ours, f"{name}_beta", getattr(theirs, name).bias, False)]
+        for name in ("qkv", "proj", "fc", "out"):
+            pairs += [(ours, f"{name}_W", getattr(theirs, name).weight, True),
+                      (ours, f"{name}_b", getattr(theirs, name).bias, False)]
+    return pairs + [(ln, "gamma", twin.ln.weight, False), (ln, "beta", twin.ln.bias, False),
+                    (head, "W", twin.head.weight, True), (head, "b", twin.head.bias, False)]
 
 
 # ------------------------------------------------------------------------------ the steps
@@ -168,7 +173,9 @@ def torch_val_loss(twin, X, Y) -> float:
 def run(iters: int, data_dir: str | None, seed: int, threads: int, log_every: int,
         block: int = 10) -> dict:
     import torch
+    from threadpoolctl import threadpool_limits
     torch.set_num_threads(threads)
+    threadpool_limits(threads, user_api="blas")        # NumPy's OpenBLAS: as many as PyTorch
     r = GPT_MINI_RECIPE
     vocab, train, val = load_tinyshakespeare(data_dir)
     model = gpt_mini(len(vocab), context=r["context"], seed=seed)

@@ -87,40 +87,17 @@ def test_a_tiny_gpt_passes_the_model_check(rng, loops):
 
 # ----------------------------------------------------------------------------- twins
 
-def torch_block(torch, ours, heads):
-    """A PyTorch pre-norm block with ``ours``' weights (a TransformerBlock, float64)."""
-    import torch.nn as nn
-    import torch.nn.functional as F
-
-    class Block(nn.Module):
-        def __init__(self, d):
-            super().__init__()
-            self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
-            self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
-            self.fc, self.out = nn.Linear(d, 4 * d), nn.Linear(4 * d, d)
-
-        def attn(self, x, causal=True):
-            b, t, d = x.shape
-            q, k, v = self.qkv(x).view(b, t, 3, heads, d // heads).permute(2, 0, 3, 1, 4)
-            s = q @ k.transpose(-1, -2) / (d // heads) ** 0.5
-            if causal:
-                s = s.masked_fill(torch.ones(t, t, dtype=torch.bool).triu(1), float("-inf"))
-            y = torch.softmax(s, dim=-1) @ v                       # (B, H, T, hd)
-            return self.proj(y.transpose(1, 2).reshape(b, t, d))
-
-        def forward(self, x):
-            x = x + self.attn(self.ln1(x))
-            return x + self.out(F.gelu(self.fc(self.ln2(x)), approximate="tanh"))
-
-    twin = Block(ours.dim).double()
-    with torch.no_grad():
-        for name in ("ln1", "ln2"):
-            getattr(twin, name).weight.copy_(torch.from_numpy(ours.params[f"{name}_gamma"]))
-            getattr(twin, name).bias.copy_(torch.from_numpy(ours.params[f"{name}_beta"]))
-        for name in ("qkv", "proj", "fc", "out"):
-            getattr(twin, name).weight.copy_(torch.from_numpy(ours.params[f"{name}_W"].T.copy()))
-            getattr(twin, name).bias.copy_(torch.from_numpy(ours.params[f"{name}_b"]))
-    return twin
+def torch_attention(torch, qkv, proj, heads, causal=True):
+    """PyTorch's multi-head self-attention written out, with nn.Linear ``qkv`` and ``proj``."""
+    def attend(x):
+        b, t, d = x.shape
+        q, k, v = qkv(x).view(b, t, 3, heads, d // heads).permute(2, 0, 3, 1, 4)
+        s = q @ k.transpose(-1, -2) / (d // heads) ** 0.5
+        if causal:
+            s = s.masked_fill(torch.ones(t, t, dtype=torch.bool).triu(1), float("-inf"))
+        y = torch.softmax(s, dim=-1) @ v                           # (B, H, T, hd)
+        return proj(y.transpose(1, 2).reshape(b, t, d))
+    return attend
 
 
 def _compare(torch, ours, theirs_fn, theirs_params, x, pairs):
@@ -157,27 +134,44 @@ def test_layer_norm_and_gelu_match_torch(rng, loops):
 
 
 @pytest.mark.parametrize("causal", [True, False])
-def test_attention_and_block_match_torch(causal, rng, loops):
+def test_attention_matches_torch(causal, rng, loops):
     torch = pytest.importorskip("torch")
-    block = gw.TransformerBlock(D, H, T, causal=causal, proj_std=0.3, rng=rng, dtype=np.float64)
-    for key, p in block.params.items():
-        p[...] = rng.standard_normal(p.shape) * 0.4 + key.endswith("gamma")
-    twin = torch_block(torch, block, H)
-    x = rng.standard_normal((B, T, D))
-    attn = gw.CausalSelfAttention(D, H, T, causal=causal, dtype=np.float64)
-    for key in attn.params:
-        attn.params[key][...] = block.params[key]
-    _compare(torch, attn, lambda t: twin.attn(t, causal), twin, x,
-             [("qkv_W", twin.qkv.weight, True), ("qkv_b", twin.qkv.bias, False),
-              ("proj_W", twin.proj.weight, True), ("proj_b", twin.proj.bias, False)])
-    for p in twin.parameters():
-        p.grad = None
-    if causal:
-        pairs = [(f"{name}_W", getattr(twin, name).weight, True) for name in ("qkv", "proj", "fc", "out")]
-        pairs += [(f"{name}_b", getattr(twin, name).bias, False) for name in ("qkv", "proj", "fc", "out")]
-        pairs += [(f"{name}_{p}", getattr(getattr(twin, name), t), False)
-                  for name in ("ln1", "ln2") for p, t in (("gamma", "weight"), ("beta", "bias"))]
-        _compare(torch, block, twin, twin, x, pairs)
+    attn = gw.CausalSelfAttention(D, H, T, causal=causal, rng=rng, dtype=np.float64)
+    for p in attn.params.values():
+        p[...] = rng.standard_normal(p.shape) * 0.4
+    qkv, proj = torch.nn.Linear(D, 3 * D).double(), torch.nn.Linear(D, D).double()
+    with torch.no_grad():
+        for mod, name in ((qkv, "qkv"), (proj, "proj")):
+            mod.weight.copy_(torch.from_numpy(attn.params[f"{name}_W"].T.copy()))
+            mod.bias.copy_(torch.from_numpy(attn.params[f"{name}_b"]))
+    _compare(torch, attn, torch_attention(torch, qkv, proj, H, causal), None, rng.standard_normal((B, T, D)),
+             [("qkv_W", qkv.weight, True), ("qkv_b", qkv.bias, False),
+              ("proj_W", proj.weight, True), ("proj_b", proj.bias, False)])
+
+
+def test_gpt_matches_its_pytorch_twin(rng, loops):
+    """The whole model (embeddings, blocks, final LayerNorm, head) and the benchmark's twin:
+    logits, the loss and every parameter's gradient to 1e-5, in float64."""
+    torch = pytest.importorskip("torch")
+    from benchmarks.gpt import torch_twin, twin_parameters
+    model = presets.gpt_mini(V, context=T, dim=D, layers=2, heads=H, seed=0, dtype=np.float64)
+    for layer in model.layers:
+        for key, p in layer.params.items():
+            p[...] = rng.standard_normal(p.shape) * 0.4 + key.endswith("gamma")
+    twin = torch_twin(model, H)
+    ids = rng.integers(0, V, (B, T))
+    loss = gw.SoftmaxCrossEntropy()
+    value = loss.forward(model.forward(ids, training=True), np.roll(ids, -1, axis=1))
+    model.backward(loss.backward())
+    logits = twin(torch.from_numpy(ids))
+    theirs = torch.nn.functional.cross_entropy(logits.reshape(-1, V), torch.from_numpy(np.roll(ids, -1, axis=1)).reshape(-1))
+    theirs.backward()
+    assert value == pytest.approx(theirs.item(), rel=1e-10)
+    np.testing.assert_allclose(model.predict_logits(ids), logits.detach().numpy(), rtol=1e-5, atol=1e-9)
+    for layer, key, tensor, transposed in twin_parameters(model, twin):
+        g = tensor.grad.numpy()
+        np.testing.assert_allclose(layer.grads[key], g.T if transposed else g, rtol=1e-5, atol=1e-9,
+                                   err_msg=f"{type(layer).__name__} {key}")
 
 
 def test_embeddings_match_torch(rng):

@@ -54,6 +54,19 @@ def _positive(who: str, **values) -> None:
             raise ValueError(f"{who}: {name} must be a positive integer; got {value!r}")
 
 
+DEFAULTS = {"causal": True, "proj_std": GPT_INIT_STD, "eps": LAYER_NORM_EPS, "dtype": "float32"}
+
+
+def _short_repr(layer, *positional: str) -> str:
+    """``Name(a, b, key=value)``: the sizes by position, other settings only when not the
+    default (a model summary reads TransformerBlock(128, 4, 64), not every option)."""
+    config = layer.get_config()
+    args = [str(config.pop(name)) for name in positional]
+    args += [f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v!r}"
+             for k, v in config.items() if DEFAULTS.get(k, object()) != v]
+    return f"{type(layer).__name__}({', '.join(args)})"
+
+
 def _check_features(x: np.ndarray, dim: int, who: str) -> None:
     if x.ndim < 2 or x.shape[-1] != dim:
         raise ValueError(f"{who} expects input of shape (B, T, {dim}); got {x.shape}"
@@ -120,7 +133,8 @@ def gelu_forward(x: np.ndarray) -> tuple[np.ndarray, tuple]:
     The form of GPT-2 and of ``torch.nn.GELU(approximate="tanh")``; it differs from the exact
     ``x Phi(x)`` by less than 5e-4 anywhere (NumPy has no erf to write the exact one with).
     Written with ``(1 + tanh(u)) / 2 = sigmoid(2u)``: ``y = x s``, ``s = sigmoid(2u)``, one
-    exp instead of a tanh (2.3x faster in NumPy, and what the compiled twin vectorises).
+    exp instead of a tanh (NumPy's exp is 2.3x faster than its tanh here, and the compiled
+    twin hands it to NumPy's vectorised exp).
     """
     if runtime.use_kernels(x) and fast.fits(x):
         return fast.gelu_forward(x)
@@ -228,6 +242,14 @@ def attention_backward(dout: np.ndarray, cache: tuple, dW_qkv, db_qkv, dW_proj, 
 
 # ----------------------------------------------------------------------------- the layers
 
+def _add_table(layer: Layer, rows: int, init, rng, dtype) -> None:
+    """Give an embedding layer its trainable (rows, dim) ``table`` (N(0, 0.02^2) unless ``init``)."""
+    rng = np.random.default_rng() if rng is None else rng
+    init = gpt_normal() if init is None else init
+    layer.params = {"table": get_initializer(init)((rows, layer.dim), rng, np.dtype(dtype))}
+    layer.grads = {"table": np.zeros_like(layer.params["table"])}
+
+
 class Embedding(Layer):
     """A lookup table: token id ``i`` becomes row ``i`` of ``table``.
 
@@ -255,10 +277,7 @@ class Embedding(Layer):
         super().__init__()
         _positive("Embedding", vocab=vocab, dim=dim)
         self.vocab, self.dim = int(vocab), int(dim)
-        rng = np.random.default_rng() if rng is None else rng
-        init = gpt_normal() if init is None else init
-        self.params = {"table": get_initializer(init)((self.vocab, self.dim), rng, np.dtype(dtype))}
-        self.grads = {"table": np.zeros_like(self.params["table"])}
+        _add_table(self, self.vocab, init, rng, dtype)
 
     def forward(self, x, training=False):
         self.ids = token_ids(x, self.vocab, "Embedding")   # (B, T) intp
@@ -276,6 +295,9 @@ class Embedding(Layer):
 
     def get_config(self):
         return {"vocab": self.vocab, "dim": self.dim, "dtype": self.params["table"].dtype.name}
+
+    def __repr__(self) -> str:
+        return _short_repr(self, 'vocab', 'dim')
 
 
 def token_ids(x, vocab: int, who: str) -> np.ndarray:
@@ -309,10 +331,7 @@ class PositionalEmbedding(Layer):
         super().__init__()
         _positive("PositionalEmbedding", context=context, dim=dim)
         self.context, self.dim = int(context), int(dim)
-        rng = np.random.default_rng() if rng is None else rng
-        init = gpt_normal() if init is None else init
-        self.params = {"table": get_initializer(init)((self.context, self.dim), rng, np.dtype(dtype))}
-        self.grads = {"table": np.zeros_like(self.params["table"])}
+        _add_table(self, self.context, init, rng, dtype)
 
     def forward(self, x, training=False):
         _check_features(x, self.dim, "PositionalEmbedding")
@@ -328,6 +347,9 @@ class PositionalEmbedding(Layer):
 
     def get_config(self):
         return {"context": self.context, "dim": self.dim, "dtype": self.params["table"].dtype.name}
+
+    def __repr__(self) -> str:
+        return _short_repr(self, 'context', 'dim')
 
 
 class LayerNorm(Layer):
@@ -362,6 +384,9 @@ class LayerNorm(Layer):
 
     def get_config(self):
         return {"dim": self.dim, "eps": self.eps, "dtype": self.params["gamma"].dtype.name}
+
+    def __repr__(self) -> str:
+        return _short_repr(self, 'dim')
 
 
 class GELU(Layer):
@@ -437,6 +462,9 @@ class CausalSelfAttention(Layer):
         return {"dim": self.dim, "heads": self.heads, "context": self.context, "causal": self.causal,
                 "proj_std": self.proj_std, "dtype": self.params["qkv_W"].dtype.name}
 
+    def __repr__(self) -> str:
+        return _short_repr(self, 'dim', 'heads', 'context')
+
 
 class TransformerBlock(Layer):
     """A pre-norm transformer block (GPT-2's): attention and an MLP, each on a normalised
@@ -508,3 +536,6 @@ class TransformerBlock(Layer):
     def get_config(self):
         return {"dim": self.dim, "heads": self.heads, "context": self.context, "causal": self.causal,
                 "proj_std": self.proj_std, "dtype": self.params["qkv_W"].dtype.name}
+
+    def __repr__(self) -> str:
+        return _short_repr(self, 'dim', 'heads', 'context')
