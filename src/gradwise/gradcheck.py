@@ -302,6 +302,7 @@ def check_all(seed: int = 0) -> tuple[str, bool]:
     from . import conv as C
     from . import layers as L
     from . import losses
+    from . import recurrent as R
 
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((6, 5))
@@ -309,6 +310,7 @@ def check_all(seed: int = 0) -> tuple[str, bool]:
     labels = rng.integers(0, 5, 6)
     images = rng.standard_normal((3, 2, 6, 6))
     binary = rng.integers(0, 2, (6, 5)).astype(np.float64)
+    sequences = rng.standard_normal((2, 4, 5))                 # (B, T, F)
     cases = [
         ("Dense", lambda: check_layer(L.Dense(5, 4, rng=rng), x)),
         ("ReLU", lambda: check_layer(L.ReLU(), x)),
@@ -324,6 +326,8 @@ def check_all(seed: int = 0) -> tuple[str, bool]:
         ("AvgPool2D", lambda: check_layer(C.AvgPool2D(3, stride=2, padding=1), images)),
         ("GlobalAvgPool2D", lambda: check_layer(C.GlobalAvgPool2D(), images)),
         ("BatchNorm", lambda: check_layer(C.BatchNorm(2), images)),
+        ("RNN", lambda: check_layer(R.RNN(5, 4, rng=rng), sequences)),
+        ("LSTM", lambda: check_layer(R.LSTM(5, 4, rng=rng), sequences)),
         ("SoftmaxCrossEntropy", lambda: check_loss(losses.SoftmaxCrossEntropy(), x, labels)),
         ("MSE", lambda: check_loss(losses.MSE(), x, binary)),
         ("BinaryCrossEntropy", lambda: check_loss(losses.BinaryCrossEntropy(), x, binary)),
