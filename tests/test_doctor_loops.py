@@ -361,3 +361,20 @@ def test_steps_too_short_to_turn_the_gradient_are_a_learning_rate_too_low():
     report = blobs_mlp(lr=1e-3, batch=64)
     assert "LR_TOO_LOW" in errors(report)
     assert report.get("LR_TOO_LOW").evidence["median_grad_cosine"] >= 0.9
+
+
+@pytest.mark.parametrize("mu", [1.0, 0.9])
+def test_weights_that_move_with_no_gradient_name_an_undamped_velocity(mu):
+    """Units that died (gradient exactly 0 from step 30 on), updated through a velocity: with
+    v = v + g they keep moving at the speed they had; with v = 0.9 v + g they stop."""
+    rng = np.random.default_rng(3)
+    W, v = rng.standard_normal((10, 5)) * 0.3, np.zeros((10, 5))
+    rec = doctor.Recorder(["W"], budget=None)
+    for step in range(200):
+        g = rng.standard_normal(W.shape) * 0.1 if step < 30 else np.zeros_like(W)
+        v = mu * v + g
+        W = W - 0.01 * v
+        if step % 10 in (0, 1):                  # pairs of consecutive steps
+            rec.log(step, loss=2.0, weights=[W], grads=[g])
+    f = rec.report().get("MOMENTUM")
+    assert (f is not None and f.severity == "error") == (mu == 1.0)

@@ -606,6 +606,8 @@ class Recorder:
                                          for s in dd]
                     if G is not None and len(G) == len(W):
                         r["update_grad_cos"] = _update_grad_cos(G, g_sq, delta, dd)
+                    r["update_weight_cos"] = _update_grad_cos(W, w_sq, delta, dd)   # -1: decay
+                    r["gap"] = gap
                     if G is not None and len(G) == len(W):
                         follow = _transposed_follow(names, W, G, delta, dd, prev)
                         if follow:

@@ -990,7 +990,7 @@ def momentum(trace) -> list[Finding]:
     """
     fits = [r["momentum_fit"] for r in trace if r.get("momentum_fit")]
     if len(fits) < MIN_CHECKS:
-        return []
+        return _coasting(trace)
     mu = float(np.median([f[0] for f in fits]))
     resid = float(np.median([f[2] for f in fits]))
     if mu < MOMENTUM_MU or resid > MOMENTUM_RESIDUAL:
@@ -1001,6 +1001,45 @@ def momentum(trace) -> list[Finding]:
                f"the steps keep growing.", {"fitted_momentum": mu, "fit_residual": resid},
                "decay the velocity: v = 0.9 * v + g; W -= lr * v (and keep the learning rate "
                "on the velocity)")]
+
+
+#: Steps a parameter must keep its speed over, with a gradient of exactly zero at the checks
+#: (each a step after the last logged one), before its velocity counts as undamped: a velocity decayed by 0.9 (or even 0.99) a step has lost most
+#: (or a fifth) of its size by then.
+COAST_STEPS = 20
+
+
+def _coasting(trace) -> list[Finding]:
+    """MOMENTUM from parameters whose gradient is exactly zero (dead units, say) and which keep
+    moving by the same step, check after check, in a direction that is not a decay towards
+    zero: only a velocity that is never damped moves a weight that no gradient pushes."""
+    names = _last(trace, "param_names") or []
+    # one step from one gradient: a zero gradient logged every k-th step says nothing of the
+    # k - 1 steps between, which may have moved the weights
+    moving = [r for r in trace if r.get("grad_norms") and r.get("param_update") and r.get("update_weight_cos")
+              and r.get("gap") == 1]
+    for i, name in enumerate(names):
+        recs = []                                 # the checks at the end with a zero gradient:
+        for r in reversed(moving):                # zero at every one (dead units), not at a few
+            if len(r["grad_norms"]) <= i or r["grad_norms"][i] != 0:     # (an input of zeros)
+                break
+            recs.insert(0, r)
+        recs = [r for r in recs if r["param_update"][i] > 0
+                and (r["update_weight_cos"][i] is None or r["update_weight_cos"][i] > -0.9)]
+        if len(recs) < MIN_CHECKS - 1 or recs[-1]["step"] - recs[0]["step"] < COAST_STEPS:
+            continue
+        first, last = recs[0]["param_update"][i], recs[-1]["param_update"][i]
+        if last < 0.8 * first:
+            continue
+        return [finding("MOMENTUM", "error",
+                        f"{name} keeps moving by steps that do not shrink ({first:.3g} a step at step "
+                        f"{recs[0]['step']}, {last:.3g} at step {recs[-1]['step']}) while its gradient is "
+                        f"exactly 0 at every check from step {recs[0]['step']} on: no gradient pushes it, so a velocity does, and one that is never "
+                        f"damped (a velocity decayed by 0.9 a step would have stopped).",
+                        {"param": name, "step_first": first, "step_last": last,
+                         "steps": [recs[0]["step"], recs[-1]["step"]]},
+                        "decay the velocity: v = 0.9 * v + g; W -= lr * v", name)]
+    return []
 
 
 def loss_summed(trace) -> list[Finding]:
