@@ -2,8 +2,8 @@
 
 The rules (``rules.py``, ``recorder.py``, ``checks.py``, ``gradwise.classic``) decide when a
 code fires; this registry says what it means, which evidence fields it carries, which
-named thresholds decide it (their values and the comments above them are read from
-``rules.py`` itself, so a changed threshold changes its page), the fix, and two tiny
+named thresholds decide it (their values and the ``#:`` comments above them are read from
+the doctor's source, so a changed threshold changes its page), the fix, and two tiny
 programs: one that triggers the code and the same program fixed. The documentation site's
 per-code pages and ``gradwise doctor --explain CODE`` are both ``page(code)``:
 
