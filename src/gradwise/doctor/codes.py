@@ -491,12 +491,18 @@ _ENTRIES = [
         "is then ln(C) for C classes (2.30 for 10). A first loss many times that means huge "
         "logits from the start (CS231n: \"look for correct loss at chance performance\"), from "
         "unscaled inputs or an initialisation that is too large.",
-        {"initial_loss": "the first logged loss", "expected": "ln(C), the loss at chance"},
-        "Check the input scale and the initialisation (a fan-in-scaled init such as he_normal), "
-        "then the loss at init again.",
-        _diagnose("gw.mlp([784, 256, 10], init=\"normal01\", seed=0)", ", optimizer=gw.SGD(0.1), epochs=1"),
-        _diagnose("gw.mlp([784, 256, 10], init=\"he_normal\", seed=0)", ", optimizer=gw.SGD(0.1), epochs=1"),
-        "doctor.rules.initial_loss", ("INITIAL_LOSS_FACTOR",)),
+        {"initial_loss": "the loss of the untrained model (or the first logged loss)",
+         "expected": "ln(C), the loss at chance", "excess": "initial_loss - expected, in nats",
+         "logit_std": "the standard deviation of the untrained model's logits"},
+        "Check the input scale and the initialisation (a fan-in-scaled init such as he_normal; "
+        "an output layer initialised small), then the loss at init again. A watched run "
+        "(`diagnose`, a Monitor, a Recorder) reports it too, as a warning when the run suffers "
+        "from it.",
+        _scaled() + "model = gw.mlp([784, 256, 10], init=\"normal01\", seed=0)   # std 1 on 784 inputs\n"
+        "report = doctor.check_initial_loss(model, X, y)\n",
+        _scaled() + "model = gw.mlp([784, 256, 10], init=\"he_normal\", seed=0)  # std sqrt(2 / 784)\n"
+        "report = doctor.check_initial_loss(model, X, y)\n",
+        "doctor.sequence.check_initial_loss", ("sequence.INITIAL_LOSS_MARGIN", "INITIAL_LOSS_FACTOR")),
     CodeDoc(
         "NONFINITE", "NaN or inf during training",
         "The loss, a gradient or a weight became NaN or infinite at some step: the run has "
