@@ -88,7 +88,7 @@ def test_settings_a_text_model_has_no_use_for_are_refused(flags, message, capsys
 def test_a_text_model_takes_its_recipe_and_gpt_mini_nanogpts():
     lstm = train.TrainConfig(model="char-lstm").check()
     assert (lstm.data, lstm.batch_size, lstm.iters, lstm.context, lstm.eval_every) == \
-        ("tinyshakespeare", 32, 1000, 64, 250)
+        ("tinyshakespeare", 32, 1500, 64, 250)
     assert lstm.epochs is None and lstm.val_split is None
     assert train.TrainConfig().epochs == 4 and train.TrainConfig().batch_size == 128
     opt = train.make_optimizer(train.TrainConfig(model="gpt-mini"))

@@ -51,7 +51,7 @@ TRAIN_HELP = {
     "val_split": "share of the training set held out for validation (default 0.083: 5,000 of "
                  "MNIST's 60,000; text models validate on the last 10%% of the text)",
     "iters": "text models: optimiser steps, each on random windows of the text (default: "
-             "char-lstm 1000, gpt-mini 2000)",
+             "char-lstm 1500, gpt-mini 2000)",
     "context": "text models: characters per window, the model's context (default 64)",
     "eval_every": "text models: steps between validation passes over the whole validation text "
                   "(default 250; a line, a checkpoint and a point of the curves each)",

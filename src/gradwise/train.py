@@ -66,7 +66,7 @@ class TrainConfig:
     epochs: int | None = None        # passes over the training set (default 4: mlp's 98.2% of MNIST)
     batch_size: int | None = None    # samples per step (default 128; text models: windows, see Recipe)
     val_split: float | None = None   # share of the training set held out for validation (default 5000/60000)
-    iters: int | None = None         # text models: optimiser steps (default: char-lstm 1000, gpt-mini 2000)
+    iters: int | None = None         # text models: optimiser steps (default: char-lstm 1500, gpt-mini 2000)
     context: int | None = None       # text models: characters per window, the model's context (default 64)
     eval_every: int | None = None    # text models: steps between validation passes (default 250)
     early_stopping: int = 0          # stop after N epochs without a better val_loss (0 = off)
