@@ -154,7 +154,8 @@ def gradwise_val_loss(model, X, Y) -> float:
     loss, total = gw.SoftmaxCrossEntropy(), 0.0
     with np.errstate(under="ignore"):
         for i in range(0, len(X), EVAL_WINDOWS):
-            total += loss.forward(model.forward(X[i:i + EVAL_WINDOWS]), Y[i:i + EVAL_WINDOWS]) * len(X[i:i + EVAL_WINDOWS])
+            xb, yb = X[i:i + EVAL_WINDOWS], Y[i:i + EVAL_WINDOWS]
+            total += loss.forward(model.forward(xb), yb) * len(xb)
     return total / len(X)
 
 
@@ -239,7 +240,8 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--log-every", type=int, default=100)
     parser.add_argument("--block", type=int, default=10, help="steps of one framework before the other's")
-    parser.add_argument("--json", default=None, help="write the result here (e.g. benchmarks/results/gpt.json)")
+    parser.add_argument("--json", default=None,
+                        help="write the result here (e.g. benchmarks/results/gpt.json)")
     args = parser.parse_args(argv)
     result = run(args.iters, args.data_dir, args.seed, args.threads, args.log_every, args.block)
     med = result["seconds_per_iter_median"]

@@ -160,11 +160,12 @@ def test_gpt_matches_its_pytorch_twin(rng, loops):
             p[...] = rng.standard_normal(p.shape) * 0.4 + key.endswith("gamma")
     twin = torch_twin(model, H)
     ids = rng.integers(0, V, (B, T))
+    targets = np.roll(ids, -1, axis=1)
     loss = gw.SoftmaxCrossEntropy()
-    value = loss.forward(model.forward(ids, training=True), np.roll(ids, -1, axis=1))
+    value = loss.forward(model.forward(ids, training=True), targets)
     model.backward(loss.backward())
     logits = twin(torch.from_numpy(ids))
-    theirs = torch.nn.functional.cross_entropy(logits.reshape(-1, V), torch.from_numpy(np.roll(ids, -1, axis=1)).reshape(-1))
+    theirs = torch.nn.functional.cross_entropy(logits.reshape(-1, V), torch.from_numpy(targets).reshape(-1))
     theirs.backward()
     assert value == pytest.approx(theirs.item(), rel=1e-10)
     np.testing.assert_allclose(model.predict_logits(ids), logits.detach().numpy(), rtol=1e-5, atol=1e-9)
@@ -258,6 +259,10 @@ def test_save_load_round_trip_keeps_the_logits(tmp_path, rng):
     assert loaded.meta["vocab"] == "abcdefg"
     assert [type(a).__name__ for a in loaded.layers] == [type(a).__name__ for a in model.layers]
     assert loaded.layers[2].get_config() == model.layers[2].get_config()
+
+
+def test_design_signatures_work_without_a_context():
+    assert gw.TransformerBlock(8, 2).context == gw.CausalSelfAttention(8, 2).context == 1024
 
 
 def test_bad_input_names_the_rule_and_the_fix():

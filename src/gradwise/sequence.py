@@ -38,6 +38,7 @@ LAYER_NORM_EPS = 1e-5            # PyTorch's nn.LayerNorm default
 GELU_C = math.sqrt(2 / math.pi)  # the tanh approximation's constants (Hendrycks & Gimpel 2016)
 GELU_A = 0.044715
 GPT_INIT_STD = 0.02              # GPT-2's (and nanoGPT's) N(0, 0.02^2) for weights and embeddings
+DEFAULT_CONTEXT = 1024           # GPT-2's context, for attention built without one (DESIGN: (D, heads))
 
 
 def gpt_normal(std: float = GPT_INIT_STD):
@@ -54,7 +55,7 @@ def _positive(who: str, **values) -> None:
             raise ValueError(f"{who}: {name} must be a positive integer; got {value!r}")
 
 
-DEFAULTS = {"causal": True, "proj_std": GPT_INIT_STD, "eps": LAYER_NORM_EPS, "dtype": "float32"}
+_REPR_DEFAULTS = {"causal": True, "proj_std": GPT_INIT_STD, "eps": LAYER_NORM_EPS, "dtype": "float32"}
 
 
 def _short_repr(layer, *positional: str) -> str:
@@ -63,7 +64,7 @@ def _short_repr(layer, *positional: str) -> str:
     config = layer.get_config()
     args = [str(config.pop(name)) for name in positional]
     args += [f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v!r}"
-             for k, v in config.items() if DEFAULTS.get(k, object()) != v]
+             for k, v in config.items() if _REPR_DEFAULTS.get(k, object()) != v]
     return f"{type(layer).__name__}({', '.join(args)})"
 
 
@@ -422,7 +423,8 @@ class CausalSelfAttention(Layer):
     Args:
         dim: the model width D.
         heads: the number of heads H (D divisible by H).
-        context: the most positions an input may have.
+        context: the most positions an input may have (default 1024, GPT-2's; nothing is
+            allocated for it: the mask is made for each input's length).
         causal: False removes the mask (every position sees the whole sequence, as in an
             encoder); in a language model that is the bug ``doctor.check_causal`` finds.
         proj_std: std of the output projection's N(0, std^2) init (GPT-2 scales it down by
@@ -434,7 +436,7 @@ class CausalSelfAttention(Layer):
         proj_b (D,). qkv_W's columns are [queries | keys | values], head h at h*hd:(h+1)*hd.
     """
 
-    def __init__(self, dim: int, heads: int, context: int, *, causal: bool = True,
+    def __init__(self, dim: int, heads: int, context: int = DEFAULT_CONTEXT, *, causal: bool = True,
                  proj_std: float = GPT_INIT_STD, rng: np.random.Generator | None = None,
                  dtype=np.float32) -> None:
         super().__init__()
@@ -484,7 +486,7 @@ class TransformerBlock(Layer):
         proj_W (D, D), proj_b; ln2_gamma, ln2_beta; fc_W (D, 4D), fc_b (4D,); out_W (4D, D), out_b (D,).
     """
 
-    def __init__(self, dim: int, heads: int, context: int, *, causal: bool = True,
+    def __init__(self, dim: int, heads: int, context: int = DEFAULT_CONTEXT, *, causal: bool = True,
                  proj_std: float = GPT_INIT_STD, rng: np.random.Generator | None = None,
                  dtype=np.float32) -> None:
         super().__init__()
