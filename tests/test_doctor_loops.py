@@ -378,3 +378,31 @@ def test_weights_that_move_with_no_gradient_name_an_undamped_velocity(mu):
             rec.log(step, loss=2.0, weights=[W], grads=[g])
     f = rec.report().get("MOMENTUM")
     assert (f is not None and f.severity == "error") == (mu == 1.0)
+
+
+def test_a_perceptron_whose_weights_come_back_names_a_problem_no_line_separates():
+    xor = np.array([0, 1, 1, 0])
+    report = perceptron(xor, bias=True, lr=0.1, w0=[0.0, 0.0, 0.0], epochs=30)
+    assert errors(report)[0] == "NOT_LINEARLY_SEPARABLE"
+    f = report.get("NOT_LINEARLY_SEPARABLE")
+    assert f"step {f.evidence['same_as_step']}" in f.message
+
+
+@pytest.mark.parametrize("one_hot", [False, True])
+def test_class_numbers_compared_with_sigmoid_outputs_make_a_loss_below_zero(one_hot):
+    """Ten sigmoid outputs (a column, Nielsen's layout) and the cross-entropy against the
+    digit itself (a - j broadcasts) rather than its one-hot column."""
+    rng = np.random.default_rng(4)
+    W, b = rng.standard_normal((10, 8)) * 0.3, np.zeros((10, 1))
+    rec = doctor.Recorder(["W", "b"], budget=None)
+    for step in range(40):
+        x, j = rng.standard_normal((8, 1)), int(rng.integers(2, 10))
+        t = np.eye(10)[:, [j]] if one_hot else j
+        a = 1 / (1 + np.exp(-(W @ x + b)))
+        loss = float(-np.sum(t * np.log(a) + (1 - t) * np.log(1 - a)))
+        delta = a - t
+        W -= 0.05 * delta @ x.T
+        b -= 0.05 * delta
+        rec.log(step, loss=loss, weights=[W, b], grads=[delta @ x.T, delta], logits=a, labels=t)
+    codes = errors(rec.report())
+    assert ("LABEL_SHAPE" in codes) == (not one_hot)

@@ -38,6 +38,9 @@ FIRST_WINDOW = 8
 #: its verdict does not hang on how busy the machine was. A long run hardly notices them.
 ALLOWANCE = 0.02
 _NUMBERS = frozenset("biuf")
+#: Models up to this many weights get a fingerprint of their weights at each check, to see a
+#: perceptron's updates go round in a cycle (the same weights again, errors left).
+CYCLE_PARAMS = 10_000
 
 
 def _step(step) -> int:
@@ -582,6 +585,9 @@ class Recorder:
             w_norm = r["weight_norm"] = math.sqrt(total_w)
             r["param_count"] = sum(w.size for w in W if w is not None)
             r["has_matrix"] = any(w is not None and w.ndim == 2 and min(w.shape) > 1 for w in W)
+            if r["param_count"] <= CYCLE_PARAMS:            # a small model: do its weights come back?
+                r["weights_key"] = hash(b"".join(np.round(w.astype(np.float64), 9).tobytes()
+                                                 for w in W if w is not None))
             if lists:
                 r["param_norms"] = [float("nan") if s is None else math.sqrt(s) for s in w_sq]
             sig_w = tuple(None if w is None else (w.shape, w.dtype) for w in W)
@@ -649,6 +655,8 @@ class Recorder:
                     y = raw.argmax(axis=1)
             else:
                 z = z[:, None]
+        if z.ndim == 2 and z.shape[1] == 1 < z.shape[0] and raw is not None and raw.size == 1:
+            z = z.T                                 # one label: one sample, its C outputs a column
         if raw is not None and raw.ndim == 2 and _one_hot_columns(raw) and raw.shape == z.shape:
             z, raw = z.T, raw.T                     # one-hot columns: samples as columns (Nielsen)
             y = raw.argmax(axis=1)
@@ -661,6 +669,9 @@ class Recorder:
         n, c = z.shape
         if self.out_width is None:
             self.out_width = c
+        if raw is not None and raw.size and np.all(np.isfinite(raw)) and np.all(np.isfinite(z)):
+            r["output_range"] = (float(z.min()), float(z.max()), c)
+            r["target_max"] = float(raw.max())
         if not np.all(np.isfinite(z)):
             r.setdefault("nonfinite", "the network's output")
             return
@@ -755,6 +766,8 @@ class Recorder:
         found += rules.single_class(t)
         found += rules.batches_of_one_class(t)
         found += rules.stalled(t, c)
+        found += rules.weights_cycle(t)
+        found += rules.targets_outside_outputs(t)
         found += rules.broadcast_residual(t)
         found += rules.softmax_twice(t)
         found += rules.label_width(self.output_width or self.num_classes, self.target_width)

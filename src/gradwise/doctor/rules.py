@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import statistics
 
 import numpy as np
 
@@ -662,6 +663,11 @@ def loss_progress(trace) -> dict | None:
             "first": float(loss[0]), "max": float(loss.max())}
 
 
+#: Checks whose exact cross-entropy is at most this many nats can tell whether the logged
+#: loss is one (above it, a loss clipped at log(p + eps) parts from the exact value).
+CE_COMPARABLE = 10.0
+
+
 def _matches(loss, value, tol: float = 0.02) -> bool:
     return loss is not None and value is not None and value > 0 and math.isfinite(loss) \
         and abs(loss - value) <= tol * value
@@ -675,10 +681,14 @@ def chance_loss(trace, num_classes: int | None) -> float | None:
     running average), whose chance level the trace does not tell."""
     if not num_classes or num_classes < 2:
         return None
-    both = [r for r in trace if r.get("mean_ce") is not None and r.get("loss") is not None]
+    # where the network is not absurdly sure of wrong answers: a loss computed as
+    # log(p + 1e-12) differs from the exact one only for samples with p below that epsilon
+    both = [r for r in trace if r.get("mean_ce") is not None and r.get("loss") is not None
+            and r["mean_ce"] <= CE_COMPARABLE]
     if not both:
         return None
-    ce = [_matches(r["loss"], r["mean_ce"]) or _matches(r["loss"], r.get("prob_ce")) for r in both]
+    ce = [_matches(r["loss"], r["mean_ce"], 0.05) or _matches(r["loss"], r.get("prob_ce"), 0.05)
+          for r in both]
     return math.log(num_classes) if np.mean(ce) >= 0.8 else None
 
 
@@ -942,9 +952,11 @@ def _ran_off(trace) -> float | None:
 
 
 #: A parameter's updates lean one way against its gradient when the mean cosine over the
-#: checks is this many standard errors from 0 (a plain step is exactly -1; a step made of
-#: many steps since the last check leans towards the last one's gradient, noisily).
-UPDATE_SIGN_T = 2.0
+#: checks is far from 0 in standard errors (a plain step is exactly -1; a step made of many
+#: steps since the last check leans towards the last one's gradient, noisily): a two-sided
+#: test at this level, shared among the parameters tested (Bonferroni: with 27 neurons'
+#: arrays, one of them leans the wrong way by chance far more often than one of 4 does).
+UPDATE_SIGN_LEVEL = 0.05
 
 
 def update_signs(trace) -> list[Finding]:
@@ -959,11 +971,13 @@ def update_signs(trace) -> list[Finding]:
             if c is not None and math.isfinite(c):
                 per.setdefault(i, []).append(c)
     along, against = [], []
-    for i, cos in per.items():
-        if len(cos) < MIN_CHECKS:
-            continue
+    tested = {i: cos for i, cos in per.items() if len(cos) >= MIN_CHECKS}
+    if not tested:
+        return []
+    z = statistics.NormalDist().inv_cdf(1 - UPDATE_SIGN_LEVEL / (2 * len(tested)))
+    for i, cos in tested.items():
         mean, se = float(np.mean(cos)), float(np.std(cos, ddof=1)) / math.sqrt(len(cos))
-        if abs(mean) >= UPDATE_SIGN_T * se and mean != 0:
+        if abs(mean) >= z * se and mean != 0:
             (along if mean > 0 else against).append((names[i] if i < len(names) else f"param {i}", mean))
     if not along or not against:
         return []
@@ -1146,6 +1160,64 @@ def stalled(trace, num_classes: int | None = None) -> list[Finding]:
     return [finding("STALLED", "error", f"the loss is not falling ({p['start']:.4g} -> {p['end']:.4g})." + chance,
                ev, "see the findings above; if there are none, check the gradients with "
                "gradwise.doctor.check_gradients")]
+
+
+def weights_cycle(trace) -> list[Finding]:
+    """A single unit, its loss a count of mistakes, whose weights come back exactly to where
+    they were, checks apart, with errors left all along: the perceptron's updates go round in a cycle. By the perceptron
+    cycling theorem that happens only when no hyperplane separates the classes (with a
+    separable set the rule stops after finitely many mistakes)."""
+    recs = [r for r in trace if r.get("weights_key") is not None and not r.get("has_matrix")]
+    if not _discrete(trace):                      # a perceptron's loss counts its mistakes; a
+        return []                                 # smooth loss's weights stop by converging
+    seen: dict = {}
+    for r in recs:
+        if r.get("loss") is None or not r["loss"] > 0:
+            return []                              # no errors left: it converged
+        key = r["weights_key"]
+        # the same weights again, in a loop that does apply its updates (its weights changed at
+        # some check, or its logged step, the sum of its updates, is exactly 0): the updates made
+        # since cancel out. (A loop that applies none never changes its weights: WEIGHTS_FROZEN.)
+        applies = len(seen) > 1 or key not in seen or r.get("grad_norm") == 0
+        if key in seen and r["step"] - seen[key] >= 2 and applies:
+            first = seen[key]
+            return [finding("NOT_LINEARLY_SEPARABLE", "error",
+                            f"the weights at step {r['step']} are exactly those of step {first}, with errors "
+                            f"left at every step between: the updates made go round in a cycle, which (the "
+                            f"perceptron cycling theorem) happens only when no line or hyperplane separates "
+                            f"the classes with these inputs. More epochs or another learning rate cannot help.",
+                            {"step": r["step"], "same_as_step": first, "loss": r["loss"]},
+                            "give the unit a feature that separates the classes (for XOR, x1 * x2), or "
+                            "use a hidden layer (a 2-2-1 network learns XOR)")]
+        seen.setdefault(key, r["step"])
+    return []
+
+
+def targets_outside_outputs(trace) -> list[Finding]:
+    """A loss below zero, persistently, from outputs in [0, 1] against targets above 1: a
+    cross-entropy or a squared error is never negative with targets the outputs can reach, so
+    the targets are class numbers where the loss expects one-hot rows (``a - y`` with y = 7
+    pushes every one of the C outputs towards 7)."""
+    # C outputs per sample (one output against targets 1, 2 is LABEL_RANGE's to name)
+    recs = [r for r in trace if r.get("output_range") is not None and r.get("loss") is not None
+            and math.isfinite(r["loss"]) and r["output_range"][2] >= 2]
+    if len(recs) < MIN_CHECKS:
+        return []
+    negative = np.mean([r["loss"] < 0 for r in recs])
+    in_unit = all(0 <= r["output_range"][0] and r["output_range"][1] <= 1 for r in recs)
+    above = np.mean([r["target_max"] > 1 for r in recs])
+    if negative < 0.5 or not in_unit or above < 0.5:
+        return []
+    r = recs[-1]
+    return [finding("LABEL_SHAPE", "error",
+                    f"the loss is below zero ({r['loss']:.4g}) at {100 * negative:.0f}% of the checks, "
+                    f"which no cross-entropy or squared error can be with targets the outputs can reach: "
+                    f"the outputs lie in [0, 1] and the targets go up to {r['target_max']:.4g}. The targets "
+                    f"are class numbers where the loss compares them with every output.",
+                    {"loss": r["loss"], "negative_share": float(negative), "target_max": r["target_max"],
+                     "output_max": r["output_range"][1]},
+                    "compare the outputs with one-hot targets: t = np.zeros((C, 1)); t[y] = 1 (or "
+                    "np.eye(C)[y] for a batch), and keep the integer labels for accuracy only", "the targets")]
 
 
 def _killed_by_first_steps(trace):
