@@ -29,8 +29,8 @@ _blas = None     # a threadpoolctl.ThreadpoolController, made at the first forwa
 
 
 def one_blas_thread():
-    """A block in which BLAS runs on one thread (with threadpoolctl, which scikit-learn and
-    the ``bench`` extra install; without it, a block that changes nothing).
+    """A block in which BLAS runs on one thread (with threadpoolctl, of the ``fast`` extra;
+    without it, a block that changes nothing).
 
     The time loop's products are small, (B, H) @ (H, 4H): 32 x 256 x 1024 is 17 MFLOP,
     a third of a millisecond. Split over two threads, each waits for the other at every
