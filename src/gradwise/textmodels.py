@@ -35,10 +35,6 @@ from .callbacks import Callback
 from .data.text import TextData, encode
 from .errors import SettingError
 
-VAL_CHUNK_TOKENS = 1 << 16      # tokens per forward pass of the validation (an LSTM keeps
-                                # 4 gates per token for backward: 64k tokens x 1024 x 4 B = 256 MB)
-
-
 @dataclass(frozen=True)
 class Recipe:
     """The defaults of a text model, each a flag of ``gradwise train``."""
