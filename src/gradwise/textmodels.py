@@ -35,6 +35,7 @@ from .callbacks import Callback
 from .data.text import TextData, encode
 from .errors import SettingError
 
+
 @dataclass(frozen=True)
 class Recipe:
     """The defaults of a text model, each a flag of ``gradwise train``."""
