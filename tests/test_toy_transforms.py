@@ -27,7 +27,7 @@ def test_spirals_and_blobs_are_seeded():
 
 
 def test_unknown_name_lists_the_choices():
-    with pytest.raises(ValueError, match="mnist-mini, spirals, blobs"):
+    with pytest.raises(ValueError, match="mnist-mini, tinyshakespeare, spirals, blobs"):
         gw.data.load("imagenet")
 
 
