@@ -6,11 +6,16 @@ import numpy as np
 import pytest
 
 from gradwise import doctor
+from gradwise.doctor.findings import numbers_not_in_evidence
 
 TRUTH = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 
 
 def errors(report):
+    """The codes of the errors and warnings, after checking that every number each finding's
+    message states is one its evidence holds (a message must never disagree with its numbers)."""
+    for f in report.findings:
+        assert numbers_not_in_evidence(f) == [], (f.code, f.message, f.evidence)
     return [f.code for f in report.findings if f.severity in ("error", "warning")]
 
 
@@ -406,3 +411,12 @@ def test_class_numbers_compared_with_sigmoid_outputs_make_a_loss_below_zero(one_
         rec.log(step, loss=loss, weights=[W, b], grads=[delta @ x.T, delta], logits=a, labels=t)
     codes = errors(rec.report())
     assert ("LABEL_SHAPE" in codes) == (not one_hot)
+
+
+def test_a_number_the_evidence_does_not_hold_is_caught():
+    from gradwise.doctor.findings import Finding
+    f = Finding("STALLED", "error", "the loss is not falling (2.5 -> 1.2), 40% of it", {"start": 2.5, "end": 1.3,
+                                                                                  "share": 0.4})
+    assert numbers_not_in_evidence(f) == ["1.2"]
+    g = Finding("LEARNING", "info", "accuracy 97.3% -> 98.1%, loss -3.4e+02", {"a": 0.973, "b": 0.981, "l": -340.0})
+    assert numbers_not_in_evidence(g) == []

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from gradwise import doctor
+from gradwise.doctor.findings import numbers_not_in_evidence
 
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAMS = "benchmarks.doctor.programs"
@@ -89,7 +90,8 @@ def run_part(fn) -> dict:
         reports = [r for r in reports if r is not None]
         total = functools.reduce(operator.add, reports) if reports else doctor.Report()
         out["codes"] = total.codes()
-        out["findings"] = [{"code": f.code, "severity": f.severity, "message": f.message}
+        out["findings"] = [{"code": f.code, "severity": f.severity, "message": f.message,
+                            "evidence": f.evidence, "not_in_evidence": numbers_not_in_evidence(f)}
                            for f in total.findings]
         out["per_report"] = [r.codes() for r in reports]
         out["metrics"] = {k: (float(v) if isinstance(v, (int, float, np.floating, np.integer))
@@ -234,6 +236,9 @@ def main(argv=None) -> int:
         [f"{r['name']}: {r['fixed']['metrics']}" for r in results if not r["fixed"]["corpus_ok"]])
     lst("corpus check: buggy runs that learned anyway",
         [f"{r['name']}: {r['buggy']['metrics']}" for r in bug if not r["buggy"]["corpus_ok"]])
+    lst("messages with a number their evidence does not hold",
+        [f"{r['name']} ({part}) {f['code']}: {f['not_in_evidence']}" for r in results
+         for part in ("buggy", "fixed") if part in r for f in r[part]["findings"] if f["not_in_evidence"]])
     proposed = sorted({c for r in results for c in r["proposed"]})
     if proposed:
         lst("codes expected but not (yet) known to the doctor (proposed)",

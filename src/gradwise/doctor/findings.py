@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 
 SEVERITIES = ("error", "warning", "info")
@@ -144,3 +145,43 @@ class Report:
         """The Report as an HTML table; ``new``: codes to mark as just found."""
         from ..display import report_html
         return report_html(self, _fmt, new=new)
+
+
+#: A number in a message, with its sign and an optional percent sign (not the digits of a name
+#: such as W1 or activation_0).
+NUMBER = re.compile(r"(?<![A-Za-z_\d.+\-])[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?%?")
+#: The names of layers and parameters, whose digits are no evidence.
+_NAMES = re.compile(r"\b(?:param|layer|activation) \d+")
+#: Numbers the messages quote as fixed references, not as evidence: He's gain, the healthy
+#: update ratio, the thresholds they name, small counts and indices (layer 2, 1-based).
+REFERENCES = {1.41, 0.1, 1e-3, 1e-4, 0.9, 99.0, 255.0, 256.0}
+
+
+def _values(v):
+    if isinstance(v, dict):
+        for x in v.values():
+            yield from _values(x)
+    elif isinstance(v, (list, tuple)):
+        for x in v:
+            yield from _values(x)
+    elif isinstance(v, (int, float)) and not isinstance(v, bool):
+        yield float(v)
+
+
+def numbers_not_in_evidence(finding) -> list[str]:
+    """The numbers of a finding's message that are neither a value of its evidence (as
+    printed: rounded, or as a percentage) nor a fixed reference: what the tests and the
+    corpus benchmark check to be empty, so that a message never disagrees with its numbers."""
+    values = list(_values(finding.evidence))
+    out = []
+    for m in NUMBER.finditer(_NAMES.sub("", finding.message)):
+        text = m.group()
+        pct, x = text.endswith("%"), float(text.rstrip("%"))
+        if x in REFERENCES or (x == int(x) and 0 <= x <= 10):
+            continue
+        mantissa = text.rstrip("%").split("e")[0]
+        digits = len(mantissa.split(".")[1]) if "." in mantissa else 0
+        tol = max(0.51 * 10 ** -digits * (abs(x) / abs(float(mantissa)) if float(mantissa) else 1), 5e-4 * abs(x))
+        if not any(abs(x - (100 * v if pct else v)) <= tol for v in values):
+            out.append(text)
+    return out

@@ -232,7 +232,8 @@ def train_test_shift(X_train, X_test) -> list[Finding]:
     return [finding("TRAIN_TEST_SHIFT", "error",
                f"the test inputs are on a different scale from the training inputs (typical "
                f"magnitude x{ratio:.3g}, mean moved by {shift:.2g} training std).",
-               {"train_p99": s_tr, "test_p99": s_te, "train_mean": mu_tr, "test_mean": mu_te},
+               {"train_p99": s_tr, "test_p99": s_te, "scale_ratio": ratio, "mean_shift_sigmas": shift,
+                "train_mean": mu_tr, "test_mean": mu_te},
                "apply exactly the same preprocessing to both: fit the scaler on X_train and call "
                "its transform on X_test too (never rescale the test set on its own)", "X_test")]
 
@@ -283,7 +284,7 @@ def layout_followed(f: Finding, trace) -> Finding:
                 f"transpose of the parameter's {tuple(f.evidence['param_shape'])}, and the updates "
                 f"follow its transpose (cosine {np.median(cos):+.3f} at {len(cos)} checks): a layout "
                 f"convention of the loop, not a wrong gradient.",
-        evidence={**f.evidence, "update_cosine_with_transpose": float(np.median(cos))},
+        evidence={**f.evidence, "update_cosine_with_transpose": float(np.median(cos)), "checks": len(cos)},
         fix="")
 
 
@@ -990,7 +991,9 @@ def update_signs(trace) -> list[Finding]:
                     f"({np.mean([c for _, c in along]):+.2f}), check after check: one of the two "
                     f"groups climbs the loss." + (" The run learns all the same, so this may be "
                                                   "only how the gradients were logged." if severity == "info" else ""),
-                    {"against": {n: c for n, c in against}, "along": {n: c for n, c in along}},
+                    {"against": {n: c for n, c in against}, "along": {n: c for n, c in along},
+                     "mean_against": float(np.mean([c for _, c in against])),
+                     "mean_along": float(np.mean([c for _, c in along]))},
                     "use one convention for every parameter: g = dLoss/dparam (for the output "
                     "layer, output - target) and param -= lr * g everywhere; then check the "
                     "backward pass with gradwise.doctor.check_gradients", "the updates")]
@@ -1063,7 +1066,7 @@ def loss_summed(trace) -> list[Finding]:
         return []
     factor = first["loss"] / first["mean_ce"]
     n = first["batch"]
-    if abs(factor - n) > 0.1 * n:
+    if not math.isfinite(factor) or abs(factor - n) > 0.1 * n:
         return []
     return [finding("LOSS_SUMMED", "error",
                f"the loss is summed over the batch, not averaged: it is {factor:.1f}x the mean "
@@ -1126,7 +1129,7 @@ def exploding_gradient(trace) -> list[Finding]:
         return []
     return [finding("EXPLODING_GRADIENT", "error",
                f"the gradient norm grew {peak / finite[0]:.3g}x (to {peak:.3g}).",
-               {"first": finite[0], "peak": peak},
+               {"first": finite[0], "peak": peak, "growth": peak / finite[0]},
                "lower the learning rate, clip the gradient norm (clip_norm=1.0), check the input scale")]
 
 
@@ -1330,7 +1333,8 @@ def broadcast_residual(trace) -> list[Finding]:
                     f"the loss is the mean of a (N, N) matrix: {shapes} broadcast to every pair "
                     f"of samples. Your loss {r['loss']:.6g} matches that ({r['broadcast_mse']:.6g}), "
                     f"not the error of the {r.get('batch') or 'N'} pairs ({r['pair_mse']:.6g}).",
-                    {"loss": r["loss"], "broadcast_mse": r["broadcast_mse"], "pair_mse": r["pair_mse"]},
+                    {"loss": r["loss"], "broadcast_mse": r["broadcast_mse"], "pair_mse": r["pair_mse"],
+                     "batch": r.get("batch")},
                     "make predictions and targets the same shape: y = y.reshape(-1, 1) (or "
                     "pred = pred.ravel()) before pred - y", "the targets")]
 
