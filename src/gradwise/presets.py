@@ -184,7 +184,8 @@ GPT_MINI_RECIPE = {
     "warmup": 100,            # steps of linear warm-up, lr (it + 1) / 101 of the peak at step it
     "min_lr": 1e-4,           # the cosine decay's floor, reached at the last step
     "betas": (0.9, 0.99),     # beta2 0.99: a small model on small batches (nanoGPT's comment)
-    "weight_decay": 0.1,      # decoupled (AdamW), on every parameter
+    "weight_decay": 0.1,      # decoupled (AdamW), on every parameter (nanoGPT spares biases and
+                              # LayerNorm; gradwise's AdamW has one setting for all)
     "clip": 1.0,              # global gradient-norm clipping
 }
 
@@ -200,12 +201,11 @@ def gpt_mini(vocab_size: int, *, context: int = 64, dim: int = 128, layers: int 
 
     To train it as nanoGPT does, use ``GPT_MINI_RECIPE`` and ``gpt_mini_optimizer()``::
 
-        model = gpt_mini(len(vocab))
+        model, loss = gpt_mini(len(vocab)), SoftmaxCrossEntropy()
         opt = gpt_mini_optimizer()                   # AdamW, warm-up + cosine, clip 1.0
         for it in range(GPT_MINI_RECIPE["iters"]):
             xb, yb = ...                             # (12, 64) ids, targets shifted by one
             opt.set_epoch(it)                        # the schedule counts steps
-            loss = SoftmaxCrossEntropy()
             loss.forward(model.forward(xb, training=True), yb)
             model.backward(loss.backward())
             opt.step(model.params, model.grads)
