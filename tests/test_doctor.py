@@ -183,3 +183,26 @@ def test_doctor_command_names_class_order_as_the_root_cause(capsys):
     assert not any(f["code"] in ("LR_TOO_HIGH", "SINGLE_CLASS") and f["severity"] == "error"
                    for f in report["findings"])
     assert not any("train longer" in f["message"] for f in report["findings"])
+
+
+def test_gradwise_doctor_reports_what_the_library_reports(capsys):
+    """The command is the library's diagnose on the pipeline's data and network: the same
+    findings, in the same order, with the same messages (nothing added, dropped or reworded)."""
+    import dataclasses
+
+    from gradwise import train
+    argv = ["--data", "mnist-mini", "--arch", "784-32-10", "--subset", "600", "--epochs", "1"]
+    assert cli.main(["doctor", *argv, "--raw-pixels", "--json"]) == 1
+    shown = json.loads(capsys.readouterr().out)
+    cfg = train.TrainConfig(data="mnist-mini", arch="784-32-10", epochs=1, lr=1e-3).check()
+    prepared, pre = train.prepare(cfg)
+    prepared = prepared.prepared_as(dataclasses.replace(pre, scale="none"))
+    pick = np.sort(np.random.default_rng(cfg.seed).choice(len(prepared.X_train), 600, replace=False))
+    X, y = prepared.X_train[pick], prepared.y_train[pick]
+    model, optimizer = train.build(cfg, prepared)
+    y, yt = (train.targets(cfg, labels, len(prepared.classes)) for labels in (y, prepared.y_test))
+    direct = doctor.diagnose(model, X, y, X_test=prepared.X_test, y_test=yt, loss=cfg.loss,
+                             optimizer=optimizer, epochs=1, batch_size=cfg.batch_size, seed=cfg.seed,
+                             max_samples=None)
+    assert shown["codes"] == direct.codes() and shown["codes"][0] == "INPUT_SCALE"
+    assert [f["message"] for f in shown["findings"]] == [f.message for f in direct.findings]

@@ -420,3 +420,33 @@ def test_a_number_the_evidence_does_not_hold_is_caught():
     assert numbers_not_in_evidence(f) == ["1.2"]
     g = Finding("LEARNING", "info", "accuracy 97.3% -> 98.1%, loss -3.4e+02", {"a": 0.973, "b": 0.981, "l": -340.0})
     assert numbers_not_in_evidence(g) == []
+
+
+@pytest.mark.parametrize("recovers", [True, False])
+def test_one_class_early_is_no_single_class_once_the_predictions_spread_again(recovers):
+    """Collapsed onto class 3 for the first 30 steps; then right on 3 samples in 4 (recovered)
+    or still class 3 (not): SINGLE_CLASS only when it holds at the end, never beside an
+    accuracy that contradicts it."""
+    rng = np.random.default_rng(6)
+    rec = doctor.Recorder(budget=None)
+    for step in range(60):
+        y = rng.integers(0, 5, 64)
+        z = rng.standard_normal((64, 5))
+        if step < 30 or not recovers:
+            z[:, 3] += 10.0
+        else:
+            right = rng.random(64) < 0.75
+            z[right, y[right]] += 10.0
+        rec.log(step, loss=1.6 - (0.01 * step if recovers else 0.0), logits=z, labels=y)
+    report = rec.report()
+    assert ("SINGLE_CLASS" in errors(report)) == (not recovers)
+    if recovers:
+        assert report.get("LEARNING").evidence["end"] > 0.75     # 3 in 4, and chance on the rest
+
+
+def test_no_fix_sends_the_reader_to_findings_that_may_not_be_there():
+    """A finding may be the only one: its fix says what to check, never 'see the findings above'."""
+    import inspect
+    from gradwise.doctor import rules
+    source = inspect.getsource(rules)
+    assert "findings above" not in source.replace('"the findings above are the likely reason" if errors', "")

@@ -200,7 +200,11 @@ _ENTRIES = [
         "(broadcast against `(N, C)` outputs they compare every sample with every class), rows "
         "that are not one-hot, one-hot rows of the wrong width, or a different number of labels "
         "and samples.",
-        {"shape": "the targets' shape", "samples": "samples in X (when the counts differ)",
+        {"batch": "samples in the batch the broadcast was judged on",
+         "negative_share": "share of the checks with a loss below zero",
+         "target_max": "the largest target logged",
+         "output_max": "the largest output logged",
+         "shape": "the targets' shape", "samples": "samples in X (when the counts differ)",
          "labels": "labels in y (when the counts differ)", "outputs": "the network's output width",
          "target_width": "the width of the targets it was compared with",
          "loss": "(from a loop) the logged loss", "broadcast_mse": "the loss that broadcasting (N, 1) "
@@ -258,7 +262,9 @@ _ENTRIES = [
         "The test inputs are on another scale, or centred elsewhere, than the training inputs: "
         "the training set was scaled and the test set not, or each was normalised with its own "
         "statistics. The network is then tested on numbers it has never seen.",
-        {"train_p99": "99th percentile of |x| in training", "test_p99": "the same in the test set",
+        {"scale_ratio": "test_p99 / train_p99: how many times larger the test inputs are",
+         "mean_shift_sigmas": "how far the test mean moved, in training standard deviations",
+         "train_p99": "99th percentile of |x| in training", "test_p99": "the same in the test set",
          "train_mean": "mean training input", "test_mean": "mean test input",
          "median_feature_shift": "per feature, how far the test means or spreads moved, in training "
                                  "standard deviations (median over the features)"},
@@ -305,7 +311,8 @@ _ENTRIES = [
         "summed over the wrong axis), or there are not as many gradients as parameters. "
         "NumPy often broadcasts or reshapes such a gradient into the update without an error, "
         "and the weights then move in a scrambled direction.",
-        {"param_shape": "the parameter's shape (the message gives the gradient's)",
+        {"checks": "checks the update-against-transpose cosine rests on",
+         "param_shape": "the parameter's shape (the message gives the gradient's)",
          "params": "(a count mismatch) how many parameters", "grads": "how many gradients"},
         "Give each gradient its parameter's shape: for `out = x @ W` (x: `(N, in)`), "
         "`dW = x.T @ dout` is `(in, out)`; a bias gradient sums over the batch, "
@@ -320,7 +327,11 @@ _ENTRIES = [
         "change of the loss with the gradient you computed. A relative error above the "
         "tolerance means a bug in the backward pass (a missing `1/N`, a wrong sign, a term "
         "left out).",
-        {"rel_error": "the largest relative error over the checked entries",
+        {"against": "per parameter, the mean cosine of its updates with its gradient (< 0)",
+         "along": "the same for the parameters whose updates follow their gradient (> 0)",
+         "mean_against": "their mean",
+         "mean_along": "their mean",
+         "rel_error": "the largest relative error over the checked entries",
          "checked": "how many entries were checked",
          "worst": "the worst entries: index, your gradient (analytic) and the finite-difference value (numeric)"},
         "Fix the backward pass of the parameter named in the finding; the worst entry's "
@@ -364,7 +375,8 @@ _ENTRIES = [
         "`optimizer.zero_grad()`, or `dW += ...` on a buffer kept between steps). The steps "
         "then point the same way ever more strongly: consecutive gradients are almost parallel "
         "while their norm grows.",
-        {"median_cosine": "the median cosine between consecutive gradients",
+        {"weight_norm_growth": "how many times the weights' norm grew",
+         "median_cosine": "the median cosine between consecutive gradients",
          "grad_norm_growth": "how much the gradient norm grew over the checks"},
         "Compute each step's gradients afresh (assign, `dW = ...`, or zero the buffers at the "
         "start of every step).",
@@ -381,7 +393,11 @@ _ENTRIES = [
         "The updates fit `update = mu * last update + c * gradient` with `mu` near 1: the "
         "velocity is never damped (`v = v + g` instead of `v = 0.9 * v + g`), so every past "
         "gradient keeps pushing forever and the weights overshoot.",
-        {"fitted_momentum": "the momentum coefficient mu fitted from the updates",
+        {"param": "the parameter that moves with no gradient",
+         "step_first": "its step per call at the first such check",
+         "step_last": "at the last",
+         "steps": "the steps of those two checks",
+         "fitted_momentum": "the momentum coefficient mu fitted from the updates",
          "fit_residual": "the share of the updates the fit leaves unexplained"},
         "Damp the velocity: `v = mu * v + g` with `mu` = 0.9 (or use `gw.SGD(lr, momentum=0.9)`).",
         _loop(init="\nvelocity = [np.zeros_like(w) for w in params]",
@@ -476,7 +492,10 @@ _ENTRIES = [
         "LR_TOO_LOW", "the learning rate is too low",
         "Each step changes the weights by a tiny fraction of their size and the loss hardly "
         "moves: training would take thousands of times longer than it should.",
-        {"median_update_ratio": "|update| / |weights| per step, median over the last checks",
+        {"step_per_grad_start": "update / gradient over the first third of the checks",
+         "step_per_grad_end": "the same over the last third",
+         "median_grad_cosine": "median cosine of consecutive gradients",
+         "median_update_ratio": "|update| / |weights| per step, median over the last checks",
          "weight_norm_growth": "the weights' norm at the end / at the start", "lr": "the learning rate, when known",
          "loss_start": "the loss at the start (smoothed)", "loss_end": "the loss at the end (smoothed)",
          "loss_first": "the first logged loss", "loss_max": "the largest logged loss"},
@@ -519,7 +538,8 @@ _ENTRIES = [
         "EXPLODING_GRADIENT", "the gradient norm blows up",
         "The global gradient norm grew by orders of magnitude during the run: each step makes "
         "the next one larger, until the weights overflow.",
-        {"first": "the gradient norm at the first check", "peak": "the largest gradient norm"},
+        {"growth": "peak / first: how many times the gradient norm grew",
+         "first": "the gradient norm at the first check", "peak": "the largest gradient norm"},
         "Lower the learning rate, scale the inputs, or clip the gradient norm "
         "(`gw.clip_grad_norm(grads, 1.0)`).",
         _RAW_PIXELS_SGD,
@@ -578,7 +598,10 @@ _ENTRIES = [
         "NOT_LINEARLY_SEPARABLE", "no line separates the classes",
         "A perceptron never finishes an epoch without a mistake: no line (hyperplane) separates "
         "the two classes (XOR is the classic case), so Rosenblatt's rule cycles forever.",
-        {"epochs": "epochs run", "mistakes_last_epoch": "mistakes in the last epoch",
+        {"step": "the step whose weights repeat",
+         "same_as_step": "the step they repeat",
+         "loss": "the loss (share of mistakes) at that step",
+         "epochs": "epochs run", "mistakes_last_epoch": "mistakes in the last epoch",
          "learned_bias": "whether the threshold was learned"},
         "Use a network with a hidden layer (`gw.mlp([2, 4, 1], activation=\"tanh\")` with "
         "BinaryCrossEntropy), or add a feature (x1 * x2 makes XOR separable).",

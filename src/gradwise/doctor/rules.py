@@ -744,8 +744,9 @@ def nonfinite(trace) -> list[Finding]:
             return [finding("NONFINITE", "error", f"NaN or inf appeared at step {r['step']}, first in "
                        f"{where}; from there on every number is meaningless.",
                        {"step": r["step"], "first_in": where},
-                       "find the cause in the findings above (usually the learning rate, the input "
-                       "scale or the initialisation); clip gradients (clip_norm=...) as a stopgap",
+                       "check, in this order: the input scale (inputs of order 1), the initialisation "
+                       "(fan-in scaled, e.g. he_normal), the learning rate (divide it by 10); clip "
+                       "gradients (clip_norm=...) only as a stopgap",
                        where)]
     return []
 
@@ -1145,8 +1146,8 @@ def single_class(trace) -> list[Finding]:
     return [finding("SINGLE_CLASS", "error",
                f"the network predicts class {cls} for {100 * shares[-1]:.0f}% of the samples: it "
                f"has collapsed to one answer.", {"class": cls, "share": shares[-1]},
-               "look at the findings above: usually unscaled inputs, a bad init or learning rate, "
-               "or data fed in class order")]
+               "check, in this order: the input scale, the order of the data (shuffle every "
+               "epoch), the initialisation, the learning rate (by decades)")]
 
 
 def stalled(trace, num_classes: int | None = None) -> list[Finding]:
@@ -1161,8 +1162,8 @@ def stalled(trace, num_classes: int | None = None) -> list[Finding]:
         if abs(p["end"] - math.log(num_classes)) < 0.1 * math.log(num_classes):
             chance = f" It sits at ln({num_classes}): the predictions are uniform."
     return [finding("STALLED", "error", f"the loss is not falling ({p['start']:.4g} -> {p['end']:.4g})." + chance,
-               ev, "see the findings above; if there are none, check the gradients with "
-               "gradwise.doctor.check_gradients")]
+               ev, "check the backward pass with gradwise.doctor.check_gradients, then the "
+               "learning rate by decades (1e-4 ... 1)")]
 
 
 def weights_cycle(trace) -> list[Finding]:
