@@ -58,7 +58,7 @@ class TrainConfig:
     act: str | None = None           # mlp: hidden activation: relu (default), leaky_relu, tanh, sigmoid
     init: str | None = None          # weight initialiser (default: he_normal for ReLU nets, glorot_uniform for tanh/sigmoid)
     opt: str | None = None           # optimiser: sgd, rmsprop, adam, adamw (default adam; gpt-mini adamw)
-    lr: float | None = None          # base learning rate (default: 3e-3 for mlp, 1e-3 for the others)
+    lr: float | None = None          # base learning rate (default: 3e-3 for mlp, 2e-3 char-lstm, 1e-3 others)
     momentum: float | None = None    # sgd / rmsprop momentum (default 0.9; adam has its own betas)
     weight_decay: float | None = None   # L2 penalty, decoupled for adamw (default 0; gpt-mini 0.1)
     schedule: str = "cosine"         # none, cosine, step:EVERY:FACTOR, exp:GAMMA, warmup:EPOCHS[+cosine]
@@ -135,7 +135,6 @@ class TrainConfig:
         if self.arch is not None:
             parse_arch(self.arch)
         return self
-
 
     def _refuse_the_other_kinds_settings(self, text: bool) -> None:
         """A text model trains by steps on windows of a text; an image network by epochs
@@ -285,7 +284,8 @@ class TrainingData:
         return replace(self, X_train=pre.apply(self.train_images), X_test=pre.apply(self.test_images))
 
 
-def prepare(cfg: TrainConfig, *, download: bool = True) -> tuple[TrainingData, Preprocessing]:
+def prepare(cfg: TrainConfig, *, download: bool = True
+            ) -> tuple[TrainingData | TextTrainingData, Preprocessing | None]:
     """Load the data set and turn it into model input, as the saved model will record it
     (``download=False``: only from files on this machine, as the web page does). A text
     model gets a TextTrainingData and no Preprocessing (None)."""
@@ -660,8 +660,9 @@ def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True
         model.save(out / "model")
     with clock.phase("evaluation"), runtime.using(kernels=kernels):
         if text:                            # the last pass already read the whole validation text
+            steps = (len(history.epoch) - fit_kwargs.get("initial_epoch", 0)) * cfg.eval_every   # this process's
             result = {"val_loss": history["val_loss"][-1], "val_accuracy": history["val_accuracy"][-1],
-                      "tokens_per_second": cfg.iters * cfg.batch_size * cfg.context / seconds}
+                      "tokens_per_second": steps * cfg.batch_size * cfg.context / seconds}
         else:
             result = evaluate_model(model, prepared.X_test, y_test, prepared.classes)
     result.update({"gradwise_version": __version__, "config": asdict(cfg),
@@ -671,10 +672,12 @@ def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True
         atomic_write_bytes(out / "metrics.json", json.dumps(result, indent=2).encode())
     if plot:
         with clock.phase("plots"), runtime.using(kernels=kernels):
-            written = (([plots.training_curves(history.to_dict(), out / "curves.png")]
-                        if plots.available() else None) if text else
-                       write_plots(out, model, history.to_dict(), result, prepared.test_images,
-                                   prepared.X_test, prepared.y_test, prepared.classes, model.meta))
+            if text:                        # the curves: no classes to confuse, no images
+                written = [plots.training_curves(history.to_dict(), out / "curves.png")] \
+                    if plots.available() else None
+            else:
+                written = write_plots(out, model, history.to_dict(), result, prepared.test_images,
+                                      prepared.X_test, prepared.y_test, prepared.classes, model.meta)
         if written is None:
             log("plots skipped: matplotlib is not installed (pip install 'gradwise[plot]')")
         result["timings"] = clock.timings()              # now with the plots' time, rewritten
