@@ -340,16 +340,16 @@ def cmd_data(args) -> int:
     from . import data
 
     if args.data_command == "list":
-        print(f"{'name':<14} where")
+        print(f"{'name':<16} where")
         for name in ("mnist", "fashion-mnist", "mnist-mini"):
             try:
                 where = data.load(name, download=False, quiet=True).source if name != "mnist-mini" \
                     else "embedded in gradwise"
             except data.DataError:
                 where = f"not on this machine (gradwise data fetch {name})"
-            print(f"{name:<14} {where}")
-        print(f"{'tinyshakespeare':<14} embedded in gradwise (text)")
-        print(f"{'toy sets':<14} xor, and, or, nand, nor, spirals, blobs "
+            print(f"{name:<16} {where}")
+        print(f"{'tinyshakespeare':<16} {data.load('tinyshakespeare', quiet=True).source} (text)")
+        print(f"{'toy sets':<16} xor, and, or, nand, nor, spirals, blobs "
               f"(all 16 two-input gates by name or truth table)")
         print(f"cache folder: {data.cache_dir()}")
         return 0
