@@ -96,6 +96,23 @@ def open_stream(host: str, port: int) -> tuple[socket.socket, int]:
     return sock, status
 
 
+def refused_stream(host: str, port: int) -> tuple[int, str]:
+    """One GET /api/train/events that the server is expected to refuse: its status and its
+    whole reply, read until the server closes the connection (headers and body may come in
+    one packet or several)."""
+    sock = socket.create_connection((host, port), timeout=STREAM_TIMEOUT_S)
+    try:
+        sock.sendall(f"GET /api/train/events HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                     f"Accept: text/event-stream\r\nConnection: close\r\n\r\n".encode())
+        reply = b""
+        while chunk := sock.recv(4096):
+            reply += chunk
+    finally:
+        sock.close()
+    status = int(reply.split(b" ", 2)[1]) if reply.startswith(b"HTTP/") else 0
+    return status, reply.decode(errors="replace")
+
+
 def time_predictions(host: str, port: int, n: int, body: bytes) -> list[float]:
     """Seconds each of n predictions took, one after another."""
     times = []

@@ -24,7 +24,8 @@ pytest.importorskip("httpx2", reason="the test client needs httpx2 (the dev extr
 from PIL import Image, ImageDraw  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
-from benchmarks.web_streams import IdleJob, measure, open_stream, running_server, small_model  # noqa: E402
+from benchmarks.web_streams import (IdleJob, measure, open_stream, refused_stream,  # noqa: E402
+                                    running_server, small_model)
 from gradwise.web import app as webapp  # noqa: E402
 from gradwise.web import guards  # noqa: E402
 from gradwise.web.jobs import TrainSettings  # noqa: E402
@@ -82,9 +83,7 @@ def test_event_streams_past_the_limit_are_refused_and_a_closed_one_frees_its_pla
                 sock, status = open_stream(host, port)
                 socks.append(sock)
                 assert status == 200
-            sock, status = open_stream(host, port)
-            reply = sock.recv(4096).decode(errors="replace")
-            sock.close()
+            status, reply = refused_stream(host, port)
             assert status == 503
             message = json.loads(reply[reply.index("{"):])["error"]
             assert "2 event streams" in message and "close" in message, message
