@@ -311,7 +311,7 @@ class Recorder:
         self.num_classes: int | None = None
         self.target_width: int | None = None       # one-hot targets wider or narrower than the outputs
         self.output_width: int | None = None       # ... than these outputs
-        self._first_w: list | None = None     # the first weights seen, for the init checks
+        self._first_w: list | None = None          # the first weights seen, for the init checks
         self.out_width: int | None = None          # the network's outputs per sample
         self._n_values = 0                          # how many numbers those weights hold
         self._clock = clock
@@ -378,6 +378,8 @@ class Recorder:
             return []
 
     def _init_checks(self) -> list:
+        """The init rules on the first weights, in the layout their shapes and the output's
+        width give."""
         arrays = self._first_w or []
         names = self.names if self.names and len(self.names) == len(arrays) else [
             f"param {i}" for i in range(len(arrays))]
@@ -669,10 +671,11 @@ class Recorder:
         n, c = z.shape
         if self.out_width is None:
             self.out_width = c
-        if raw is not None and raw.size and np.all(np.isfinite(raw)) and np.all(np.isfinite(z)):
+        finite = bool(np.all(np.isfinite(z)))
+        if finite and raw is not None and raw.size and np.all(np.isfinite(raw)):
             r["output_range"] = (float(z.min()), float(z.max()), c)
             r["target_max"] = float(raw.max())
-        if not np.all(np.isfinite(z)):
+        if not finite:
             r.setdefault("nonfinite", "the network's output")
             return
         if raw is not None and raw.ndim == 2 and len(raw) == n and raw.shape[1] > 1 and raw.shape[1] != c \
