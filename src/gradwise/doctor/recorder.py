@@ -38,8 +38,9 @@ FIRST_WINDOW = 8
 #: its verdict does not hang on how busy the machine was. A long run hardly notices them.
 ALLOWANCE = 0.02
 _NUMBERS = frozenset("biuf")
-#: Models up to this many weights get a fingerprint of their weights at each check, to see a
-#: perceptron's updates go round in a cycle (the same weights again, errors left).
+#: Single units (no weight matrix) up to this many weights get a fingerprint of their weights
+#: at each check, to see a perceptron's updates go round in a cycle (the same weights again,
+#: errors left).
 CYCLE_PARAMS = 10_000
 
 
@@ -587,7 +588,8 @@ class Recorder:
             w_norm = r["weight_norm"] = math.sqrt(total_w)
             r["param_count"] = sum(w.size for w in W if w is not None)
             r["has_matrix"] = any(w is not None and w.ndim == 2 and min(w.shape) > 1 for w in W)
-            if r["param_count"] <= CYCLE_PARAMS:            # a small model: do its weights come back?
+            if r["param_count"] <= CYCLE_PARAMS and not r["has_matrix"]:   # a single unit: do its
+                # weights come back? (a perceptron's cycle; a network's weights never repeat exactly)
                 r["weights_key"] = hash(b"".join(np.round(w.astype(np.float64), 9).tobytes()
                                                  for w in W if w is not None))
             if lists:
@@ -614,8 +616,9 @@ class Recorder:
                                          for s in dd]
                     if G is not None and len(G) == len(W):
                         r["update_grad_cos"] = _update_grad_cos(G, g_sq, delta, dd)
-                    r["update_weight_cos"] = _update_grad_cos(W, w_sq, delta, dd)   # -1: decay
                     r["gap"] = gap
+                    if gap == 1:                    # one step: is it a decay towards zero?
+                        r["update_weight_cos"] = _update_grad_cos(W, w_sq, delta, dd)
                     if G is not None and len(G) == len(W):
                         follow = _transposed_follow(names, W, G, delta, dd, prev)
                         if follow:
