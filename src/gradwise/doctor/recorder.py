@@ -311,9 +311,8 @@ class Recorder:
         self.findings: list[Finding] = []          # found at log time (e.g. shape mismatches)
         self.num_classes: int | None = None
         self.target_width: int | None = None       # one-hot targets wider or narrower than the outputs
-        self.output_width: int | None = None       # ... than these outputs
+        self.output_width: int | None = None       # the network's outputs per sample (first seen)
         self._first_w: list | None = None          # the first weights seen, for the init checks
-        self.out_width: int | None = None          # the network's outputs per sample
         self._n_values = 0                          # how many numbers those weights hold
         self._clock = clock
         self._calls = 0
@@ -386,7 +385,7 @@ class Recorder:
             f"param {i}" for i in range(len(arrays))]
         try:
             with np.errstate(all="ignore"):         # huge or NaN weights: no overflow error
-                return rules.init_logged(arrays, names, self.out_width)
+                return rules.init_logged(arrays, names, self.output_width)
         except (TypeError, ValueError, ArithmeticError):
             return []
 
@@ -672,8 +671,8 @@ class Recorder:
         if raw is not None and raw.ndim == 2 and raw.shape[0] == z.shape[1] != z.shape[0]:
             raw = raw.T
         n, c = z.shape
-        if self.out_width is None:
-            self.out_width = c
+        if self.output_width is None:
+            self.output_width = c
         finite = bool(np.all(np.isfinite(z)))
         if finite and raw is not None and raw.size and np.all(np.isfinite(raw)):
             r["output_range"] = (float(z.min()), float(z.max()), c)
@@ -684,7 +683,6 @@ class Recorder:
         if raw is not None and raw.ndim == 2 and len(raw) == n and raw.shape[1] > 1 and raw.shape[1] != c \
                 and np.all((raw == 0) | (raw == 1)):
             self.target_width = raw.shape[1]       # one-hot rows of another width than the outputs
-            self.output_width = c
         if c == 1 and raw is not None and raw.size == n:
             self._log_one_output(r, z[:, 0], raw.reshape(-1).astype(np.float64), mixed)
             return
