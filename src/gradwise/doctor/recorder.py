@@ -179,12 +179,13 @@ def _transposed_follow(names, W, G, delta, dd, prev) -> dict:
     return out
 
 
-def _update_grad_cos(G, g_sq, delta, dd) -> list:
-    """Per parameter, the cosine of its update with its gradient (None where either is
-    missing, zero or of another size): -1 for a plain step against the gradient, +1 for one
-    along it (a loop that logs the negative gradient and adds it)."""
+def _update_cosines(A, a_sq, delta, dd) -> list:
+    """Per parameter, the cosine of its update ``delta`` with an array of its own (``a_sq``
+    and ``dd`` their squared norms), None where either is missing, zero or of another size.
+    With the gradient: -1 for a plain step against it, +1 for one along it (a loop that logs
+    the negative gradient and adds it); with the weights: -1 for a decay towards zero."""
     out = []
-    for g, s_g, d, s_d in zip(G, g_sq, delta, dd):
+    for g, s_g, d, s_d in zip(A, a_sq, delta, dd):
         if g is None or d is None or g.size != d.size or not s_g or not s_d \
                 or not math.isfinite(s_g * s_d):
             out.append(None)
@@ -614,10 +615,10 @@ class Recorder:
                     r["param_update"] = [float("nan") if s is None else math.sqrt(s) / gap
                                          for s in dd]
                     if G is not None and len(G) == len(W):
-                        r["update_grad_cos"] = _update_grad_cos(G, g_sq, delta, dd)
+                        r["update_grad_cos"] = _update_cosines(G, g_sq, delta, dd)
                     r["gap"] = gap
                     if gap == 1:                    # one step: is it a decay towards zero?
-                        r["update_weight_cos"] = _update_grad_cos(W, w_sq, delta, dd)
+                        r["update_weight_cos"] = _update_cosines(W, w_sq, delta, dd)
                     if G is not None and len(G) == len(W):
                         follow = _transposed_follow(names, W, G, delta, dd, prev)
                         if follow:
