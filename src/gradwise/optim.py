@@ -122,7 +122,8 @@ class Optimizer:
         lr: base learning rate (> 0).
         weight_decay: L2 penalty added to the gradient, ``g + weight_decay * p``
             (AdamW instead decays the weights directly).
-        clip_norm: if given, clip the global gradient norm to this value before each step.
+        clip_norm: if given, clip the global gradient norm to this value before each step
+            (``grad_norm`` then holds the last step's norm before clipping).
         schedule: a callable epoch -> factor on ``lr`` (see StepDecay, CosineDecay, ...).
     """
 
@@ -137,6 +138,7 @@ class Optimizer:
         self.schedule = schedule
         self.t = 0                        # steps taken so far
         self.state: list[dict[str, np.ndarray]] = []
+        self.grad_norm: float | None = None   # with clip_norm: the last step's norm before clipping
 
     def set_epoch(self, epoch: float) -> None:
         """Set the learning rate for this point of training from the schedule."""
@@ -153,8 +155,8 @@ class Optimizer:
         elif len(self.state) != len(params):
             raise ValueError(f"{type(self).__name__}: this optimiser was used for {len(self.state)} "
                              f"parameters and is now given {len(params)}; make one optimiser per model")
-        if self.clip_norm is not None:
-            clip_grad_norm(grads, self.clip_norm)
+        if self.clip_norm is not None:    # the norm it returns is free: the doctor reads it
+            self.grad_norm = clip_grad_norm(grads, self.clip_norm)
         self.t += 1
         for p, g, s in zip(params, grads, self.state):
             if g.shape != p.shape:

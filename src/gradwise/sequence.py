@@ -460,6 +460,13 @@ class CausalSelfAttention(Layer):
         return attention_backward(grad, self.cache, g["qkv_W"], g["qkv_b"], g["proj_W"], g["proj_b"],
                                   need_dx=self.needs_input_grad)
 
+    def attention_weights(self) -> np.ndarray | None:
+        """The attention weights of the last forward pass, (B, H, T, T), each row a softmax
+        over the keys (rows sum to 1): the array the forward kept for backward, no copy (do
+        not write into it); None before any forward. The doctor reads it
+        (``doctor.check_attention``)."""
+        return self.cache[4] if getattr(self, "cache", None) is not None else None
+
     def get_config(self):
         return {"dim": self.dim, "heads": self.heads, "context": self.context, "causal": self.causal,
                 "proj_std": self.proj_std, "dtype": self.params["qkv_W"].dtype.name}
@@ -534,6 +541,11 @@ class TransformerBlock(Layer):
         dx1 = grad + layer_norm_backward(dh2, ln2, g["ln2_gamma"], g["ln2_beta"])   # both paths to x1
         dh1 = attention_backward(dx1, attn, g["qkv_W"], g["qkv_b"], g["proj_W"], g["proj_b"])
         return dx1 + layer_norm_backward(dh1, ln1, g["ln1_gamma"], g["ln1_beta"])   # both paths to x
+
+    def attention_weights(self) -> np.ndarray | None:
+        """The attention weights of the last forward pass, (B, H, T, T): see
+        ``CausalSelfAttention.attention_weights``."""
+        return self.cache[1][4] if getattr(self, "cache", None) is not None else None
 
     def get_config(self):
         return {"dim": self.dim, "heads": self.heads, "context": self.context, "causal": self.causal,
