@@ -1,0 +1,889 @@
+"""The doctor runs the experiment: the learning rate swept, each fix tried on a copy.
+
+The other checks infer from what they watched. An expert does more: sweeps the learning rate
+by decades instead of guessing, overfits one small batch to prove the network and its backward
+pass can learn at all, and tries the suspected fix and looks at the loss again. Three entry
+points do that, always on copies (your model, params and arrays are never changed):
+
+    sweep = doctor.lr_sweep(model, X, y, optimizer=gw.SGD(0.1))      # loss against lr, the lr to use
+    report = doctor.examine(step, params, X, y, lr=0.1)               # your own loop's step function
+    report = doctor.diagnose(model, X, y, ..., verify=True)           # each mechanical fix tried
+
+Every trial is a short training: the same seed, the same batches, a few hundred steps on a
+subsample; each report says how many steps and samples it used.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy, get_loss
+from ..model import TrainingDiverged
+from . import rules
+from .checks import check_data, check_gradients
+from .findings import Finding, Report
+
+# ----------------------------------------------------------------------------- thresholds
+
+#: The range test ends once the smoothed loss passes this multiple of its lowest value:
+#: the steps have started to overshoot (Smith 2017, "Cyclical learning rates"; fastai's
+#: lr_find stops at 4x too).
+RANGE_DIVERGE = 4.0
+#: The range test's exponential moving average of the batch losses (0.9: about ten batches).
+RANGE_SMOOTH = 0.9
+#: The grid's learning rates sit this many to a decade (2: 1, 3.16, 10, ...), so the best of
+#: the grid is within a factor of 10 ** 0.25 = 1.78 of any rate between two of its points.
+GRID_PER_DECADE = 2
+#: The grid reaches this many decades below the range test's minimum (the best fixed rate
+#: of a short run lies below the rate where a rising one does best).
+GRID_DECADES_BELOW = 3
+#: Your learning rate is called too high (too low) when it is at least this factor above
+#: (below) the sweep's best one ...
+SWEEP_FACTOR = 3.0
+#: ... and its short run kept at least this share of the loss the best run shed (from the
+#: loss at init) still to shed: a real difference, not a neighbouring grid point.
+SWEEP_GAP = 0.25
+#: A fix is said to help when it raised the accuracy by more than this (percentage points) ...
+#: (the spread of the same short run over seeds is 0.2-1.1 points on the healthy runs of
+#: benchmarks/doctor/experiments.py, its largest 1.6; see benchmarks/results/doctor-experiments.json)
+VERIFY_GAIN_ACCURACY = 2.0
+#: ... or, without an accuracy, lowered the loss by more than this fraction.
+VERIFY_GAIN_LOSS = 0.1
+#: The overfit test: a network that can learn gets one small batch's loss below this share
+#: of the loss at chance within its steps.
+OVERFIT_SHARE = 0.1
+#: The samples of a few batches the doctor evaluates a trial on (a fixed set: same for every trial).
+EVAL_SAMPLES = 1000
+
+
+# ----------------------------------------------------------------------------- one short training
+
+@dataclass
+class _Setup:
+    """Everything one short training of a gradwise model needs; a fix returns a changed copy."""
+    model: object
+    X: np.ndarray
+    y: np.ndarray
+    loss: object
+    optimizer: object
+    X_eval: np.ndarray
+    y_eval: np.ndarray
+    batch_size: int
+    seed: int
+    shuffle: bool = True
+
+
+def _batches(n: int, batch_size: int, steps: int, seed: int, shuffle: bool):
+    """The row indices of ``steps`` batches: epochs of a permutation (or of 0..n-1), as fit draws them."""
+    rng = np.random.default_rng(seed)
+    done = 0
+    while done < steps:
+        order = rng.permutation(n) if shuffle else np.arange(n)
+        for i in range(0, n, batch_size):
+            if done == steps:
+                return
+            yield order[i:i + batch_size]
+            done += 1
+
+
+def _train_model(s: _Setup, lrs, steps: int):
+    """A copy of ``s.model`` trained for ``steps`` steps, the learning rate ``lrs[t]`` at step
+    t (or the optimiser's own when lrs is None). Returns (model, batch losses, diverged)."""
+    work = copy.deepcopy(s.model)
+    opt = copy.deepcopy(s.optimizer)
+    opt.state, opt.t = [], 0
+    work.loss, work.optimizer = copy.deepcopy(s.loss), opt
+    rng = np.random.default_rng(s.seed)
+    for layer in work.layers:
+        layer.begin_fit(rng)
+    losses, diverged = [], False
+    with np.errstate(all="ignore"), work._first_layer_without_input_grad():
+        for t, idx in enumerate(_batches(len(s.X), s.batch_size, steps, s.seed, s.shuffle)):
+            if lrs is not None:
+                opt.lr = float(lrs[t])
+            try:
+                value, _ = work.train_step(s.X[idx], s.y[idx])
+            except (TrainingDiverged, FloatingPointError, ValueError):
+                diverged = True
+                break
+            if not math.isfinite(value):
+                diverged = True
+                break
+            losses.append(value)
+    return work, np.array(losses), diverged
+
+
+def _evaluate_model(model, s: _Setup) -> tuple[float, float | None]:
+    """The loss and accuracy (None for regression) of ``model`` on the setup's evaluation rows;
+    an infinite loss when the outputs are not finite."""
+    with np.errstate(all="ignore"):
+        try:
+            out = model.forward(s.X_eval, training=False)
+            if not np.all(np.isfinite(out)):
+                return math.inf, _accuracy_floor(s)
+            loss = get_loss(copy.deepcopy(s.loss))
+            value = float(loss.forward(out, s.y_eval))
+            score = loss.correct(out, s.y_eval)
+        except (ValueError, FloatingPointError):
+            return math.inf, _accuracy_floor(s)
+    acc = None if score is None else 100.0 * score[0] / max(1, score[1])
+    return (value if math.isfinite(value) else math.inf), acc
+
+
+def _accuracy_floor(s: _Setup) -> float | None:
+    return None if isinstance(get_loss(copy.deepcopy(s.loss)), MSE) and not _one_hot(s.y_eval) else 0.0
+
+
+def _one_hot(y) -> bool:
+    y = np.asarray(y)
+    return y.ndim == 2 and y.shape[1] > 1 and bool(np.all((y == 0) | (y == 1)))
+
+
+def _model_trial(s: _Setup, steps: int):
+    """The trial function the sweep calls: lr (a number or a schedule) -> (eval loss, batch losses)."""
+    def trial(lr):
+        lrs = np.full(steps, lr) if np.isscalar(lr) else lr
+        work, losses, diverged = _train_model(s, lrs, len(lrs))
+        return (math.inf if diverged else _evaluate_model(work, s)[0]), losses
+    return trial
+
+
+# ----------------------------------------------------------------------------- the sweep
+
+@dataclass
+class LRSweep:
+    """The learning-rate sweep's outcome (``lr_sweep``, ``examine``).
+
+    Attributes:
+        lr: the learning rate to use: the grid's best.
+        low, high: the working range of the range test: from where the loss starts to fall
+            to where it is lowest (beyond it, it climbs).
+        range_lrs, range_losses: the range test's curve: smoothed loss against a learning rate
+            that grows geometrically at every step.
+        grid: ``(lr, loss)`` for each short run of the grid: the loss on the evaluation rows
+            after ``steps`` steps at that fixed rate (inf: diverged).
+        current: your learning rate, and current_loss its short run's loss (None: not given).
+        initial_loss: the evaluation loss before any step.
+        steps, batch_size, samples: what each short run used.
+        findings: LR_TOO_HIGH / LR_TOO_LOW when your rate is far from the best one.
+        plot: the figure's path, when a run folder was given and matplotlib is installed.
+    """
+    lr: float
+    low: float | None
+    high: float | None
+    range_lrs: list = field(default_factory=list)
+    range_losses: list = field(default_factory=list)
+    grid: list = field(default_factory=list)
+    current: float | None = None
+    current_loss: float | None = None
+    initial_loss: float | None = None
+    steps: int = 0
+    batch_size: int = 0
+    samples: int = 0
+    seconds: float = 0.0
+    findings: list = field(default_factory=list)
+    plot: str | None = None
+
+    @property
+    def best_loss(self) -> float:
+        return min(loss for _, loss in self.grid)
+
+    def report(self) -> Report:
+        return Report(self.findings)
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["findings"] = [dataclasses.asdict(f) for f in self.findings]
+        d["grid"] = [[lr, (loss if math.isfinite(loss) else None)] for lr, loss in self.grid]
+        return d
+
+    def __str__(self) -> str:
+        rng = (f"the loss falls from lr {self.low:.2g} to {self.high:.2g} (range test)"
+               if self.low and self.high else "the range test found no rate at which the loss falls")
+        lines = [f"lr sweep: use lr = {self.lr:.3g}; {rng}.",
+                 f"  grid ({self.steps} steps of {self.batch_size} from {self.samples} samples each, "
+                 f"loss at init {_num(self.initial_loss)}):"]
+        for lr, loss in self.grid:
+            mark = "  <- best" if lr == self.lr else ""
+            lines.append(f"    lr {lr:<9.3g} loss {_num(loss)}{mark}")
+        if self.current is not None:
+            lines.append(f"  your lr {self.current:.3g}: loss {_num(self.current_loss)}")
+        lines += [str(f) for f in self.findings]
+        return "\n".join(lines)
+
+
+def _num(x) -> str:
+    return "diverged" if x is None or not math.isfinite(x) else f"{x:.4g}"
+
+
+def _smoothed(losses) -> np.ndarray:
+    """Exponential moving average with bias correction, as Smith's range test plots it."""
+    out, avg = [], 0.0
+    for t, v in enumerate(losses, 1):
+        avg = RANGE_SMOOTH * avg + (1 - RANGE_SMOOTH) * v
+        out.append(avg / (1 - RANGE_SMOOTH ** t))
+    return np.array(out)
+
+
+def _range_test(trial, lr_min: float, lr_max: float, steps: int):
+    """Smith's range test: one run whose rate grows geometrically from lr_min to lr_max.
+    Returns (lrs, smoothed losses up to the divergence, low, high)."""
+    lrs = np.geomspace(lr_min, lr_max, steps)
+    _, losses = trial(lrs)
+    smooth = _smoothed(losses)
+    keep = len(smooth)
+    for i in range(len(smooth)):
+        if not math.isfinite(smooth[i]) or smooth[i] > RANGE_DIVERGE * np.min(smooth[:i + 1]):
+            keep = i
+            break
+    smooth, lrs = smooth[:keep], lrs[:keep]
+    if len(smooth) < 5:
+        return lrs, smooth, None, None
+    i_min = int(np.argmin(smooth))
+    drop = smooth[0] - smooth[i_min]
+    if drop <= 0.05 * abs(smooth[0]):            # the loss never really fell
+        return lrs, smooth, None, None
+    i_low = int(np.argmax(smooth <= smooth[0] - 0.1 * drop))
+    return lrs, smooth, float(lrs[i_low]), float(lrs[i_min])
+
+
+def _grid_lrs(high: float | None, lr_min: float, lr_max: float) -> list[float]:
+    """Half decades from GRID_DECADES_BELOW below the range test's minimum up to it (all of
+    [lr_min, lr_max] by decades when the range test found no minimum)."""
+    if high is None:
+        k = np.arange(math.floor(math.log10(lr_min)), math.ceil(math.log10(lr_max)) + 1)
+        return [float(10.0 ** e) for e in k]
+    top = math.floor(math.log10(high) * GRID_PER_DECADE + 1e-9)   # the grid point at or below high
+    ks = range(top - GRID_DECADES_BELOW * GRID_PER_DECADE, top + 2)
+    return [float(round(10.0 ** (k / GRID_PER_DECADE), 12)) for k in ks]
+
+
+def _sweep(trial, *, lr_min: float, lr_max: float, steps: int, current: float | None,
+           initial_loss: float) -> LRSweep:
+    """The range test, then the grid (extended by up to two points where its best is at an
+    edge), then your rate's own run."""
+    range_lrs, range_losses, low, high = _range_test(trial, lr_min, lr_max, steps)
+    results: dict[float, float] = {}
+
+    def run(lr):
+        if lr not in results:
+            results[lr] = trial(lr)[0]
+        return results[lr]
+    grid = _grid_lrs(high, lr_min, lr_max)
+    for lr in grid:
+        run(lr)
+    step = 10 ** (1 / GRID_PER_DECADE) if high is not None else 10.0
+    for _ in range(2):                              # the best at an edge: one more point past it
+        lrs = sorted(results)
+        best = min(lrs, key=lambda r: (results[r], -r))
+        if best == lrs[0] and best / step >= lr_min / 10:
+            run(float(round(best / step, 12)))
+        elif best == lrs[-1] and best * step <= lr_max * 10 and math.isfinite(results[best]):
+            run(float(round(best * step, 12)))
+        else:
+            break
+    lrs = sorted(results)
+    best = min(lrs, key=lambda r: (results[r], -r))   # ties: the larger rate (it learns faster)
+    cur_loss = None
+    if current is not None:
+        cur_loss = results.get(current)
+        if cur_loss is None:
+            cur_loss = trial(current)[0]
+    return LRSweep(lr=best, low=low, high=high, range_lrs=[float(v) for v in range_lrs],
+                   range_losses=[float(v) for v in range_losses],
+                   grid=[(lr, float(results[lr])) for lr in lrs], current=current,
+                   current_loss=cur_loss, initial_loss=initial_loss, steps=steps)
+
+
+def _lr_findings(sw: LRSweep) -> list[Finding]:
+    """LR_TOO_HIGH / LR_TOO_LOW from the sweep: your rate is SWEEP_FACTOR or more from the best
+    one, and its short run left SWEEP_GAP or more of what the best run learned unlearned."""
+    if sw.current is None or sw.current_loss is None or not math.isfinite(sw.best_loss):
+        return []
+    ratio = sw.current / sw.lr
+    init = sw.initial_loss if sw.initial_loss is not None and math.isfinite(sw.initial_loss) else None
+    diverged = not math.isfinite(sw.current_loss)
+    shed = None if init is None else init - sw.best_loss
+    gap = (1.0 if diverged else None if not shed or shed <= 0
+           else (sw.current_loss - sw.best_loss) / shed)
+    if gap is None or gap < SWEEP_GAP or (1 / SWEEP_FACTOR < ratio < SWEEP_FACTOR):
+        return []
+    ev = {"lr": sw.current, "best_lr": sw.lr, "lr_ratio": ratio,
+          "loss_at_lr": sw.current_loss if not diverged else None, "loss_at_best": sw.best_loss,
+          "loss_init": init, "sweep_steps": sw.steps, "sweep_samples": sw.samples,
+          "working_range": [sw.low, sw.high] if sw.low else None,
+          "grid": [[lr, loss if math.isfinite(loss) else None] for lr, loss in sw.grid]}
+    at = "diverged" if diverged else f"reached a loss of {sw.current_loss:.4g}"
+    if ratio >= SWEEP_FACTOR:
+        return [rules.finding("LR_TOO_HIGH", "error",
+                              f"the learning rate is too high: the sweep's short runs ({sw.steps} steps) "
+                              f"at your lr {sw.current:.3g} {at}, at lr {sw.lr:.3g} ({ratio:.3g}x lower) "
+                              f"{sw.best_loss:.4g} (loss at init {init:.4g}).",
+                              ev, f"use lr = {sw.lr:.3g} (the sweep's best), then tune around it")]
+    return [rules.finding("LR_TOO_LOW", "warning",
+                          f"the learning rate is too low: the sweep's short runs ({sw.steps} steps) at "
+                          f"your lr {sw.current:.3g} {at}, at lr {sw.lr:.3g} ({1 / ratio:.3g}x higher) "
+                          f"{sw.best_loss:.4g} (loss at init {init:.4g}).",
+                          {**ev, "lr_factor": 1 / ratio},
+                          f"use lr = {sw.lr:.3g} (the sweep's best), then tune around it")]
+
+
+def _subsample(X, y, max_samples: int | None, seed: int):
+    X, y = np.asarray(X), np.asarray(y)
+    if max_samples and len(X) > max_samples:
+        pick = np.sort(np.random.default_rng(seed).choice(len(X), max_samples, replace=False))
+        X, y = X[pick], y[pick]                       # keep the order the user has
+    return X, y
+
+
+def _eval_rows(n: int, seed: int) -> np.ndarray:
+    """The fixed rows every trial is scored on (the same for all: only the training differs)."""
+    if n <= EVAL_SAMPLES:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed + 1).choice(n, EVAL_SAMPLES, replace=False))
+
+
+def _model_setup(model, X, y, loss, optimizer, batch_size, seed, max_samples, shuffle=True,
+                 X_eval=None, y_eval=None) -> _Setup:
+    from ..optim import Adam
+    X, y = _subsample(X, y, max_samples, seed)
+    loss = get_loss(loss if loss is not None else (getattr(model, "loss", None) or "SoftmaxCrossEntropy"))
+    optimizer = copy.deepcopy(optimizer) if optimizer is not None else Adam(1e-3)
+    if X_eval is None:
+        rows = _eval_rows(len(X), seed)
+        X_eval, y_eval = X[rows], y[rows]
+    return _Setup(copy.deepcopy(model), X, y, loss, optimizer, np.asarray(X_eval), np.asarray(y_eval),
+                  batch_size, seed, shuffle)
+
+
+def lr_sweep(model, X, y, *, loss=None, optimizer=None, steps: int = 100, batch_size: int = 64,
+             lr_min: float = 1e-6, lr_max: float = 10.0, seed: int = 0, max_samples: int | None = 5000,
+             run_dir=None) -> LRSweep:
+    """The learning rate, measured: Smith's range test, then a short grid by half decades.
+
+    Args:
+        model: a gradwise model (copied; yours is not trained).
+        loss, optimizer: as for ``fit`` (default the model's loss and Adam; the optimiser's
+            own rate is judged: LR_TOO_HIGH / LR_TOO_LOW when it is far from the best one).
+        steps: the length of the range test and of each grid run, batch_size their batch.
+        lr_min, lr_max: the range test's span.
+        max_samples: the runs train on a subsample this large (the time bound).
+        run_dir: a folder to write ``lr_sweep.json`` and ``lr_sweep.png`` (with matplotlib).
+
+    Returns an LRSweep: ``.lr`` to use, ``.low``-``.high`` the working range, ``.grid``,
+    ``.findings``; print it for the table.
+
+    >>> sweep = doctor.lr_sweep(gw.mlp([784, 64, 10], seed=0), X, y, optimizer=gw.SGD(0.1))
+    >>> sweep.lr                                            # e.g. 0.316
+    """
+    start = time.perf_counter()
+    if not 0 < lr_min < lr_max:
+        raise ValueError(f"lr_sweep: need 0 < lr_min < lr_max; got lr_min={lr_min!r}, lr_max={lr_max!r}")
+    steps = _positive("lr_sweep", "steps", steps)
+    s = _model_setup(model, X, y, loss, optimizer, batch_size, seed, max_samples)
+    init_loss = _evaluate_model(s.model, s)[0]
+    sw = _sweep(_model_trial(s, steps), lr_min=lr_min, lr_max=lr_max, steps=steps,
+                current=float(s.optimizer.base_lr), initial_loss=init_loss)
+    sw.batch_size, sw.samples = batch_size, len(s.X)
+    sw.findings = _lr_findings(sw)
+    sw.seconds = time.perf_counter() - start
+    if run_dir is not None:
+        write_sweep(sw, run_dir)
+    return sw
+
+
+def write_sweep(sw: LRSweep, run_dir) -> Path:
+    """``lr_sweep.json`` (and ``lr_sweep.png`` when matplotlib is installed) in ``run_dir``."""
+    import json
+
+    from .. import plots
+    from ..fileio import atomic_write_bytes
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / "lr_sweep.json"
+    if plots.available():
+        sw.plot = str(plots._save(sweep_figure(sw), run_dir / "lr_sweep.png"))
+    atomic_write_bytes(path, json.dumps(sw.to_dict(), indent=1, default=float).encode())
+    return path
+
+
+def sweep_figure(sw: LRSweep):
+    """The sweep as a matplotlib Figure (made without pyplot, as plots.curves_figure): the range
+    test's smoothed loss and the grid's short runs against the learning rate, log scale; the
+    chosen rate and yours marked."""
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(6.4, 3.8))
+    ax = fig.subplots()
+    if sw.range_lrs:
+        ax.plot(sw.range_lrs, sw.range_losses, "-", color="#90a4ae", label="range test (smoothed)")
+    finite = [(lr, loss) for lr, loss in sw.grid if math.isfinite(loss)]
+    if finite:
+        ax.plot(*zip(*finite), "o-", color="#1565c0", label=f"grid: loss after {sw.steps} steps")
+    ax.axvline(sw.lr, color="#2e7d32", ls="--", label=f"chosen lr {sw.lr:.3g}")
+    if sw.current is not None:
+        ax.axvline(sw.current, color="#c62828", ls=":", label=f"your lr {sw.current:.3g}")
+    if sw.low and sw.high:
+        ax.axvspan(sw.low, sw.high, color="#a5d6a7", alpha=0.25, label="the loss falls")
+    ax.set_xscale("log")
+    ax.set(xlabel="learning rate", ylabel="loss", title="learning-rate sweep")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def _positive(who: str, name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{who}: {name} must be a positive integer; got {value!r}")
+    return int(value)
+
+
+# ----------------------------------------------------------------------------- your own loop
+
+@dataclass
+class _UserSetup:
+    """One short training of a user's step function: what a fix may change is here."""
+    step: Callable
+    params: object
+    X: np.ndarray
+    y: np.ndarray
+    X_eval: np.ndarray
+    y_eval: np.ndarray
+    batch_size: int
+    seed: int
+    loss: Callable | None = None
+    lr: float | None = None
+
+
+def _float_arrays(params) -> list[tuple[str, np.ndarray]]:
+    """The params' arrays of real numbers, named (dict keys, list positions or attributes)."""
+    if isinstance(params, dict):
+        items = list(params.items())
+    elif isinstance(params, (list, tuple)):
+        items = [(f"param {i}", p) for i, p in enumerate(params)]
+    else:
+        items = [(k, v) for k, v in vars(params).items()] if hasattr(params, "__dict__") else []
+    return [(str(k), v) for k, v in items if isinstance(v, np.ndarray) and v.dtype.kind == "f"]
+
+
+def _user_loss(s: _UserSetup, params, X, y) -> float:
+    """The loss of ``params`` on (X, y): your ``loss`` if given, else your step at lr = 0 on a
+    copy (a step returns the loss before its update; at lr 0 it moves nothing)."""
+    with np.errstate(all="ignore"):
+        try:
+            value = (s.loss(params, X, y) if s.loss is not None
+                     else copy.deepcopy(s.step)(copy.deepcopy(params), X, y, 0.0))
+            value = float(np.asarray(value, dtype=np.float64).sum())
+        except (FloatingPointError, ValueError, OverflowError, ZeroDivisionError):
+            return math.inf
+    return value if math.isfinite(value) else math.inf
+
+
+def _train_user(s: _UserSetup, lrs, steps: int, *, rows=None, watch=None):
+    """Copies of the params (and of the step: a callable object keeps its velocity or its
+    accumulated gradients in itself) trained ``steps`` steps at ``lrs[t]``; on the rows
+    ``rows`` every step when given (the overfit test), else on shuffled batches. ``watch``: (before(params, rows) -> x,
+    after(t, params, loss, x)) around each step. Returns (params, batch losses, diverged)."""
+    params, step = copy.deepcopy(s.params), copy.deepcopy(s.step)
+    losses, diverged = [], False
+    batches = (iter([rows] * steps) if rows is not None
+               else _batches(len(s.X), s.batch_size, steps, s.seed, True))
+    with np.errstate(all="ignore"):
+        for t, idx in enumerate(batches):
+            seen = watch[0](params, idx) if watch is not None else None
+            try:
+                value = float(np.asarray(step(params, s.X[idx], s.y[idx], float(lrs[t])),
+                                         dtype=np.float64).sum())
+            except (FloatingPointError, ValueError, OverflowError, ZeroDivisionError):
+                diverged = True
+                break
+            if not math.isfinite(value):
+                diverged = True
+                break
+            losses.append(value)
+            if watch is not None:
+                watch[1](t, params, value, seen)
+    return params, np.array(losses), diverged
+
+
+def _user_trial(s: _UserSetup, steps: int):
+    def trial(lr):
+        lrs = np.full(steps, lr) if np.isscalar(lr) else lr
+        params, losses, diverged = _train_user(s, lrs, len(lrs))
+        return (math.inf if diverged else _user_loss(s, params, s.X_eval, s.y_eval)), losses
+    return trial
+
+
+def _classes(y, num_classes: int | None) -> int | None:
+    """The number of classes: given, or read from one-hot rows or integer labels (None: regression)."""
+    if num_classes is not None:
+        return int(num_classes)
+    y = np.asarray(y)
+    if _one_hot(y):
+        return int(y.shape[1])
+    if y.dtype.kind in "iub" or (y.dtype.kind == "f" and y.size and np.all(y == np.round(y))
+                                  and y.min() >= 0 and y.max() < 1000 and len(np.unique(y)) <= 100):
+        y = y.reshape(len(y), -1)
+        if y.shape[1] == 1:
+            return max(2, int(np.max(y)) + 1)
+    return None
+
+
+#: The codes a watched run of a step function can name (what the Recorder sees of it: the
+#: loss, the weights, your gradients); the others need the activations or a longer run.
+WATCHED_CODES = ("GRADIENT_NOT_RESET", "MOMENTUM", "WEIGHTS_FROZEN", "LOSS_SUMMED", "EXPLODING_GRADIENT")
+
+
+def examine(step, params, X, y, *, grad=None, loss=None, lr: float | None = None,
+            num_classes: int | None = None, batch_size: int = 32, steps: int = 100, seed: int = 0,
+            max_samples: int | None = 5000, verify: bool = True) -> Report:
+    """The doctor's experiments on your own NumPy loop, through its step function.
+
+    You hand over ``step(params, X_batch, y_batch, lr) -> loss``, which updates ``params`` in
+    place (and, if you have one, ``grad(params, X, y) -> grads`` in the params' structure).
+    On copies of the params (yours are never changed) the doctor checks the data and the
+    init, the loss at init against chance (ln C for C classes), your gradients against
+    finite differences (with ``grad``), sweeps the learning rate by half decades, tries to
+    overfit one small batch, watches a short run at your ``lr``, and with ``verify`` tries
+    each mechanical fix (scaled inputs, a fan-in-scaled init, the sweep's lr) on a copy.
+
+    A step that keeps state (a velocity, accumulated gradients) should be a callable object:
+    each trial runs on a deep copy of it, so every trial starts fresh.
+
+    Args:
+        params: a dict (or list) of your arrays. X, y: the training data (a subsample of
+            ``max_samples`` is used). loss: ``loss(params, X, y) -> float`` (else your step
+            at lr 0 measures it). lr: the rate you train with (judged against the sweep).
+        num_classes: when y does not tell (e.g. labels of a few classes missing).
+        steps, batch_size: each short run's length and batch.
+
+    Returns a Report with the usual codes; ``report.experiments`` says what each trial used.
+
+    A CS231n-style loop (rows are samples, ``X @ W``) wraps as::
+
+        def step(p, X, y, lr):
+            loss, g = forward_backward(p, X, y)             # your function
+            for k in p: p[k] -= lr * g[k]
+            return loss
+        doctor.examine(step, {"W1": W1, "b1": b1, "W2": W2, "b2": b2}, X, y, lr=1e-3,
+                       grad=lambda p, X, y: forward_backward(p, X, y)[1])
+
+    A Nielsen-style one (column vectors, ``W`` of shape (out, in), lists of layers)::
+
+        def step(p, X, y, lr):
+            nw, nb = backprop_batch(p["weights"], p["biases"], X.T, np.eye(10)[y].T)   # (in, N), (10, N)
+            for w, b, dw, db in zip(p["weights"], p["biases"], nw, nb):
+                w -= lr / len(X) * dw; b -= lr / len(X) * db
+            return cost(p, X, y)
+        doctor.examine(step, {"weights": net.weights, "biases": net.biases}, X, y, lr=3.0)
+    """
+    start = time.perf_counter()
+    if not callable(step):
+        raise TypeError(f"examine: step must be a function step(params, X_batch, y_batch, lr) -> loss; "
+                        f"got {type(step).__name__}")
+    steps, batch_size = _positive("examine", "steps", steps), _positive("examine", "batch_size", batch_size)
+    X, y = _subsample(X, y, max_samples, seed)
+    rows = _eval_rows(len(X), seed)
+    s = _UserSetup(step, copy.deepcopy(params), X, y, X[rows], y[rows], batch_size, seed, loss, lr)
+    c = _classes(y, num_classes)
+    found = list(check_data(X, y, num_classes=num_classes, shuffled=True,
+                            classification=c is not None).findings)
+    found = [f for f in found if f.code != "CLASS_ORDERED"]        # examine draws its own batches
+    arrays = _float_arrays(s.params)
+    out_width = c if c is not None else (y.shape[1] if y.ndim == 2 else 1)
+    with np.errstate(all="ignore"):
+        inits = rules.init_logged([a for _, a in arrays], [n for n, _ in arrays], out_width)
+    init_loss = _user_loss(s, s.params, s.X_eval, s.y_eval)
+    used = {"samples": len(X), "steps": steps, "batch_size": batch_size, "eval_samples": len(rows)}
+    if grad is not None:
+        found += _gradient_findings(s, grad, used)
+    sw = _sweep(_user_trial(s, steps), lr_min=1e-6, lr_max=10.0, steps=steps, current=lr,
+                initial_loss=init_loss)
+    sw.batch_size, sw.samples = batch_size, len(X)
+    found += _lr_findings(sw)
+    overfit = _overfit(s, sw, used)
+    suffers = bool(overfit) or any(f.code == "LR_TOO_HIGH" for f in found) or (
+        lr is not None and sw.current_loss is not None and init_loss - sw.current_loss
+        < 0.5 * (init_loss - sw.best_loss))
+    found += [f if suffers else dataclasses.replace(f, severity="info") for f in inits]
+    if c is not None and c >= 2:
+        found += rules.initial_loss(init_loss, c, suffering=suffers)
+    found += overfit
+    found += _watched(s, lr if lr is not None else sw.lr, steps, grad, c)
+    used.update(initial_loss=init_loss, sweep=sw.to_dict(), seconds=None)
+    report = Report(found)
+    if verify:
+        report = _verify_user(report, s, sw, steps, used)
+    used["seconds"] = time.perf_counter() - start
+    report.experiments = used
+    return report
+
+
+def _gradient_findings(s: _UserSetup, grad, used: dict) -> list[Finding]:
+    """check_gradients on a batch of 8 samples, your ``grad`` against finite differences of
+    the loss (your ``loss``, else your step at lr 0)."""
+    rows = np.arange(min(8, len(s.X)))
+    Xg, yg = s.X[rows], s.y[rows]
+    with np.errstate(all="ignore"):
+        try:
+            params = copy.deepcopy(s.params)
+            grads = grad(params, Xg, yg)
+            rep = check_gradients(lambda q: _user_loss(s, q, Xg, yg), params, grads, max_coords=50)
+        except (TypeError, ValueError, IndexError, FloatingPointError) as e:
+            used["gradient_check"] = f"not run: {type(e).__name__}: {e}"
+            return []
+    used["gradient_check"] = f"{len(rows)} samples, up to 50 entries per array"
+    return list(rep.findings)
+
+
+def _overfit(s: _UserSetup, sw: LRSweep, used: dict) -> list[Finding]:
+    """Can the loop learn one batch by heart? Up to 3*steps steps on the same 16 samples at
+    the sweep's best rate and 3x it; NOT_LEARNING when neither gets the loss below
+    OVERFIT_SHARE of where it started."""
+    rows = np.arange(min(16, len(s.X)))
+    n = 3 * sw.steps
+    start = _user_loss(s, s.params, s.X[rows], s.y[rows])
+    best = math.inf
+    for lr in (sw.lr, 3 * sw.lr):
+        params, _, diverged = _train_user(s, np.full(n, lr), n, rows=rows)
+        if not diverged:
+            best = min(best, _user_loss(s, params, s.X[rows], s.y[rows]))
+    used["overfit"] = {"samples": len(rows), "steps": n, "loss_start": start, "loss_end": best}
+    if not math.isfinite(start) or start <= 0 or best <= OVERFIT_SHARE * start:
+        return []
+    return [rules.finding("NOT_LEARNING", "error",
+                          f"the loop cannot learn even one batch by heart: {n} steps on the same "
+                          f"{len(rows)} samples take its loss from {start:.4g} only to {_num(best)}, at the "
+                          f"sweep's best lr {sw.lr:.3g} and 3x it. Something between the loss and the "
+                          f"update is broken.",
+                          {"overfit_samples": len(rows), "overfit_steps": n, "overfit_loss_start": start,
+                           "overfit_loss_end": best if math.isfinite(best) else None, "best_lr": sw.lr},
+                          "check the backward pass with doctor.check_gradients (pass grad= to examine), "
+                          "then that every parameter is updated in place (p -= lr * g, not p = p - lr * g "
+                          "on a copy)")]
+
+
+def _watched(s: _UserSetup, lr: float, steps: int, grad, c) -> list[Finding]:
+    """A short run at your rate under a Recorder (loss, weights, your gradients when given):
+    the codes of WATCHED_CODES that it names."""
+    from .recorder import Recorder
+    names = [n for n, _ in _float_arrays(s.params)]
+    rec = Recorder(names, budget=None)
+
+    def before(params, idx):                       # the gradient the step is about to apply
+        if grad is None:
+            return None
+        try:
+            g = grad(copy.deepcopy(params), s.X[idx], s.y[idx])
+            return [np.array(a) for _, a in _float_arrays(g)] if isinstance(g, dict) else [np.array(a) for a in g]
+        except Exception:                          # noqa: BLE001 - their grad fails here: no gradients
+            return None
+
+    def after(t, params, loss, grads):             # logged after the update, as the README shows
+        rec.log(t, loss=loss, weights=[a for _, a in _float_arrays(params)], grads=grads)
+    _train_user(s, np.full(steps, lr), steps, watch=(before, after))
+    with np.errstate(all="ignore"):
+        found = rec.report(num_classes=c, lr=lr).findings
+    return [f for f in found if f.code in WATCHED_CODES and f.severity != "info"]
+
+
+# ----------------------------------------------------------------------------- each fix, tried
+
+#: The longest short run a verification trains (steps): the time bound of verify.
+VERIFY_STEPS = 300
+#: The samples a verification trains on (a subsample of yours).
+VERIFY_SAMPLES = 5000
+
+
+def _standardise(X: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """X scaled with ref's statistics (the training set's): per feature for tabular columns
+    of different scales, one mean and std for pixels and other same-unit features (a per-pixel
+    std of a border pixel is ~0: dividing by it blows up the rare image that has ink there)."""
+    ref = np.asarray(ref, dtype=np.float64)
+    finite = np.where(np.isfinite(ref), ref, np.nan)
+    per_feature = ref.ndim == 2 and ref.shape[1] <= 64
+    if per_feature:
+        mu, sd = np.nanmean(finite, axis=0), np.nanstd(finite, axis=0)
+        sd = np.where(sd > 1e-12, sd, 1.0)
+    else:
+        mu, sd = np.nanmean(finite), np.nanstd(finite) or 1.0
+    return ((np.asarray(X, dtype=np.float64) - mu) / sd).astype(np.float32)
+
+
+def _fix_scale(s, ctx):
+    return dataclasses.replace(s, X=_standardise(s.X, s.X), X_eval=_standardise(s.X_eval, s.X))
+
+
+def _fix_nonfinite_rows(s, ctx):
+    def rows(X):
+        return np.all(np.isfinite(np.asarray(X, dtype=np.float64).reshape(len(X), -1)), axis=1)
+    keep, keep_eval = rows(s.X), rows(s.X_eval)
+    return dataclasses.replace(s, X=s.X[keep], y=s.y[keep], X_eval=s.X_eval[keep_eval],
+                               y_eval=s.y_eval[keep_eval])
+
+
+def _fix_shuffle(s, ctx):
+    return dataclasses.replace(s, shuffle=True)
+
+
+def _fix_init(s, ctx):
+    """Every Dense and Conv2D weight drawn afresh, fan-in scaled for the activation after it
+    (he_normal before ReLU-like units, glorot_uniform before tanh/sigmoid and at the output);
+    biases zero."""
+    from ..init import get_initializer
+    model = copy.deepcopy(s.model)
+    rng = np.random.default_rng(s.seed)
+    layers = model.layers
+    for i, layer in enumerate(layers):
+        W = layer.params.get("W")
+        if W is None or W.ndim < 2:
+            continue
+        after = next((type(l).__name__ for l in layers[i + 1:] if not l.params), "")
+        name = "glorot_uniform" if after in ("Tanh", "Sigmoid", "Softmax", "") or i == len(layers) - 1 else "he_normal"
+        shape = W.shape if W.ndim != 2 else W.shape
+        layer.params["W"][...] = get_initializer(name)(shape, rng, W.dtype)
+        if "b" in layer.params:
+            layer.params["b"][...] = 0
+    return dataclasses.replace(s, model=model)
+
+
+def _fix_lr(s, ctx):
+    opt = copy.deepcopy(s.optimizer)
+    opt.base_lr = opt.lr = ctx["lr"]
+    return dataclasses.replace(s, optimizer=opt)
+
+
+def _fix_clip(s, ctx):
+    opt = copy.deepcopy(s.optimizer)
+    opt.clip_norm = 1.0
+    return dataclasses.replace(s, optimizer=opt)
+
+
+def _fix_output_loss(s, ctx):
+    """The output and the loss made to agree: a final Softmax dropped before
+    SoftmaxCrossEntropy; a Sigmoid before BCE(from_logits=True) dropped; BCE told the truth
+    about raw scores; a Sigmoid/Softmax output trained with MSE on classes: the activation
+    dropped and SoftmaxCrossEntropy (BCE for one output) on the logits."""
+    model, loss = copy.deepcopy(s.model), copy.deepcopy(s.loss)
+    last = type(model.layers[-1]).__name__ if model.layers else ""
+    if isinstance(loss, SoftmaxCrossEntropy) and last == "Softmax":
+        model.layers.pop()
+    elif isinstance(loss, BinaryCrossEntropy) and loss.from_logits and last == "Sigmoid":
+        model.layers.pop()
+    elif isinstance(loss, BinaryCrossEntropy) and not loss.from_logits and last not in ("Sigmoid", "Softmax"):
+        loss = BinaryCrossEntropy(from_logits=True)
+    elif isinstance(loss, MSE) and last in ("Sigmoid", "Softmax"):
+        model.layers.pop()
+        width = s.y.shape[1] if s.y.ndim == 2 else 1
+        loss = BinaryCrossEntropy() if width == 1 else SoftmaxCrossEntropy()
+    else:
+        return None
+    return dataclasses.replace(s, model=model, loss=loss)
+
+
+#: Each code with a mechanical fix: what is tried, and how (on the setup, a copy).
+MODEL_FIXES = {
+    "NONFINITE_INPUT": ("drop the rows with NaN/inf", _fix_nonfinite_rows),
+    "INPUT_SCALE": ("standardise the inputs with the training set's mean and std", _fix_scale),
+    "CLASS_ORDERED": ("shuffle every epoch", _fix_shuffle),
+    "OUTPUT_LOSS_MISMATCH": ("make the output and the loss agree", _fix_output_loss),
+    "INIT_SYMMETRIC": ("a fan-in-scaled init (he_normal / glorot_uniform), zero biases", _fix_init),
+    "INIT_ALL_POSITIVE": ("a fan-in-scaled init (he_normal / glorot_uniform), zero biases", _fix_init),
+    "INIT_TOO_LARGE": ("a fan-in-scaled init (he_normal / glorot_uniform), zero biases", _fix_init),
+    "INIT_TOO_SMALL": ("a fan-in-scaled init (he_normal / glorot_uniform), zero biases", _fix_init),
+    "DEAD_RELU": ("a fan-in-scaled init (he_normal / glorot_uniform), zero biases", _fix_init),
+    "LR_TOO_HIGH": ("the sweep's learning rate", _fix_lr),
+    "LR_TOO_LOW": ("the sweep's learning rate", _fix_lr),
+    "EXPLODING_GRADIENT": ("clip the gradient norm to 1", _fix_clip),
+    "NONFINITE": ("clip the gradient norm to 1", _fix_clip),
+}
+
+
+def _outcome(fix: str, metric: str, before: float, after: float, steps: int, samples: int) -> dict:
+    """The verified field of a finding: before and after, and whether the fix helped."""
+    if metric == "accuracy":
+        gain, need = after - before, VERIFY_GAIN_ACCURACY
+    else:
+        b = before if math.isfinite(before) else None
+        a = after if math.isfinite(after) else None
+        gain = (1.0 if b is None and a is not None else -1.0 if a is None and b is not None
+                else 0.0 if a is None else (b - a) / max(abs(b), 1e-12))
+        need = VERIFY_GAIN_LOSS
+    verdict = "helped" if gain > need else "hurt" if gain < -need else "no change"
+    return {"fix": fix, "metric": metric, "before": before if math.isfinite(before) else None,
+            "after": after if math.isfinite(after) else None, "gain": float(gain),
+            "helped": verdict == "helped", "verdict": verdict, "steps": steps, "samples": samples}
+
+
+def verify_model(report: Report, model, X, y, *, loss=None, optimizer=None, batch_size: int = 64,
+                 epochs: int = 2, seed: int = 0, shuffle: bool = True, X_test=None, y_test=None,
+                 max_samples: int | None = VERIFY_SAMPLES, sweep: LRSweep | None = None) -> Report:
+    """Each finding of ``report`` that has a mechanical fix (MODEL_FIXES), tried: the fix
+    applied to a copy, the same short training rerun (same seed, same batches), the outcome
+    on the finding's ``verified`` field. Findings whose fix helped come first, the largest
+    gain first. ``diagnose(..., verify=True)`` calls this."""
+    s = _model_setup(model, X, y, loss, optimizer, batch_size, seed, max_samples, shuffle,
+                     X_test, y_test)
+    steps = min(VERIFY_STEPS, max(1, epochs * math.ceil(len(s.X) / batch_size)))
+    classify = _accuracy_floor(s) is not None
+
+    def score(setup):
+        work, _, _ = _train_model(setup, None, steps)
+        value, acc = _evaluate_model(work, setup)
+        return acc if classify else value
+    metric = "accuracy" if classify else "loss"
+    ctx = {"lr": sweep.lr if sweep is not None else None}
+    before = score(s)
+    tried: dict[tuple, dict] = {}
+    out = []
+    for f in report.findings:
+        entry = MODEL_FIXES.get(f.code)
+        if entry is None or f.severity == "info" or (entry[1] is _fix_lr and ctx["lr"] is None):
+            out.append(f)
+            continue
+        text, apply = entry
+        if (text, f.code) not in tried:
+            fixed = apply(s, ctx)
+            if fixed is None:
+                out.append(f)
+                continue
+            if apply is _fix_lr:
+                text = f"lr = {ctx['lr']:.3g} (the sweep's best)"
+            tried[(entry[0], f.code)] = _outcome(text, metric, before, score(fixed), steps, len(s.X))
+        out.append(dataclasses.replace(f, verified=tried[(entry[0], f.code)]))
+    result = Report(out)
+    result.experiments = {"verify_steps": steps, "verify_samples": len(s.X), "batch_size": batch_size,
+                          "baseline": before, "metric": metric,
+                          "sweep": sweep.to_dict() if sweep is not None else None}
+    return result
+
+
+def _verify_user(report: Report, s: _UserSetup, sw: LRSweep, steps: int, used: dict) -> Report:
+    """examine's verification: the fixes a step function allows (the inputs standardised,
+    the sweep's lr), each tried on the same short run at your lr."""
+    lr = s.lr if s.lr is not None else sw.lr
+
+    def score(setup, rate):
+        params, _, diverged = _train_user(setup, np.full(steps, rate), steps)
+        return math.inf if diverged else _user_loss(setup, params, setup.X_eval, setup.y_eval)
+    before = None
+    out = []
+    for f in report.findings:
+        if f.severity == "info" or f.code not in ("INPUT_SCALE", "LR_TOO_HIGH", "LR_TOO_LOW"):
+            out.append(f)
+            continue
+        if before is None:
+            before = score(s, lr)
+        if f.code == "INPUT_SCALE":
+            after, text = score(_fix_scale(s, None), lr), "standardise the inputs with the training set's mean and std"
+        else:
+            after, text = score(s, sw.lr), f"lr = {sw.lr:.3g} (the sweep's best)"
+        out.append(dataclasses.replace(f, verified=_outcome(text, "loss", before, after, steps, len(s.X))))
+    return Report(out)
