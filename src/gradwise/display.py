@@ -63,7 +63,14 @@ def report_html(report, fmt, *, new: set[str] | None = None) -> str:
             code += ' <span style="color:#c62828">(new)</span>'
         evidence = "<br>".join(f"{html.escape(k)}={html.escape(fmt(v))}" for k, v in f.evidence.items())
         where = f"<br><small>{html.escape(f.where)}</small>" if f.where else ""
-        rows.append([severity, code + where, html.escape(f.message), evidence, html.escape(f.fix)])
+        fix = html.escape(f.fix)
+        v = getattr(f, "verified", None)
+        if v:                                      # the fix, tried on a copy: its outcome
+            colour = "#2e7d32" if v.get("helped") else "#c62828"
+            tried = (f"{v['fix']}: {v['metric']} {fmt(v['before'])} -> {fmt(v['after'])} "
+                     f"({v['verdict']}, {v['steps']} steps)")
+            fix += f'<br><small style="color:{colour}">tried: {html.escape(tried)}</small>'
+        rows.append([severity, code + where, html.escape(f.message), evidence, fix])
     return (f"<p><b>{headline}</b></p>"
             + table(["severity", "code", "message", "evidence", "fix"], rows))
 

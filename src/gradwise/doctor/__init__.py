@@ -9,6 +9,9 @@
     rec.log(step, loss=..., weights=[...], grads=[...], activations=[...], logits=..., labels=...)
     print(rec.report())
     print(doctor.check_gradients(f, params, grads))              # your own backward pass
+    print(doctor.lr_sweep(model, X, y, optimizer=...))          # the learning rate, measured
+    print(doctor.examine(step, params, X, y, lr=...))            # experiments on your own step()
+    print(doctor.diagnose(model, X, y, ..., verify=True))        # each mechanical fix tried
 
 Every finding has a stable ``code`` (INPUT_SCALE, LR_TOO_HIGH, ...), a ``severity``, a
 ``message``, the ``evidence`` (numbers) and a concrete ``fix``.
@@ -24,9 +27,10 @@ import numpy as np
 from ..losses import MSE, get_loss
 from ..model import TrainingDiverged
 from ..optim import Adam
-from . import rules
+from . import experiments, rules
 from .checks import check_data, check_gradients, check_init
 from .findings import PRIORITY, Finding, Report
+from .experiments import LRSweep, examine, lr_sweep
 from .recorder import Monitor, Recorder
 from .sequence import check_causal, check_initial_loss
 
@@ -52,9 +56,14 @@ def _where_nonfinite(model, X: np.ndarray) -> str:
 
 def diagnose(model, X, y, *, loss=None, optimizer=None, epochs: int = 2, batch_size: int = 64,
              X_test=None, y_test=None, seed: int = 0, shuffle: bool = True,
-             max_samples: int | None = 10000) -> Report:
+             max_samples: int | None = 10000, verify: bool = False) -> Report:
     """Everything at once: data and init checks, then a short watched training run on a copy
-    of the model (yours is not changed). Returns one Report, most important first."""
+    of the model (yours is not changed). Returns one Report, most important first.
+
+    verify: run the experiments too (experiments.py): the learning rate swept (LR_TOO_HIGH /
+    LR_TOO_LOW then come from the sweep), and each finding with a mechanical fix tried on a
+    copy, the same short run repeated: the outcome on ``finding.verified``, the findings
+    whose fix helped first, and ``report.experiments`` says what the trials used."""
     X, y = np.asarray(X), np.asarray(y)
     if max_samples and len(X) > max_samples:
         pick = np.random.default_rng(seed).choice(len(X), max_samples, replace=False)
@@ -93,8 +102,16 @@ def diagnose(model, X, y, *, loss=None, optimizer=None, epochs: int = 2, batch_s
         found += watched
     else:
         found += check_init(work).findings
-    return Report(found)
+    if not verify or data_errors:
+        return Report(found)
+    sweep = experiments.lr_sweep(model, X, y, loss=loss, optimizer=optimizer, batch_size=batch_size,
+                                 seed=seed)
+    found = [f for f in found if f.code not in ("LR_TOO_HIGH", "LR_TOO_LOW")] + sweep.findings
+    return experiments.verify_model(Report(found), model, X, y, loss=loss, optimizer=optimizer,
+                                    batch_size=batch_size, epochs=epochs, seed=seed, shuffle=shuffle,
+                                    X_test=X_test, y_test=y_test, sweep=sweep)
 
 
 __all__ = ["Finding", "Report", "PRIORITY", "check_data", "check_init", "check_gradients",
-           "Recorder", "Monitor", "diagnose", "rules", "check_causal", "check_initial_loss"]
+           "Recorder", "Monitor", "diagnose", "rules", "check_causal", "check_initial_loss",
+           "lr_sweep", "examine", "LRSweep", "experiments"]

@@ -44,6 +44,8 @@ class Finding:
         evidence: the numbers that triggered it.
         fix: what to change, concretely.
         where: the layer, parameter or step concerned, if any.
+        verified: when the doctor tried the fix (``diagnose(..., verify=True)``, ``examine``):
+            the fix, the metric before and after on the same short run, and ``helped``.
     """
     code: str
     severity: str
@@ -51,6 +53,7 @@ class Finding:
     evidence: dict = field(default_factory=dict)
     fix: str = ""
     where: str | None = None
+    verified: dict | None = None
 
     def __post_init__(self):
         if self.severity not in SEVERITIES:
@@ -63,7 +66,20 @@ class Finding:
             lines.append("  evidence: " + ", ".join(f"{k}={_fmt(v)}" for k, v in self.evidence.items()))
         if self.fix:
             lines.append(f"  fix: {self.fix}")
+        if self.verified:
+            lines.append(f"  tried: {verified_text(self.verified)}")
         return "\n".join(lines)
+
+
+def verified_text(v: dict) -> str:
+    """A fix's outcome in words: 'standardise ...: accuracy 11.2% -> 94.0% (helped, 300 steps on
+    5000 samples)'."""
+    def show(x):
+        if x is None:
+            return "diverged"
+        return f"{x:.1f}%" if v["metric"] == "accuracy" else f"{x:.4g}"
+    return (f"{v['fix']}: {v['metric']} {show(v['before'])} -> {show(v['after'])} ({v['verdict']}, "
+            f"{v['steps']} steps on {v['samples']} samples, same seed)")
 
 
 def _fmt(value) -> str:
@@ -77,7 +93,10 @@ def _fmt(value) -> str:
 
 
 def _key(f: Finding):
-    return (f.severity == "info", _RANK.get(f.code, len(PRIORITY)), SEVERITIES.index(f.severity))
+    helped = bool(f.verified and f.verified.get("helped"))        # a fix shown to work: first,
+    gain = -f.verified["gain"] if helped else 0.0                 # the largest gain first
+    return (f.severity == "info", not helped, gain, _RANK.get(f.code, len(PRIORITY)),
+            SEVERITIES.index(f.severity))
 
 
 class Report:
@@ -90,6 +109,7 @@ class Report:
             if k not in merged or SEVERITIES.index(f.severity) < SEVERITIES.index(merged[k].severity):
                 merged[k] = f
         self.findings: list[Finding] = sorted(merged.values(), key=_key)
+        self.experiments: dict | None = None      # what verify / examine ran, when they did
 
     def codes(self) -> list[str]:
         """Codes of the error and warning findings, in report order, without repeats."""
@@ -118,8 +138,10 @@ class Report:
         return len(self.findings)
 
     def to_dict(self) -> dict:
-        return {"ok": self.ok, "codes": self.codes(),
-                "findings": [asdict(f) for f in self.findings]}
+        d = {"ok": self.ok, "codes": self.codes(), "findings": [asdict(f) for f in self.findings]}
+        if self.experiments is not None:
+            d["experiments"] = self.experiments
+        return d
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, default=float)
