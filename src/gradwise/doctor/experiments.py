@@ -819,7 +819,8 @@ def _outcome(fix: str, metric: str, before: float, after: float, steps: int, sam
     verdict = "helped" if gain > need else "hurt" if gain < -need else "no change"
     return {"fix": fix, "metric": metric, "before": before if math.isfinite(before) else None,
             "after": after if math.isfinite(after) else None, "gain": float(gain),
-            "helped": verdict == "helped", "verdict": verdict, "steps": steps, "samples": samples}
+            "helped": verdict == "helped", "verdict": verdict, "noise": need, "steps": steps,
+            "samples": samples}
 
 
 def verify_model(report: Report, model, X, y, *, loss=None, optimizer=None, batch_size: int = 64,

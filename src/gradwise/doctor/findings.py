@@ -92,10 +92,15 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def _key(f: Finding):
-    helped = bool(f.verified and f.verified.get("helped"))        # a fix shown to work: first,
-    gain = -f.verified["gain"] if helped else 0.0                 # the largest gain first
-    return (f.severity == "info", not helped, gain, _RANK.get(f.code, len(PRIORITY)),
+def _helped(f: Finding) -> bool:
+    return bool(f.verified and f.verified.get("helped"))
+
+
+def _key(f: Finding, best_gain: float = 0.0):
+    # a fix shown to work first, the largest gain first, counted in units of the run-to-run
+    # noise below the best gain (gains within the noise of each other tie: the rank decides)
+    tier = (best_gain - f.verified["gain"]) // f.verified.get("noise", 1e-12) if _helped(f) else 0.0
+    return (f.severity == "info", not _helped(f), tier, _RANK.get(f.code, len(PRIORITY)),
             SEVERITIES.index(f.severity))
 
 
@@ -108,7 +113,8 @@ class Report:
             k = (f.code, f.where)
             if k not in merged or SEVERITIES.index(f.severity) < SEVERITIES.index(merged[k].severity):
                 merged[k] = f
-        self.findings: list[Finding] = sorted(merged.values(), key=_key)
+        best = max((f.verified["gain"] for f in merged.values() if _helped(f)), default=0.0)
+        self.findings: list[Finding] = sorted(merged.values(), key=lambda f: _key(f, best))
         self.experiments: dict | None = None      # what verify / examine ran, when they did
 
     def codes(self) -> list[str]:
