@@ -146,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     doc.add_argument("--raw-pixels", action="store_true", help="make it fail: skip dividing pixels by 255")
     doc.add_argument("--sorted", action="store_true", help="make it fail: feed the data in class order")
     doc.add_argument("--json", action="store_true", help="machine-readable report")
+    doc.add_argument("--verify", action="store_true",
+                     help="run the experiments too: sweep the learning rate and try each mechanical "
+                          "fix on a copy (the same short run), the outcome on each finding")
+    doc.add_argument("--run-dir", help="with --verify: write lr_sweep.json (and lr_sweep.png) here")
     doc.add_argument("--explain", metavar="CODE",
                      help="print the page of a finding code (INPUT_SCALE, LR_TOO_HIGH, ...): what it "
                           "means, its evidence and thresholds, the fix, a program that triggers it")
@@ -243,7 +247,14 @@ def cmd_doctor(args) -> int:
               flush=True)
     report = doctor.diagnose(model, X, y, X_test=prepared.X_test, y_test=yt, loss=cfg.loss,
                              optimizer=optimizer, epochs=cfg.epochs, batch_size=cfg.batch_size,
-                             seed=cfg.seed, shuffle=not args.sorted, max_samples=None)
+                             seed=cfg.seed, shuffle=not args.sorted, max_samples=None,
+                             verify=args.verify)
+    if args.verify and args.run_dir and report.experiments and report.experiments.get("sweep"):
+        from .doctor import experiments
+        experiments.write_sweep(experiments.LRSweep(**{
+            **report.experiments["sweep"], "findings": [], "grid": [
+                (lr, float("inf") if loss is None else loss) for lr, loss in report.experiments["sweep"]["grid"]]}),
+            args.run_dir)
     print(report.to_json() if args.json else report)
     return 0 if report.ok else 1
 

@@ -99,7 +99,8 @@ def _train_model(s: _Setup, lrs, steps: int):
     t (or the optimiser's own when lrs is None). Returns (model, batch losses, diverged)."""
     work = copy.deepcopy(s.model)
     opt = copy.deepcopy(s.optimizer)
-    opt.state, opt.t = [], 0
+    opt.state, opt.t, opt.lr = [], 0, opt.base_lr        # fresh: a used optimiser's schedule may be spent
+    per_epoch = math.ceil(len(s.X) / s.batch_size)
     work.loss, work.optimizer = copy.deepcopy(s.loss), opt
     rng = np.random.default_rng(s.seed)
     for layer in work.layers:
@@ -109,6 +110,8 @@ def _train_model(s: _Setup, lrs, steps: int):
         for t, idx in enumerate(_batches(len(s.X), s.batch_size, steps, s.seed, s.shuffle)):
             if lrs is not None:
                 opt.lr = float(lrs[t])
+            else:
+                opt.set_epoch(t / per_epoch)                 # the schedule, as fit runs it
             try:
                 value, _ = work.train_step(s.X[idx], s.y[idx])
             except (TrainingDiverged, FloatingPointError, ValueError):
