@@ -385,6 +385,76 @@ def test_weights_that_move_with_no_gradient_name_an_undamped_velocity(mu):
     assert (f is not None and f.severity == "error") == (mu == 1.0)
 
 
+@pytest.mark.parametrize("mu", [1.0, 0.9])
+def test_a_velocity_logged_every_few_steps_is_named_when_never_damped(mu):
+    """The blobs network with a velocity (v = mu v + g; W -= lr v), logged every fifth step
+    only: the momentum fit compares updates that span five steps each."""
+    rng = np.random.default_rng(6)
+    centres = rng.standard_normal((4, 20)) * 1.5
+    y = rng.integers(0, 4, 800)
+    X = centres[y] + rng.standard_normal((800, 20))
+    params = [rng.standard_normal((20, 32)) / np.sqrt(20), np.zeros(32),
+              rng.standard_normal((32, 4)) / np.sqrt(32), np.zeros(4)]
+    vel = [np.zeros_like(p) for p in params]
+    rec = doctor.Recorder(["W1", "b1", "W2", "b2"], budget=None)
+    for step in range(300):
+        W1, b1, W2, b2 = params
+        idx = rng.integers(0, 800, 16)
+        h = np.tanh(X[idx] @ W1 + b1)
+        z = h @ W2 + b2
+        p = softmax_rows(z)
+        loss = -np.mean(np.log(p[np.arange(16), y[idx]] + 1e-12))
+        dz = p.copy()
+        dz[np.arange(16), y[idx]] -= 1
+        dz /= 16
+        dh = (dz @ W2.T) * (1 - h ** 2)
+        grads = [X[idx].T @ dh, dh.sum(0), h.T @ dz, dz.sum(0)]
+        for w, v, g in zip(params, vel, grads):
+            v *= mu
+            v += g
+            w -= 0.05 * v
+        if step % 5 == 0:
+            rec.log(step, loss=loss, weights=params, grads=grads, activations=[h], logits=z,
+                    labels=y[idx])
+    report = rec.report()
+    assert ("MOMENTUM" in errors(report)) == (mu == 1.0)
+
+
+@pytest.mark.parametrize("bug", [True, False])
+def test_a_weight_gradient_without_its_input_factor_is_named(bug):
+    """A 2-8-1 tanh/sigmoid network on the XOR quadrants, one point per step, W of shape
+    (in, out). With the bug the hidden weights' gradient is delta alone, the same for both
+    inputs (np.outer(ones, delta)): every hidden unit's two weights move by the same step. The
+    run reaches 80% all the same (bands between parallel lines), so the finding is a warning."""
+    rng = np.random.default_rng(7)
+    X = rng.uniform(-1, 1, (400, 2))
+    y = (X[:, 0] * X[:, 1] > 0).astype(float)
+    W1, b1 = rng.standard_normal((2, 8)), np.zeros(8)
+    W2, b2 = rng.standard_normal((8, 1)) / np.sqrt(8), np.zeros(1)
+    rec = doctor.Recorder(["W1", "b1", "W2", "b2"], budget=None)
+    losses = []
+    for step in range(4000):
+        i = rng.integers(400)
+        x, t = X[i], y[i]
+        h = np.tanh(x @ W1 + b1)
+        o = 1 / (1 + np.exp(-(h @ W2 + b2)))
+        losses.append(float(-(t * np.log(o[0]) + (1 - t) * np.log(1 - o[0]))))
+        d_o = o - t
+        d_h = (W2 @ d_o) * (1 - h ** 2)
+        grads = [np.outer(np.ones(2) if bug else x, d_h), d_h, np.outer(h, d_o), d_o]
+        for w, g in zip((W1, b1, W2, b2), grads):
+            w -= 0.1 * g
+        if step % 40 == 0:
+            rec.log(step, loss=float(np.mean(losses[-40:])), weights=[W1, b1, W2, b2], grads=grads,
+                    activations=[h], logits=o, labels=np.array([t]))
+    report = rec.report()
+    found = errors(report)
+    if bug:
+        assert found == ["GRADIENT_MISMATCH"] and report.get("GRADIENT_MISMATCH").evidence["uniform"] == ["W1"]
+    else:
+        assert found == [] and report.get("LEARNING") is not None
+
+
 def test_a_perceptron_whose_weights_come_back_names_a_problem_no_line_separates():
     xor = np.array([0, 1, 1, 0])
     report = perceptron(xor, bias=True, lr=0.1, w0=[0.0, 0.0, 0.0], epochs=30)

@@ -133,6 +133,10 @@ def test_learning_rate_rules():
     blown = trace(10, loss=np.linspace(2.3, 1.2, 10), update_ratio=0.01,
                   weight_norm=np.linspace(10, 90, 10))
     assert codes(rules.learning_rate(blown)) == ["LR_TOO_HIGH"]
+    # 4x over 900 steps while the loss halves: weights that grow as the network learns
+    slow = trace(10, loss=np.linspace(2.3, 1.2, 10), update_ratio=0.005,
+                 weight_norm=np.linspace(5, 21, 10), step=list(range(0, 1000, 100)))
+    assert "LR_TOO_HIGH" not in codes(rules.learning_rate(slow))
     frozen_loss = trace(10, loss=np.full(10, 2.3), update_ratio=1e-6)
     assert codes(rules.learning_rate(frozen_loss)) == ["LR_TOO_LOW"]
     dead = trace(10, loss=np.full(10, 2.3), update_ratio=1e-6, act_names=["relu"], dead_share=[[0.95]] * 10)
@@ -170,6 +174,28 @@ def test_momentum_fit_separates_the_cases(rng):
     assert codes(rules.momentum(trace(8, momentum_fit=(1.0, -0.01, 0.0)))) == ["MOMENTUM"]
     assert rules.momentum(trace(8, momentum_fit=(0.9, -0.01, 0.0))) == []
     assert rules.momentum(trace(8, momentum_fit=(1.0, -0.01, 0.5))) == []   # the fit explains nothing
+
+
+def test_momentum_from_updates_that_span_several_steps():
+    """A loop that logs every third step: each unseen step's gradient may leave a share of the
+    update unexplained, and the gradient alone must not explain it (a plain step along a
+    gradient that turns slowly repeats the last update too)."""
+    undamped = trace(8, momentum_fit=(1.0, -0.3, 0.12), momentum_gap=3, grad_alone_residual=0.95)
+    assert codes(rules.momentum(undamped)) == ["MOMENTUM"]
+    plain = trace(8, momentum_fit=(1.0, -0.3, 0.12), momentum_gap=3, grad_alone_residual=0.1)
+    assert rules.momentum(plain) == []
+    damped = trace(8, momentum_fit=(0.73, -0.3, 0.3), momentum_gap=3, grad_alone_residual=0.95)
+    assert rules.momentum(damped) == []
+
+
+def test_uniform_gradients_name_a_missing_input_factor():
+    t = trace(8, loss=np.full(8, 0.7), param_names=["w1", "w2"], grad_norms=[[0.5, 0.2]] * 8,
+              uniform_grads=[[0]] * 8)
+    f = rules.uniform_gradients(t)
+    assert codes(f) == ["GRADIENT_MISMATCH"] and f[0].evidence["uniform"] == ["w1"]
+    once = trace(8, loss=np.full(8, 0.7), param_names=["w1"], grad_norms=[[0.5]] * 8,
+                 uniform_grads=[[0]] * 4 + [[]] * 4)           # an input that was all one value, at times
+    assert rules.uniform_gradients(once) == []
 
 
 def test_loss_summed():

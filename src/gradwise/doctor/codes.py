@@ -333,7 +333,9 @@ _ENTRIES = [
          "mean_along": "their mean",
          "rel_error": "the largest relative error over the checked entries",
          "checked": "how many entries were checked",
-         "worst": "the worst entries: index, your gradient (analytic) and the finite-difference value (numeric)"},
+         "worst": "the worst entries: index, your gradient (analytic) and the finite-difference value (numeric)",
+         "uniform": "the parameters whose gradient holds one value for every weight of a unit, at every check",
+         "checks": "at how many checks (with a gradient not zero) it did"},
         "Fix the backward pass of the parameter named in the finding; the worst entry's "
         "`analytic` against `numeric` says by how much (a factor of N: the mean; the opposite "
         "sign: the update direction).",
@@ -398,7 +400,7 @@ _ENTRIES = [
          "step_last": "at the last",
          "steps": "the steps of those two checks",
          "fitted_momentum": "the momentum coefficient mu fitted from the updates",
-         "fit_residual": "the share of the updates the fit leaves unexplained"},
+         "fit_residual": "the share of the updates the fit leaves unexplained, per step an update spans"},
         "Damp the velocity: `v = mu * v + g` with `mu` = 0.9 (or use `gw.SGD(lr, momentum=0.9)`).",
         _loop(init="\nvelocity = [np.zeros_like(w) for w in params]",
               update="""    for w, v, g in zip(params, velocity, grads):
@@ -479,7 +481,10 @@ _ENTRIES = [
         "should be about 1e-3 of the weights), the weights' norm grows many-fold in a short "
         "run, or the loss climbs or jumps: the steps overshoot.",
         {"median_update_ratio": "|update| / |weights| per step, median over the last checks",
-         "weight_norm_growth": "the weights' norm at the end / at the start", "lr": "the learning rate, when known",
+         "weight_norm_growth": "the weights' norm at the end / at the start",
+         "weight_norm_growth_fast": "the largest growth of the weights' norm that came at 1% a step or faster",
+         "weight_norm_growth_steps": "the steps that growth took",
+         "lr": "the learning rate, when known",
          "loss_start": "the loss at the start (smoothed)", "loss_end": "the loss at the end (smoothed)",
          "loss_first": "the first logged loss", "loss_max": "the largest logged loss",
          "jump_steps": "the steps where the loss jumped",
@@ -493,7 +498,7 @@ _ENTRIES = [
         "input scale.",
         _diagnose("gw.mlp([784, 64, 10], seed=0)", ", optimizer=gw.Adam(0.5), epochs=1"),
         _diagnose("gw.mlp([784, 64, 10], seed=0)", ", optimizer=gw.Adam(1e-3), epochs=1"),
-        "doctor.rules.learning_rate", ("UPDATE_RATIO_HIGH", "WEIGHT_GROWTH_HIGH")),
+        "doctor.rules.learning_rate", ("UPDATE_RATIO_HIGH", "WEIGHT_GROWTH_HIGH", "GROWTH_RATE_HIGH")),
     CodeDoc(
         "LR_TOO_LOW", "the learning rate is too low",
         "Each step changes the weights by a tiny fraction of their size and the loss hardly "
@@ -502,7 +507,10 @@ _ENTRIES = [
          "step_per_grad_end": "the same over the last third",
          "median_grad_cosine": "median cosine of consecutive gradients",
          "median_update_ratio": "|update| / |weights| per step, median over the last checks",
-         "weight_norm_growth": "the weights' norm at the end / at the start", "lr": "the learning rate, when known",
+         "weight_norm_growth": "the weights' norm at the end / at the start",
+         "weight_norm_growth_fast": "the largest growth of the weights' norm that came at 1% a step or faster",
+         "weight_norm_growth_steps": "the steps that growth took",
+         "lr": "the learning rate, when known",
          "loss_start": "the loss at the start (smoothed)", "loss_end": "the loss at the end (smoothed)",
          "loss_first": "the first logged loss", "loss_max": "the largest logged loss",
          "best_lr": "(sweep) the sweep's best learning rate", "lr_ratio": "(sweep) your lr / the best one",

@@ -194,6 +194,31 @@ def _update_cosines(A, a_sq, delta, dd) -> list:
     return out
 
 
+def _same_along(a: np.ndarray, axis: int) -> bool:
+    """Every slice of ``a`` along ``axis`` (of length 2 or more) equals the first, to float
+    rounding: two slices compared first, so the usual answer (no) costs a row."""
+    if a.ndim > 2 or a.shape[axis] < 2:
+        return False
+    first, second = np.take(a, 0, axis=axis), np.take(a, 1, axis=axis)
+    tol = 1e-6 * float(np.max(np.abs(first))) if first.size else 0.0
+    if not np.all(np.abs(second - first) <= tol):
+        return False
+    return bool(np.all(np.abs(a - np.expand_dims(first, axis)) <= tol))
+
+
+def _uniform_gradients(W, G) -> list[int]:
+    """The parameters whose (nonzero) gradient is the same number along an axis along which
+    their weights differ: a weight gradient is the unit's error times each weight's own
+    input, so it is uniform along the inputs only when every input is the same."""
+    out = []
+    for i, (w, g) in enumerate(zip(W, G)):
+        if w is None or g is None or w.shape != g.shape or w.ndim not in (1, 2) or not np.any(g):
+            continue
+        if any(_same_along(g, axis) and not _same_along(w, axis) for axis in range(g.ndim)):
+            out.append(i)
+    return out
+
+
 def _on_grid(weights) -> bool:
     """All the weights are whole multiples of one step (they started at 0 or on integers and
     moved by a learning rate like 0.25 on 0/1 inputs): then a pre-activation of exactly zero
@@ -587,8 +612,12 @@ class Recorder:
             total_w = sum(s for s in w_sq if s is not None)
             w_norm = r["weight_norm"] = math.sqrt(total_w)
             r["param_count"] = sum(w.size for w in W if w is not None)
-            r["has_matrix"] = any(w is not None and w.ndim == 2 and min(w.shape) > 1 for w in W)
-            if r["param_count"] <= CYCLE_PARAMS and not r["has_matrix"]:   # a single unit: do its
+            # several units: a weight matrix, or weight vectors of two sizes or more (a network
+            # of neuron objects: each layer's fan-in is one size); else a single unit
+            sizes = {w.size for w in W if w is not None and w.ndim == 1 and w.size > 1}
+            r["several_units"] = len(sizes) >= 2 or any(
+                w is not None and w.ndim == 2 and min(w.shape) > 1 for w in W)
+            if r["param_count"] <= CYCLE_PARAMS and not r["several_units"]:   # a single unit: do its
                 # weights come back? (a perceptron's cycle; a network's weights never repeat exactly)
                 r["weights_key"] = hash(b"".join(np.round(w.astype(np.float64), 9).tobytes()
                                                  for w in W if w is not None))
@@ -620,13 +649,17 @@ class Recorder:
                     if gap == 1:                    # one step: is it a decay towards zero?
                         r["update_weight_cos"] = _update_cosines(W, w_sq, delta, dd)
                     if G is not None and len(G) == len(W):
+                        r["uniform_grads"] = _uniform_gradients(W, G)
                         follow = _transposed_follow(names, W, G, delta, dd, prev)
                         if follow:
                             r["transposed_follow"] = follow
                 pairs = G is not None and len(G) == len(W) and all(
                     (w is None) == (g is None) and (w is None or w.size == g.size)
                     for w, g in zip(W, G))
-                if gap == 1 and pairs and prev.get("d") is not None:
+                # the last update against the one before, over the same number of steps: an
+                # undamped velocity repeats it (mu = 1) however many steps each spans, a damped
+                # one shrinks it (0.9 ** gap), plain SGD forgets it (mu = 0)
+                if pairs and prev.get("d") is not None and prev.get("d_gap") == gap:
                     dots = [(_dot(p, g), _dot(p, d), _dot(g, d)) for p, g, d in
                             zip(prev["d"], G, delta) if g is not None]
                     aa = sum(s for s in prev["dd"] if s is not None)
@@ -634,8 +667,10 @@ class Recorder:
                     dd_t = sum(s for s in dd if s is not None)
                     ag, ad, gd = (sum(x[k] for x in dots) for k in range(3))
                     r["momentum_fit"] = _fit(aa, ag, gg, ad, gd, dd_t)
-                if gap == 1:
-                    state.update(d=delta, dd=dd, dkey=dkey)
+                    r["momentum_gap"] = gap
+                    if gg > 0 and dd_t > 0:         # what the gradient alone leaves unexplained
+                        r["grad_alone_residual"] = math.sqrt(max(0.0, 1 - gd * gd / (gg * dd_t)))
+                state.update(d=delta, dd=dd, dkey=dkey, d_gap=gap)
             if keep:
                 copies = self._buffers("w", W)
                 for w, c in zip(W, copies):
@@ -761,7 +796,7 @@ class Recorder:
         found += rules.loss_summed(t)
         found += rules.gradient_not_reset(t)
         found += rules.momentum(t)
-        found += rules.update_signs(t)
+        found += rules.update_signs(t) or rules.uniform_gradients(t)
         found += rules.learning_rate(t, lr)
         found += rules.weights_frozen(t)
         found += rules.exploding_gradient(t)

@@ -64,6 +64,11 @@ NOT_RESET_COSINE = 0.95
 #: 0.9 is healthy; 1 means the velocity is never damped. The fit must explain the updates.
 MOMENTUM_MU = 0.995
 MOMENTUM_RESIDUAL = 0.05
+#: Updates that span several steps each (a loop that logs every k-th step): the fit sees one
+#: gradient of the k, so each unseen step may leave up to MOMENTUM_RESIDUAL of the update
+#: unexplained; and the current gradient alone must leave most of the update unexplained
+#: (a plain step along a gradient that changes slowly also repeats the last update).
+MOMENTUM_NOT_GRADIENT = 0.5
 #: Share of predictions in one class while the labels are varied: collapse.
 SINGLE_CLASS_SHARE = 0.95
 #: Overfitting: validation loss up this factor from its best, for this many epochs, and
@@ -790,7 +795,11 @@ def learning_rate(trace, lr: float | None = None) -> list[Finding]:
     # NaN/inf at the first call came from the initial weights' forward pass (init, inputs)
     late_nonfinite = not trace[0].get("nonfinite") and any(r.get("nonfinite") for r in trace[1:])
     diverged = (p["ratio"] > 1.5 and not discrete) or jumped or late_nonfinite
-    blown_up = growth > WEIGHT_GROWTH_HIGH and p["ratio"] > 0.3 and not _starts_near_zero(trace)
+    # weights that grow while the network learns (or drifts) are no divergence: the growth
+    # counts against the lr when it came fast, steps that threw the weights out
+    fast, fast_steps = _fast_growth(trace)
+    ev["weight_norm_growth_fast"], ev["weight_norm_growth_steps"] = fast, fast_steps
+    blown_up = fast > WEIGHT_GROWTH_HIGH and p["ratio"] > 0.3 and not _starts_near_zero(trace)
     if jumped and not _diverged_at_end(trace) and p["ratio"] < 1 - STALL_DROP:
         first_bad, last_bad = _jump_steps(trace, p["first"])      # p["first"]: the smoothed start
         return [finding("LR_TOO_HIGH", "warning",
@@ -801,8 +810,8 @@ def learning_rate(trace, lr: float | None = None) -> list[Finding]:
     if diverged or blown_up or (med > UPDATE_RATIO_HIGH and p["ratio"] > 0.9 and not _starts_near_zero(trace)):
         why = (f"the loss jumped to {p['max']:.4g} (it started at {p['first']:.4g})." if jumped else
                "the loss grows instead of falling." if diverged else
-               f"the weights grew {growth:.0f}x in a few steps and the loss is not falling well."
-               if blown_up else
+               f"the weights grew {fast:.0f}x in {fast_steps} steps and the loss is not falling "
+               f"well." if blown_up else
                f"each step changes the weights by {100 * med:.0f}% of their size (healthy: ~0.1%).")
         return [finding("LR_TOO_HIGH", "error", "the learning rate is too high: " + why,
                    ev, "divide the learning rate by 10 (then tune: 1e-3 for Adam, 0.01-0.1 for SGD)")]
@@ -853,6 +862,28 @@ def learning_rate(trace, lr: float | None = None) -> list[Finding]:
 STEADY_COSINE = 0.9
 #: The step per unit of gradient fell by this factor from the start of the run to its end.
 STEP_DECAY = 100.0
+
+
+#: Weights that grow this much per step (relative), for as many steps as it took them to
+#: grow WEIGHT_GROWTH_HIGH-fold, were thrown, not trained: ten times the ~1e-3 a healthy step
+#: changes them by (CS231n), a tenth of UPDATE_RATIO_HIGH.
+GROWTH_RATE_HIGH = 1e-2
+
+
+def _fast_growth(trace) -> tuple[float, int]:
+    """(growth, steps): the largest growth of the weights' norm from the first check that came
+    at GROWTH_RATE_HIGH a step or faster (ln growth / steps), and the steps it took; (1, 0)
+    when none did."""
+    norms = [(r["step"], r["weight_norm"]) for r in trace if r.get("weight_norm")]
+    best = (1.0, 0)
+    if len(norms) < 2 or norms[0][1] <= 0:
+        return best
+    step0, w0 = norms[0]
+    for step, w in norms[1:]:
+        growth, steps = w / w0, max(1, step - step0)
+        if growth > best[0] and math.log(growth) / steps >= GROWTH_RATE_HIGH:
+            best = (growth, steps)
+    return best
 
 
 def _steady_gradients(trace) -> float | None:
@@ -1000,18 +1031,57 @@ def update_signs(trace) -> list[Finding]:
                     "backward pass with gradwise.doctor.check_gradients", "the updates")]
 
 
+def uniform_gradients(trace) -> list[Finding]:
+    """A weight gradient with one value for every weight of a unit, check after check, while
+    the weights differ: the chain rule's factor of the input is missing (dW = delta where it
+    should be delta * x). A unit's weights then all move by the same amount and its boundary
+    can only slide, never turn."""
+    checks = [r for r in trace if "uniform_grads" in r]
+    if len(checks) < MIN_CHECKS:
+        return []
+    names = _last(trace, "param_names") or []
+    nonzero = {}                                  # per parameter: checks where its gradient moved
+    uniform = {}
+    for r in checks:
+        for i, g in enumerate(r.get("grad_norms") or []):
+            if g and math.isfinite(g):
+                nonzero[i] = nonzero.get(i, 0) + 1
+        for i in r["uniform_grads"]:
+            uniform[i] = uniform.get(i, 0) + 1
+    always = [i for i, k in uniform.items() if k >= MIN_CHECKS and k == nonzero.get(i, k)]
+    if not always:
+        return []
+    how = learned(trace)                          # a wrong gradient, though the run may learn
+    severity = "warning" if how is not None and how["share"] >= LEARNED_SHARE else "error"
+    shown = [names[i] if i < len(names) else f"param {i}" for i in sorted(always)]
+    listed = ", ".join(shown[:6]) + (f" and {len(shown) - 6} more" if len(shown) > 6 else "")
+    return [finding("GRADIENT_MISMATCH", severity,
+                    f"the gradient of {listed} holds one value for every weight of a unit, at each "
+                    f"of the {min(uniform[i] for i in always)} checks where it was not zero, while the "
+                    f"weights themselves differ: a weight's gradient is the unit's error times that "
+                    f"weight's own input, so the input factor is missing (dW = delta instead of "
+                    f"delta * x) and every weight of a unit moves by the same step.",
+                    {"uniform": shown, "checks": min(uniform[i] for i in always)},
+                    "multiply the error by the unit's input: dW = np.outer(delta, x) for one sample "
+                    "(X.T @ delta for a batch, W of shape (in, out)); then check the backward pass "
+                    "with gradwise.doctor.check_gradients", shown[0])]
+
+
 def momentum(trace) -> list[Finding]:
     """Velocity without decay (v = v + g): each update is the previous one plus a gradient step.
 
     Fits ``update_t = mu * update_(t-1) + c * grad_t`` over the logged steps: SGD with momentum
     0.9 gives mu = 0.9 exactly, plain SGD mu = 0, the undamped velocity mu = 1.
     """
-    fits = [r["momentum_fit"] for r in trace if r.get("momentum_fit")]
-    if len(fits) < MIN_CHECKS:
+    recs = [r for r in trace if r.get("momentum_fit")]
+    if len(recs) < MIN_CHECKS:
         return _coasting(trace)
-    mu = float(np.median([f[0] for f in fits]))
-    resid = float(np.median([f[2] for f in fits]))
-    if mu < MOMENTUM_MU or resid > MOMENTUM_RESIDUAL:
+    mu = float(np.median([r["momentum_fit"][0] for r in recs]))
+    gaps = [r.get("momentum_gap", 1) for r in recs]
+    resid = float(np.median([r["momentum_fit"][2] / k for r, k in zip(recs, gaps)]))   # per step
+    spanning = [r.get("grad_alone_residual", 0.0) for r, k in zip(recs, gaps) if k > 1]
+    if mu < MOMENTUM_MU or resid > MOMENTUM_RESIDUAL or (
+            len(spanning) > len(recs) / 2 and float(np.median(spanning)) < MOMENTUM_NOT_GRADIENT):
         return []
     return [finding("MOMENTUM", "error",
                f"the velocity is never damped: each update equals the previous update plus a "
@@ -1171,7 +1241,7 @@ def weights_cycle(trace) -> list[Finding]:
     they were, checks apart, with errors left all along: the perceptron's updates go round in a cycle. By the perceptron
     cycling theorem that happens only when no hyperplane separates the classes (with a
     separable set the rule stops after finitely many mistakes)."""
-    recs = [r for r in trace if r.get("weights_key") is not None and not r.get("has_matrix")]
+    recs = [r for r in trace if r.get("weights_key") is not None and not r.get("several_units")]
     if not _discrete(trace):                      # a perceptron's loss counts its mistakes; a
         return []                                 # smooth loss's weights stop by converging
     seen: dict = {}
@@ -1272,10 +1342,10 @@ def _starts_near_zero(trace) -> bool:
     if first["weight_norm"] == 0 or (n > 0 and first["weight_norm"] / math.sqrt(n) < NEAR_ZERO_RMS):
         return True
     # the first weights seen are no bigger than a few updates: they were built from zero. Only
-    # a single unit (a perceptron, a linear model) starts from zero: a weight matrix of several
-    # units that did would be symmetric, so its first weights are an init, however big the
-    # first steps were against it
-    if first.get("has_matrix"):
+    # a single unit (a perceptron, a linear model) starts from zero: several units (a weight
+    # matrix, or neuron objects in layers) that did would be symmetric, so their first weights
+    # are an init, however big the first steps were against it
+    if first.get("several_units"):
         return False
     later = next((r for r in checked[1:] if r.get("update_norm")), None)
     return later is not None and first["weight_norm"] < 3 * later["update_norm"] * max(
