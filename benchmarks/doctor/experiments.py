@@ -1,0 +1,248 @@
+"""The doctor's experiments, measured: verify, the lr sweep, examine (issue #17's acceptance).
+
+    python -m benchmarks.doctor.experiments [--seeds 3] [--json benchmarks/results/doctor-experiments.json]
+
+(a) verify on the injected-bug suite (scenarios.py, gradwise models): for each buggy run whose top
+    finding (in the doctor's usual order, before the re-ranking by gain) has a mechanical fix,
+    did trying that fix improve the run? And on the healthy runs: the spread of the same short
+    run's accuracy over seeds (the run-to-run noise), and whether any fix was claimed to help.
+(c) the sweep's chosen lr against the best of a fine grid (eight points a decade, the same short
+    run) on an MLP, a CNN, logistic regression, a sigmoid network and a user's own loop.
+(b) examine on step-function versions of the suite's own-loop bugs (userloop.py) and the
+    correct loop: the expected code named, no false alarm on the correct one.
+"""
+from __future__ import annotations
+
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")      # small matmuls: BLAS threads only wait on each other
+
+import argparse
+import json
+import math
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+import gradwise as gw
+from gradwise import doctor
+from gradwise.doctor import experiments as ex
+from gradwise.doctor.findings import _RANK, PRIORITY
+
+from . import scenarios as sc
+from . import userloop
+
+
+def top_fixable(report):
+    """The first error/warning finding, in PRIORITY order, that verify tried (has ``verified``)."""
+    tried = [f for f in report.findings if f.severity != "info"]
+    tried.sort(key=lambda f: (_RANK.get(f.code, len(PRIORITY)), ("error", "warning").index(f.severity)))
+    first = tried[0] if tried else None
+    return first if first is not None and first.verified else None, first
+
+
+def part_a(seeds: int) -> dict:
+    rows = []
+    orig = sc.dx
+    sc.dx = lambda model, **kw: orig(model, verify=True, **kw)          # every scenario, verified
+    try:
+        for name, accepted, make in sc.SCENARIOS:
+            for sev in (1, 2):
+                t = time.perf_counter()
+                with np.errstate(all="ignore"):
+                    report = make(sev, 0)
+                f, first = top_fixable(report)
+                rows.append({"scenario": name, "severity": sev, "codes": report.codes(),
+                             "top": first.code if first else None,
+                             "top_fix": f.verified if f else None,
+                             "seconds": round(time.perf_counter() - t, 2)})
+                print(f"{name:<42} sev {sev}  top {rows[-1]['top']!s:<22} "
+                      + (f"{f.verified['before']:.1f} -> {f.verified['after']:.1f} {f.verified['verdict']}"
+                         if f else "(no mechanical fix)"))
+        healthy = []
+        for name, make in sc.HEALTHY:
+            if not name.startswith("784"):
+                continue                                            # the toy sets and own loops: below
+            accs, claims = [], []
+            for seed in range(seeds):
+                with np.errstate(all="ignore"):
+                    report = make(seed)
+                accs.append(report.experiments["baseline"])
+                claims += [f"{f.code}: {f.verified['before']:.1f} -> {f.verified['after']:.1f}"
+                           for f in report.findings if f.verified and f.verified["helped"]]
+            healthy.append({"run": name, "baseline_accuracy": accs, "spread": max(accs) - min(accs),
+                            "helped_claims": claims})
+            print(f"healthy {name:<34} accuracy {['%.1f' % a for a in accs]} spread "
+                  f"{healthy[-1]['spread']:.1f}  claims {claims}")
+    finally:
+        sc.dx = orig
+    fixable = [r for r in rows if r["top_fix"]]
+    improved = sum(r["top_fix"]["helped"] for r in fixable)
+    return {"runs": rows, "healthy": healthy, "fixable_top": len(fixable), "improved": improved,
+            "improved_share": improved / len(fixable) if fixable else None,
+            "noise_max_spread": max(h["spread"] for h in healthy),
+            "healthy_helped_claims": sum(len(h["helped_claims"]) for h in healthy)}
+
+
+# ----------------------------------------------------------------------------- (c) the sweep
+
+def digits(n=3000, flat=True):
+    X, y, _, _ = sc.mnist()
+    X, y = X[:n], y[:n]
+    return (X.reshape(len(X), -1) if flat else X.reshape(len(X), 1, 28, 28)), y
+
+
+def fine_best(trial, around: float) -> tuple[float, float]:
+    """The best of eight points a decade, one decade either side of ``around``."""
+    lrs = around * 10 ** (np.arange(-8, 9) / 8)
+    losses = [trial(float(lr))[0] for lr in lrs]
+    i = int(np.argmin(losses))
+    return float(lrs[i]), float(losses[i])
+
+
+def part_c() -> list[dict]:
+    rng = np.random.default_rng(0)
+    Xf, y = digits()
+    Xi, _ = digits(1500, flat=False)
+    models = {
+        "MLP 784-64-10 relu, SGD": (gw.mlp([784, 64, 10], seed=0), Xf, y, gw.SGD(0.1), 100),
+        "CNN conv8-pool-dense, Adam": (gw.Sequential([gw.Conv2D(1, 8, 3, padding=1, rng=rng), gw.ReLU(),
+                                                      gw.MaxPool2D(2), gw.Flatten(),
+                                                      gw.Dense(8 * 14 * 14, 10, rng=rng)]),
+                                       Xi, y[:1500], gw.Adam(1e-3), 40),
+        "logistic regression 784-10, SGD": (gw.mlp([784, 10], seed=0), Xf, y, gw.SGD(0.1), 100),
+        "sigmoid 784-64-64-10, SGD": (gw.mlp([784, 64, 64, 10], activation="sigmoid", seed=0), Xf, y,
+                                      gw.SGD(0.1), 100),
+    }
+    out = []
+    for name, (model, X, yy, opt, steps) in models.items():
+        t = time.perf_counter()
+        sw = doctor.lr_sweep(model, X, yy, optimizer=opt, steps=steps, batch_size=64)
+        s = ex._model_setup(model, X, yy, None, opt, 64, 0, 5000)
+        best, best_loss = fine_best(ex._model_trial(s, steps), sw.lr)
+        out.append(_row(name, sw, best, best_loss, time.perf_counter() - t))
+    # a user's own loop (userloop.py's CS231n-style MLP) through examine's trial
+    X, y = digits()
+    p = userloop.init(np.random.default_rng(0), (784, 64, 10))
+    us = ex._UserSetup(_user_step(), p, X, y, X[:1000], y[:1000], 32, 0)
+    t = time.perf_counter()
+    sw = ex._sweep(ex._user_trial(us, 100), lr_min=1e-6, lr_max=10.0, steps=100, current=None,
+                   initial_loss=ex._user_loss(us, p, X[:1000], y[:1000]))
+    best, best_loss = fine_best(ex._user_trial(us, 100), sw.lr)
+    out.append(_row("own NumPy loop (userloop.py), SGD", sw, best, best_loss, time.perf_counter() - t))
+    return out
+
+
+def _row(name, sw, best, best_loss, seconds):
+    ratio = max(sw.lr / best, best / sw.lr)
+    print(f"{name:<36} chosen {sw.lr:.3g} (loss {sw.best_loss:.4g})  fine-grid best {best:.3g} "
+          f"(loss {best_loss:.4g})  ratio {ratio:.2f}  {seconds:.1f}s")
+    return {"model": name, "chosen": sw.lr, "chosen_loss": sw.best_loss, "fine_best": best,
+            "fine_best_loss": best_loss, "ratio": ratio, "within_3x": ratio <= 3, "seconds": seconds}
+
+
+# ----------------------------------------------------------------------------- (b) examine
+
+def _user_step(bug=None):
+    """userloop.py's forward_backward as a step function; its stateful bugs as a callable object."""
+    class Step:
+        def __init__(self):
+            self.acc, self.vel = {}, {}
+
+        def __call__(self, p, xb, yb, lr):
+            loss, g, _, _ = userloop.forward_backward(p, xb, yb, bug)
+            for k in p:
+                gk = g[k]
+                if gk.shape != p[k].shape:
+                    gk = gk.T if gk.shape[::-1] == p[k].shape else np.resize(gk, p[k].shape)
+                if bug == "grad_not_reset":
+                    self.acc[k] = self.acc.get(k, 0) + gk
+                    gk = self.acc[k]
+                if bug == "momentum_no_decay":
+                    self.vel[k] = self.vel.get(k, 0) + gk
+                    gk = self.vel[k]
+                if bug == "frozen" and k == "W1":
+                    continue
+                p[k] -= lr * gk
+            return loss
+    return Step()
+
+
+EXAMINE_CASES = [  # (name, bug, lr, expected codes)
+    ("correct loop", None, 0.1, []),
+    ("gradients never reset", "grad_not_reset", 0.01, ["GRADIENT_NOT_RESET"]),
+    ("momentum v = v + g", "momentum_no_decay", 0.01, ["MOMENTUM"]),
+    ("loss summed", "loss_summed", 0.05, ["LOSS_SUMMED", "LR_TOO_HIGH"]),
+    ("transposed dW", "transposed_dW", 0.1, ["GRADIENT_SHAPE", "GRADIENT_MISMATCH"]),
+    ("bias grad over wrong axis", "bias_wrong_axis", 0.1, ["GRADIENT_SHAPE", "GRADIENT_MISMATCH"]),
+    ("W1 never updated", "frozen", 0.1, ["WEIGHTS_FROZEN"]),
+    ("lr 1e-5", None, 1e-5, ["LR_TOO_LOW"]),
+    ("lr 30", None, 30.0, ["LR_TOO_HIGH"]),
+    ("pixels 0..255", "raw", 0.1, ["INPUT_SCALE"]),
+]
+
+
+def part_b() -> dict:
+    X, y = digits(5000)
+    rows = []
+    for name, bug, lr, expected in EXAMINE_CASES:
+        Xb = X * 255 if bug == "raw" else X
+        b = None if bug == "raw" else bug
+        p = userloop.init(np.random.default_rng(0), (784, 64, 10))
+        t = time.perf_counter()
+        with np.errstate(all="ignore"):
+            r = doctor.examine(_user_step(b), p, Xb, y, lr=lr, batch_size=64,
+                               grad=lambda q, xb, yb, b=b: userloop.forward_backward(q, xb, yb, b)[1])
+        codes = r.codes()
+        hit = bool(set(codes) & set(expected)) if expected else not codes
+        rows.append({"case": name, "expected": expected, "codes": codes, "named": hit,
+                     "first": bool(codes) and codes[0] in expected,
+                     "seconds": round(time.perf_counter() - t, 1)})
+        print(f"examine {name:<28} expected {expected}  got {codes}  {'ok' if hit else 'MISS'}  "
+              f"{rows[-1]['seconds']}s")
+    buggy = [r for r in rows if r["expected"]]
+    return {"cases": rows, "named_share": sum(r["named"] for r in buggy) / len(buggy),
+            "first_share": sum(r["first"] for r in buggy) / len(buggy),
+            "false_alarms": sum(not r["named"] for r in rows if not r["expected"])}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--json", default="benchmarks/results/doctor-experiments.json")
+    parser.add_argument("--parts", default="acb")
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+    start = time.perf_counter()
+    out = {}
+    if "c" in args.parts:
+        out["sweep"] = part_c()
+    if "b" in args.parts:
+        out["examine"] = part_b()
+    if "a" in args.parts:
+        out["verify"] = part_a(args.seeds)
+    out["seconds"] = time.perf_counter() - start
+    if "verify" in out:
+        v = out["verify"]
+        print(f"\n(a) verify: {v['improved']}/{v['fixable_top']} buggy runs whose top finding has a "
+              f"mechanical fix improved; healthy runs: {v['healthy_helped_claims']} fixes claimed to "
+              f"help, run-to-run spread up to {v['noise_max_spread']:.1f} points")
+    if "sweep" in out:
+        print(f"(c) sweep: {sum(r['within_3x'] for r in out['sweep'])}/{len(out['sweep'])} within 3x "
+              f"of the fine grid's best")
+    if "examine" in out:
+        e = out["examine"]
+        print(f"(b) examine: {100 * e['named_share']:.0f}% named ({100 * e['first_share']:.0f}% first), "
+              f"{e['false_alarms']} false alarms")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(out, indent=1, default=lambda v: None if v is None or (
+            isinstance(v, float) and not math.isfinite(v)) else float(v)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
