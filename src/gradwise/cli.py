@@ -39,7 +39,7 @@ TRAIN_HELP = {
     "init": "weight init: he_normal, he_uniform, glorot_normal, glorot_uniform, lecun_normal, "
             "uniform01, normal01 (default: he_normal for ReLU nets, glorot_uniform for tanh/sigmoid)",
     "opt": "optimiser: sgd, rmsprop, adam, adamw (default adam; gpt-mini adamw)",
-    "lr": "learning rate (default: 3e-3 for mlp, 2e-3 for char-lstm, 1e-3 for the others; doctor: 1e-3)",
+    "lr": "learning rate (default: 3e-3 for mlp, 2e-3 for char-lstm, 1e-3 for the others; doctor: 1e-3, a text model its own)",
     "momentum": "momentum for sgd/rmsprop (default 0.9; refused for adam/adamw)",
     "weight_decay": "L2 weight decay, decoupled for adamw (default 0; gpt-mini 0.1)",
     "schedule": "lr schedule: none, cosine, step:EVERY:FACTOR, exp:GAMMA, warmup:EPOCHS[+cosine]",
@@ -226,8 +226,7 @@ def cmd_doctor(args) -> int:
     # a short run unless told otherwise, at the learning rate the doctor's rules were tuned on
     from .textmodels import TEXT_MODELS
     if args.model in TEXT_MODELS:
-        raise GradwiseError(f"--model {args.model}: gradwise doctor watches the image networks; for a "
-                            f"text model use doctor.Monitor() as a callback of model.fit")
+        return doctor_text(args)
     cfg = train_config(args, args.config, epochs=2, lr=1e-3)
     prepared, pre = train.prepare(cfg)
     if args.raw_pixels:
@@ -255,6 +254,36 @@ def cmd_doctor(args) -> int:
             **report.experiments["sweep"], "findings": [], "grid": [
                 (lr, float("inf") if loss is None else loss) for lr, loss in report.experiments["sweep"]["grid"]]}),
             args.run_dir)
+    print(report.to_json() if args.json else report)
+    return 0 if report.ok else 1
+
+
+def doctor_text(args) -> int:
+    """``gradwise doctor --model char-lstm | gpt-mini``: the first steps (at most
+    ``doctor.sequence.TEXT_STEPS``) of the run ``gradwise train`` would make with the same
+    flags (recipe, optimiser, clipping, schedule), watched: ``doctor.sequence.diagnose_text``."""
+    import dataclasses
+
+    from . import train
+    from .doctor.sequence import TEXT_STEPS, diagnose_text
+    for flag, why in (("raw_pixels", "a text model reads random windows of its text"),
+                      ("sorted", "a text model reads random windows of its text"),
+                      ("verify", "its experiments (the lr sweep, each fix on a copy) run on images")):
+        if getattr(args, flag, False):
+            raise GradwiseError(f"--{flag.replace('_', '-')} is for the image networks; {why}")
+    cfg = train_config(args, args.config)
+    steps = min(cfg.iters, TEXT_STEPS)
+    prepared, _ = train.prepare(cfg)
+    model = train.build_model(cfg, prepared.n_inputs, len(prepared.classes))
+    # the schedule counts the doctor's one "epoch" of ``steps`` steps as training's first ones
+    optimizer = train.make_optimizer(dataclasses.replace(cfg, eval_every=steps))
+    if not args.json:
+        print(f"gradwise doctor: {prepared.name} ({len(prepared.text.train):,} training characters, "
+              f"{len(prepared.classes)} distinct), {cfg.model}, the first {steps} of {cfg.iters} steps "
+              f"of {cfg.batch_size} windows of {cfg.context}, {cfg.opt} lr {train.learning_rate(cfg):g}"
+              f"{f' clip {optimizer.clip_norm:g}' if optimizer.clip_norm else ''}...", flush=True)
+    report = diagnose_text(model, prepared.text.train, context=cfg.context, batch_size=cfg.batch_size,
+                           optimizer=optimizer, steps=steps, seed=cfg.seed)
     print(report.to_json() if args.json else report)
     return 0 if report.ok else 1
 

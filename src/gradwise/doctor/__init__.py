@@ -9,6 +9,8 @@
     rec.log(step, loss=..., weights=[...], grads=[...], activations=[...], logits=..., labels=...)
     print(rec.report())
     print(doctor.check_gradients(f, params, grads))              # your own backward pass
+    print(doctor.diagnose_text(model, ids, context=64, batch_size=12))   # a language model
+    print(doctor.check_attention(probs))                         # your own attention weights
     print(doctor.lr_sweep(model, X, y, optimizer=...))          # the learning rate, measured
     print(doctor.examine(step, params, X, y, lr=...))            # experiments on your own step()
     print(doctor.diagnose(model, X, y, ..., verify=True))        # each mechanical fix tried
@@ -32,7 +34,7 @@ from .checks import check_data, check_gradients, check_init
 from .findings import PRIORITY, Finding, Report
 from .experiments import LRSweep, examine, lr_sweep
 from .recorder import Monitor, Recorder
-from .sequence import check_causal, check_initial_loss
+from .sequence import check_attention, check_causal, check_initial_loss, diagnose_text
 
 
 def _where_nonfinite(model, X: np.ndarray) -> str:
@@ -114,4 +116,5 @@ def diagnose(model, X, y, *, loss=None, optimizer=None, epochs: int = 2, batch_s
 
 __all__ = ["Finding", "Report", "PRIORITY", "check_data", "check_init", "check_gradients",
            "Recorder", "Monitor", "diagnose", "rules", "check_causal", "check_initial_loss",
+           "check_attention", "diagnose_text",
            "lr_sweep", "examine", "LRSweep", "experiments"]

@@ -140,6 +140,18 @@ report = doctor.diagnose(gw.mlp([784, 64, 10], seed=0), X, y, optimizer=gw.SGD(0
 """
 
 
+#: Your own attention, two heads over 16 positions: {scores} is the line that differs.
+_ATTENTION = """rng = np.random.default_rng(0)
+T, hd = 16, 8
+q, k = rng.standard_normal((2, T, hd)), rng.standard_normal((2, T, hd))   # (heads, T, d_head)
+scores = {scores}
+scores += np.triu(np.full((T, T), -np.inf), k=1)           # causal mask: no future keys
+p = np.exp(scores - scores.max(axis=-1, keepdims=True))
+p /= p.sum(axis=-1, keepdims=True)                          # (heads, T, T), rows sum to 1
+report = doctor.check_attention(p)
+"""
+
+
 def _dead_units(*, dead: bool) -> str:
     """A ReLU network whose first layer's biases shut every unit off, or start at 0."""
     bias = ('model.layers[0].params["b"][:] = -6.0                  # every unit shut off\n'
@@ -556,15 +568,35 @@ _ENTRIES = [
         "doctor.rules.nonfinite"),
     CodeDoc(
         "EXPLODING_GRADIENT", "the gradient norm blows up",
-        "The global gradient norm grew by orders of magnitude during the run: each step makes "
-        "the next one larger, until the weights overflow.",
-        {"growth": "peak / first: how many times the gradient norm grew",
-         "first": "the gradient norm at the first check", "peak": "the largest gradient norm"},
-        "Lower the learning rate, scale the inputs, or clip the gradient norm "
-        "(`gw.clip_grad_norm(grads, 1.0)`).",
+        "The global gradient norm grew by orders of magnitude during the run, or spiked far above "
+        "its running median and the loss jumped after it: each step makes the next one larger, "
+        "or one huge step throws the weights off. Backpropagation through time is where it "
+        "happens most: an RNN or LSTM multiplies the gradient by the same recurrent weights at "
+        "every one of T steps, so recurrent weights a little too large (or a learning rate too "
+        "high) make it grow like a power of T; a deep transformer without clipping spikes too. "
+        "The finding says whether the gradient is clipped already (the Monitor reads the "
+        "optimiser's `clip_norm` and the norm before clipping; a Recorder is told with "
+        "`rec.report(clip_norm=...)`).",
+        {"growth": "peak / first: how many times the gradient norm grew (the growth case)",
+         "first": "the gradient norm at the first check", "peak": "the largest gradient norm",
+         "step": "the step of the worst harmful spike (the spike case)",
+         "spike_norm": "the gradient norm at that step (before clipping)",
+         "median_norm": "the median of the norms before it (SPIKE_WINDOW of them)",
+         "spike_factor": "spike_norm / median_norm", "spikes": "how many harmful spikes the run had",
+         "loss_after": "the highest loss within SPIKE_AFTER steps after the spike",
+         "loss_median": "the median loss before the spike",
+         "clip_norm": "the clipping threshold in use, or None when the gradient is not clipped"},
+        "Clip the global gradient norm (1.0 or 5.0 are usual): `clip_norm=` on the optimiser "
+        "(`gw.Adam(2e-3, clip_norm=1.0)`), or in your own loop, before the update, "
+        "`g *= min(1, c / ||g||)` over all the gradients together "
+        "(`gw.clip_grad_norm(grads, c)`). If it is clipped already, lower the learning rate (or "
+        "warm it up); then check the input scale and the initialisation of the recurrent "
+        "weights.",
         _RAW_PIXELS_SGD,
         _diagnose("gw.mlp([784, 64, 10], seed=0)", ", optimizer=gw.SGD(0.1), epochs=1"),
-        "doctor.rules.exploding_gradient", ("EXPLODING_FACTOR", "EXPLODING_MIN")),
+        "doctor.sequence.exploding_gradient",
+        ("EXPLODING_FACTOR", "EXPLODING_MIN", "sequence.SPIKE_FACTOR", "sequence.SPIKE_HISTORY",
+         "sequence.LOSS_SPIKE_FACTOR", "sequence.LOSS_SPIKE_RISE")),
     CodeDoc(
         "SATURATION", "sigmoid or tanh units stuck at their limits",
         "Most sigmoid or tanh outputs sit within a hair of their bounds, where the derivative is "
@@ -718,6 +750,35 @@ _ENTRIES = [
         "x = np.random.default_rng(1).normal(size=(1, 6, 8)).astype(np.float32)\n"
         "report = doctor.check_causal(model, x)\n",
         "doctor.sequence.check_causal", ("sequence.CAUSAL_TOL", "sequence.CAUSAL_PROBES")),
+    CodeDoc(
+        "ATTENTION_COLLAPSED", "attention sits on one position",
+        "Nearly every query of every head puts all its weight on a single key (the first "
+        "token, its own position, the one before, or one that changes from query to query): "
+        "the rows of the attention weights are one-hot instead of a mix, their entropy near 0 "
+        "against ln(t) for a uniform row over t keys. Attention then copies one position and "
+        "its gradient through the softmax is ~0, so it cannot learn to look elsewhere. The "
+        "usual causes: scores q.k not divided by sqrt(d_head) (their spread grows with the "
+        "width), query and key weights initialised large, or a learning rate that blew them "
+        "up. The Monitor reads each attention layer's weights at its checks "
+        "(`layer.attention_weights()`); `doctor.check_attention(probs)` takes your own.",
+        {"mean_entropy": "the rows' mean entropy, in nats (the first query, with one key, left out)",
+         "uniform_entropy": "the mean of ln(keys) over the same rows: a uniform row's entropy",
+         "entropy_ratio": "mean_entropy / uniform_entropy",
+         "sharp_share": "the share of rows whose largest weight is above sharp_threshold",
+         "sharp_threshold": "ATTENTION_SHARP",
+         "position": "where the sharp rows' weight sits: first, diagonal, previous, or varies",
+         "position_share": "the share of the sharp rows on the most common of those places",
+         "rows": "how many rows were read",
+         "scores_std": "(gradwise layers) the std of the scaled scores q.k / sqrt(d_head)"},
+        "Divide the scores by sqrt(d_head) before the softmax (`scores = q @ k.T / np.sqrt(hd)`); "
+        "initialise the query and key projections small (N(0, 0.02^2), as GPT-2); if it "
+        "collapsed during training, divide the learning rate by 10 and clip the gradient norm. "
+        "gradwise's `CausalSelfAttention` and `TransformerBlock` scale and initialise this way.",
+        _ATTENTION.format(scores="50 * q @ k.transpose(0, 2, 1)                # not / sqrt(hd), and 50x"),
+        _ATTENTION.format(scores="q @ k.transpose(0, 2, 1) / np.sqrt(hd)         # scaled"),
+        "doctor.sequence.check_attention",
+        ("sequence.ATTENTION_SHARP", "sequence.ATTENTION_COLLAPSED_SHARE",
+         "sequence.ATTENTION_ENTROPY_RATIO")),
     CodeDoc(
         "LEARNING", "the run learns (a note)",
         "Not a problem: the verdict on a healthy run, with how far it went from chance towards "

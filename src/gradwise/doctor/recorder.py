@@ -20,6 +20,7 @@ from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy
 from . import rules
 from .checks import check_init
 from .findings import Finding, Report
+from .sequence import SequenceWatch, exploding_gradient_in_trace
 
 
 #: Share of the wall time that a Recorder may spend: the loss is kept at every call (a
@@ -346,8 +347,8 @@ class Recorder:
         self._n_values = 0                          # how many numbers those weights hold
         self._clock = clock
         self._calls = 0
-        self._interval = None                      # seconds from one call to the next (mean)
-        self._last_entry: float | None = None
+        self._interval = None                      # the user's step: seconds from the end of one
+        self._last_exit: float | None = None       # call to the start of the next (mean)
         self._spacing = math.inf                   # calls from one run's start to the next's
         self._light = 0.0                          # seconds a cheap call takes (mean)
         self._run_left = 0                         # checked calls left in the current run
@@ -390,11 +391,13 @@ class Recorder:
                 self._free_left -= end - start
             if self._in_run:
                 self._spent(end - start)
+            self._last_exit = end
         else:
             self._prev = None                      # the next check starts afresh
             self.trace.append(r)
             end = self._clock()
             self._light = 0.9 * self._light + 0.1 * (end - start)   # what a cheap call costs
+            self._last_exit = end
         self._calls += 1
 
     def _first_weights(self, weights) -> list:
@@ -422,10 +425,11 @@ class Recorder:
     def _check(self, now: float, bad: bool) -> bool:
         """Whether this call is summarised in full: inside a run of checks, at the start of
         one the budget can pay for or the schedule requires, or at a first NaN/inf loss."""
-        if self._last_entry is not None:
-            dt = now - self._last_entry
+        # the user's own step, the Recorder's time left out: a run of checks must not count
+        # itself in the step it is paid from (it would double its own budget)
+        if self._last_exit is not None:
+            dt = now - self._last_exit
             self._interval = dt if self._interval is None else 0.9 * self._interval + 0.1 * dt
-        self._last_entry = now
         if self._run_left:
             self._run_left -= 1
             return True
@@ -791,8 +795,10 @@ class Recorder:
 
     # ------------------------------------------------------------------ verdict
     @np.errstate(all="ignore")                     # never a crash, under np.seterr(all="raise") too
-    def report(self, *, num_classes: int | None = None, lr: float | None = None) -> Report:
-        """Run every training rule over the trace."""
+    def report(self, *, num_classes: int | None = None, lr: float | None = None,
+               clip_norm: float | None = None) -> Report:
+        """Run every training rule over the trace; ``clip_norm``: the gradient clipping your
+        loop applies, if any (EXPLODING_GRADIENT then says what to change instead)."""
         t = self.trace
         c = num_classes or self.num_classes
         found = [rules.layout_followed(f, t) for f in self.findings]
@@ -803,7 +809,7 @@ class Recorder:
         found += rules.update_signs(t) or rules.uniform_gradients(t)
         found += rules.learning_rate(t, lr)
         found += rules.weights_frozen(t)
-        found += rules.exploding_gradient(t)
+        found += exploding_gradient_in_trace(t, clip_norm)
         found += rules.vanishing_gradient(t, c)
         found += rules.saturation(t, c)
         found += rules.dead_relu(t)
@@ -848,6 +854,7 @@ class Monitor(Callback):
         self.recorder = Recorder()
         self.epochs: list[dict] = []
         self.static: list[Finding] = []
+        self.sequence: SequenceWatch | None = None
 
     def on_train_begin(self, logs):
         self.recorder = Recorder([name for name, _ in self.model.named_params()],
@@ -857,11 +864,17 @@ class Monitor(Callback):
         self.static += _model_loss_findings(self.model, self.model.loss)
         self._act_layers = [(i, layer) for i, layer in enumerate(self.model.layers)
                             if layer.activation is not None]         # relu, sigmoid, tanh
+        self.sequence = SequenceWatch.of(self.model)                  # None but for sequence models
 
     def on_batch_end(self, batch, logs):
         step = logs["step"]
+        if self.sequence is not None:               # every step: gradient norm and loss
+            self.sequence.on_batch_end(logs)
         if step != 1 and step % self.every not in (0, 1):
             return
+        output, target = logs.get("output"), logs.get("target")
+        if self.sequence is not None:               # attention; (B, T, V) as B*T predictions
+            output, target = self.sequence.on_check(output, target)
         if step == 1 and self.check_inputs and logs.get("input") is not None:
             x, name = logs["input"], "X (the first training batch)"
             self.static += rules.nonfinite_input(x, name) or rules.input_scale(x, name)
@@ -869,8 +882,7 @@ class Monitor(Callback):
         acts = [layer.activity() for _, layer in self._act_layers]   # on-masks, or outputs
         kinds = [layer.activation for _, layer in self._act_layers]
         self.recorder.log(step, loss=logs["loss"], weights=self.model.params, grads=self.model.grads,
-                          activations=acts, activation_kinds=kinds, logits=logs.get("output"),
-                          labels=logs.get("target"))
+                          activations=acts, activation_kinds=kinds, logits=output, labels=target)
         if self.recorder.trace[-1].get("act_names"):
             names = [f"layer {i} ({type(layer).__name__})" for i, layer in self._act_layers]
             self.recorder.trace[-1]["act_names"] = names
@@ -885,9 +897,13 @@ class Monitor(Callback):
         except ValueError:                           # no layer with a bias: width unknown
             c = None
         c = c if c is not None and c > 1 else None
+        clip = getattr(self.model.optimizer, "clip_norm", None) if self.model is not None else None
         # judge the update/gradient trends on the check-to-check pairs only
-        report = self.recorder.report(num_classes=c, lr=lr)
-        return Report([*self.static, *report.findings, *rules.overfitting(self.epochs)])
+        report = self.recorder.report(num_classes=c, lr=lr, clip_norm=clip)
+        found = [*self.static, *report.findings, *rules.overfitting(self.epochs)]
+        if self.sequence is not None:
+            found = self.sequence.findings(found, clip)
+        return Report(found)
 
 
 def _model_loss_findings(model, loss) -> list[Finding]:

@@ -1,8 +1,11 @@
-"""The doctor for sequence models: checks found by experiment on the model itself.
+"""The doctor for sequence models: checks found by experiment on the model itself, and the
+rules a watched run of one adds.
 
     doctor.check_causal(model, ids)          # CAUSAL_LEAK: does position t see the future?
     doctor.check_causal(my_attention, x)     # any function x (B, T, ...) -> y (B, T, ...)
     doctor.check_initial_loss(model, X, y)   # INITIAL_LOSS: the loss at init against ln(V)
+    doctor.check_attention(probs)            # ATTENTION_COLLAPSED: all weight on one position?
+    exploding_gradient(steps, norms, ...)    # EXPLODING_GRADIENT through time (Recorder, Monitor)
 
 A language model must predict token t + 1 from tokens 0..t only. Attention without its causal
 mask (or with the mask off by one) lets position t read the answer: the training loss
@@ -13,11 +16,13 @@ position and see whether the output at any *earlier* position moves.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 
 from ..losses import SoftmaxCrossEntropy
+from . import rules
 from .findings import Finding, Report
 
 #: Outputs that moved by less than this, relative to the largest output, count as unmoved:
@@ -31,6 +36,35 @@ CAUSAL_PROBES = 16
 #: "A Recipe for Training Neural Networks" (2019): "verify loss @ init": an untrained
 #: classifier of V classes should score -ln(1/V); logits of std s add about s^2 / 2.
 INITIAL_LOSS_MARGIN = 0.5
+#: A row of attention weights whose largest weight is above this puts (nearly) all its mass
+#: on one position: its entropy is at most ~0.3 nats, against ln(t) for a uniform row.
+ATTENTION_SHARP = 0.95
+#: Attention has collapsed when most of its rows (every query of every head but the first,
+#: which has one key under a causal mask) are that sharp...
+ATTENTION_COLLAPSED_SHARE = 0.5
+#: ...and their mean entropy is below this share of a uniform row's, ln(keys). An untrained
+#: GPT (N(0, 0.02^2) weights, scores ~1e-3) sits at ~1.0; gpt-mini after 250 steps of its
+#: recipe at 0.72-0.98 a layer, its sharpest head at 0.60 with 2% sharp rows (previous-token
+#: heads). Queries and keys initialised N(0, 1) (50x GPT-2's) give 0.10-0.15 with 55-70% of
+#: the rows sharp on a 17-character text (repeated characters split a row between copies);
+#: unscaled scores (no 1/sqrt(d_head)) on wider ones, below 0.05.
+ATTENTION_ENTROPY_RATIO = 0.2
+#: A gradient norm this many times the median of the SPIKE_WINDOW norms before it is a spike;
+#: healthy runs, gpt-mini's and char-lstm's included, stay within ~3x of it step to step.
+SPIKE_FACTOR = 10.0
+SPIKE_WINDOW = 20
+#: The first norms, which set the scale: a spike is measured against their median too
+#: (whichever median is lower), so a norm that grows 10x within the first steps, before a
+#: running median exists, is one.
+SPIKE_HISTORY = 3
+#: A spike did harm when, within SPIKE_AFTER steps after it, the loss rose to this many times
+#: its median before the spike (or turned NaN/inf): the step it took threw the weights off.
+#: A batch's loss varies by ~10-20% in a healthy run of a character model...
+LOSS_SPIKE_FACTOR = 1.5
+SPIKE_AFTER = 10
+#: ...and by at least this share of the run's first loss (ln V at init for a language model):
+#: near the end of a classifier's run its loss is ~0.01 and a batch at 0.03 is no harm.
+LOSS_SPIKE_RISE = 0.25
 
 
 def _as_function(f):
@@ -148,3 +182,453 @@ def check_initial_loss(model, X, y, *, margin: float = INITIAL_LOSS_MARGIN) -> R
         "initialise the output layer small (e.g. N(0, 0.02^2), as GPT-2; gradwise.presets.gpt_mini "
         "does) or scale its weights down, so the first logits are near 0 and the loss near ln(V)",
         "output layer")])
+
+
+# ----------------------------------------------------------------------------- attention
+
+def _attention_rows(probs) -> np.ndarray:
+    """``probs`` as (N, T, T) rows of attention weights (N = batch x heads), checked: a
+    ValueError naming what is wrong (shape, NaN, rows that do not sum to 1)."""
+    a = np.asarray(probs)
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2] or a.dtype.kind not in "iuf":
+        raise ValueError(f"check_attention: probs must be attention weights of shape (B, H, T, T), "
+                         f"(H, T, T) or (T, T), numbers; got shape {a.shape} and dtype {a.dtype}")
+    rows = a.reshape(-1, a.shape[-2], a.shape[-1]).astype(np.float64)      # (N, T, T)
+    if not np.all(np.isfinite(rows)):
+        raise ValueError("check_attention: probs hold NaN or inf (the scores overflowed before the "
+                         "softmax? subtract the row's max first)")
+    sums = rows.sum(axis=-1)                                              # (N, T)
+    if not np.allclose(sums, 1, atol=1e-3) or rows.min() < 0:
+        cols = np.allclose(rows.sum(axis=-2), 1, atol=1e-3)
+        raise ValueError("check_attention: each row of probs (a query's weights over the keys, the "
+                         "last axis) must be >= 0 and sum to 1; got row sums from "
+                         f"{sums.min():.3g} to {sums.max():.3g}"
+                         + (" (the columns sum to 1: the softmax ran over the queries' axis; take "
+                            "it over the last axis, the keys)" if cols else ""))
+    return rows
+
+
+def attention_summary(probs, *, scores_std: float | None = None) -> dict | None:
+    """The numbers ATTENTION_COLLAPSED rests on, from attention weights (B, H, T, T), (H, T,
+    T) or (T, T), rows over the keys: the rows' mean entropy against a uniform row's (ln of
+    the keys a row may see: i + 1 under a causal mask, T without), the share of rows whose
+    largest weight is above ATTENTION_SHARP, and where those weights sit: on the ``first``
+    position, the ``diagonal`` (the query itself), the ``previous`` one, or a key that
+    ``varies`` from query to query. Rows with a single key (the first query under a mask)
+    say nothing and are left out; None when no row has two keys."""
+    rows = _attention_rows(probs)
+    n, T, _ = rows.shape
+    causal = bool(np.all(np.triu(rows, k=1) == 0))
+    q = np.arange(1 if causal else 0, T)                                  # queries with >= 2 keys
+    if q.size == 0 or T < 2:
+        return None
+    r = rows[:, q]                                                        # (N, Q, T)
+    keys = (q + 1 if causal else np.full(q.size, T)).astype(np.float64)   # (Q,)
+    with np.errstate(all="ignore"):                                       # log 0, tiny weights
+        ent = -np.sum(np.where(r > 0, r * np.log(r), 0.0), axis=-1)       # (N, Q) nats
+    uniform = float(np.mean(np.log(keys)))
+    top = r.max(axis=-1)                                                  # (N, Q)
+    sharp = top > ATTENTION_SHARP
+    where = r.argmax(axis=-1)                                             # (N, Q) key positions
+    kinds = {"first": where == 0, "diagonal": where == q, "previous": where == q - 1}
+    shares = {k: float(np.mean(v[sharp])) if sharp.any() else 0.0 for k, v in kinds.items()}
+    position = max(shares, key=shares.get)
+    if shares[position] < 0.5:
+        position = "varies"
+    summary = {"mean_entropy": float(ent.mean()), "uniform_entropy": uniform,
+               "entropy_ratio": float(ent.mean()) / uniform, "sharp_share": float(sharp.mean()),
+               "position": position, "position_share": max(shares.values()),
+               "rows": int(sharp.size), "sharp_threshold": ATTENTION_SHARP}
+    if scores_std is not None:
+        summary["scores_std"] = float(scores_std)
+    return summary
+
+
+def collapsed(summary: dict | None) -> bool:
+    """The summary of an attention whose weights sit on one position (ATTENTION_COLLAPSED)."""
+    return summary is not None and summary["sharp_share"] >= ATTENTION_COLLAPSED_SHARE \
+        and summary["entropy_ratio"] <= ATTENTION_ENTROPY_RATIO
+
+
+_PLACES = {"first": "the first position of the sequence", "diagonal": "the query's own position",
+           "previous": "the position just before the query",
+           "varies": "a single key, which changes from query to query"}
+
+
+def attention_finding(summary: dict, where: str | None = None) -> Finding:
+    """ATTENTION_COLLAPSED from a collapsed summary (see ``attention_summary``)."""
+    s = summary
+    place = _PLACES[s["position"]]
+    share = "" if s["position"] == "varies" else f" ({s['position_share']:.0%} of those rows)"
+    scale = (f" The scaled scores q.k / sqrt(d_head) have a std of {s['scores_std']:.3g} (healthy: "
+             f"of order 1)." if "scores_std" in s else "")
+    return Finding(
+        "ATTENTION_COLLAPSED", "warning",
+        f"the attention has collapsed onto one position: {s['sharp_share']:.0%} of its rows put more "
+        f"than {s['sharp_threshold']:.0%} of their weight on one key, {place}{share}; their mean "
+        f"entropy is {s['mean_entropy']:.3g} nats against {s['uniform_entropy']:.3g} for a uniform "
+        f"row, so each query copies one position instead of mixing the ones it sees.{scale}",
+        dict(s),
+        "scale the scores by 1/sqrt(d_head) before the softmax (scores = q @ k.T / np.sqrt(hd)); "
+        "initialise the query and key projections small (N(0, 0.02^2), as GPT-2: gradwise's "
+        "CausalSelfAttention does both); if it collapsed during training, divide the learning "
+        "rate by 10 (and clip the gradient norm)",
+        where)
+
+
+def check_attention(probs, *, where: str | None = None) -> Report:
+    """Has attention collapsed onto one position? ``ATTENTION_COLLAPSED`` (warning) when at
+    least ATTENTION_COLLAPSED_SHARE of the rows put more than ATTENTION_SHARP of their weight
+    on one key and the rows' mean entropy is under ATTENTION_ENTROPY_RATIO of a uniform row's;
+    the finding says where the weight sits (first position, diagonal, previous, varies).
+
+    Args:
+        probs: attention weights, rows a softmax over the keys: (B, H, T, T), (H, T, T) or
+            (T, T); e.g. ``layer.attention_weights()`` of a gradwise attention layer after a
+            forward pass, or your own attention's softmax.
+        where: names the layer in the finding.
+
+    >>> T = 6
+    >>> check_attention(np.tril(np.ones((T, T))) / np.arange(1, T + 1)[:, None]).codes()   # uniform
+    []
+    >>> check_attention(np.eye(T)).codes()                       # every query on itself
+    ['ATTENTION_COLLAPSED']
+    """
+    summary = attention_summary(probs)
+    return Report([attention_finding(summary, where)] if collapsed(summary) else [])
+
+
+def attention_layers(model) -> list[tuple[str, object]]:
+    """(name, layer) for each layer of ``model`` that exposes its attention weights."""
+    return [(f"layer {i} ({type(layer).__name__})", layer) for i, layer in enumerate(model.layers)
+            if callable(getattr(layer, "attention_weights", None))]
+
+
+#: Sequences of a batch the attention summary reads (its cost is B x H x T^2 logs).
+ATTENTION_SAMPLE = 4
+
+
+def layer_attention_summary(layer) -> dict | None:
+    """``attention_summary`` of a gradwise attention layer's last forward pass (its first
+    ATTENTION_SAMPLE sequences), with the std of its scaled scores q.k / sqrt(d_head) read
+    from the same pass; None before any forward."""
+    att = layer.attention_weights()
+    if att is None:
+        return None
+    cache = layer.cache[1] if isinstance(layer.cache[1], tuple) else layer.cache   # a block's attention
+    q, k = cache[1][:1], cache[2][:1]                                     # (1, H, T, hd)
+    scores = (q @ k.transpose(0, 1, 3, 2)) / math.sqrt(q.shape[-1])      # (1, H, T, T)
+    T = scores.shape[-1]
+    seen = np.tril(np.ones((T, T), bool)) if getattr(layer, "causal", True) else np.ones((T, T), bool)
+    with np.errstate(all="ignore"):
+        std = float(np.std(scores[..., seen].astype(np.float64)))
+    return attention_summary(att[:ATTENTION_SAMPLE], scores_std=std)
+
+
+# ----------------------------------------------------------------------------- gradients
+
+def _running_median(values: np.ndarray, i: int) -> float:
+    return float(np.median(values[max(0, i - SPIKE_WINDOW):i]))
+
+
+def gradient_spikes(steps, norms) -> list[tuple[int, float, float]]:
+    """(step, norm, median) of each global gradient norm that is SPIKE_FACTOR or more times a
+    median of the norms before it, the SPIKE_WINDOW last ones' or the first SPIKE_HISTORY
+    ones' (the lower), and above every one of those first (a norm that shrank as the loss
+    fell, then bounces back, has not exploded); a NaN/inf norm after finite ones counts as a
+    spike of infinite size."""
+    steps, norms = list(steps), np.asarray(norms, dtype=np.float64)
+    finite_before, out = [], []
+    for s, g in zip(steps, norms):
+        if len(finite_before) >= SPIKE_HISTORY:
+            first = finite_before[:SPIKE_HISTORY]
+            med = min(float(np.median(finite_before[-SPIKE_WINDOW:])), float(np.median(first)))
+            if med > 0 and (not math.isfinite(g) or (g >= SPIKE_FACTOR * med and g > max(first))):
+                out.append((int(s), float(g), med))
+        if math.isfinite(g):
+            finite_before.append(g)
+        else:
+            break                                  # after NaN/inf every number is meaningless
+    return out
+
+
+def _harm(spike_step: int, loss_steps, losses) -> tuple[float, float] | None:
+    """(the highest loss within SPIKE_AFTER steps after a spike, the median loss before it)
+    when that loss is NaN/inf, or LOSS_SPIKE_FACTOR times the median and higher than it by
+    LOSS_SPIKE_RISE of the run's first loss; else None."""
+    before = [v for s, v in zip(loss_steps, losses) if s <= spike_step and math.isfinite(v)]
+    after = [v for s, v in zip(loss_steps, losses) if spike_step < s <= spike_step + SPIKE_AFTER]
+    if not before or not after:
+        return None
+    med = float(np.median(before[-SPIKE_WINDOW:]))
+    worst = max(after, key=lambda v: math.inf if not math.isfinite(v) else v)
+    if not math.isfinite(worst) or (med > 0 and worst >= LOSS_SPIKE_FACTOR * med
+                                    and worst - med >= LOSS_SPIKE_RISE * abs(before[0])):
+        return float(worst), med
+    return None
+
+
+def _clip_text(clip_norm: float | None) -> str:
+    return (f" Clipping at {clip_norm:g} is on (the norms above are before it), yet the loss "
+            f"still jumped: the learning rate is too high for this model." if clip_norm
+            else " The gradient is not clipped.")
+
+
+def _clip_fix(clip_norm: float | None) -> str:
+    if clip_norm:
+        return (f"clipping at {clip_norm:g} is on: divide the learning rate by 3-10 (or warm it up "
+                f"over the first few hundred steps), and clip lower (e.g. clip_norm=1.0 if it is higher)")
+    return ("clip the global gradient norm (e.g. 1.0 or 5.0): clip_norm= on the optimiser "
+            "(gw.Adam(2e-3, clip_norm=1.0)), or in your loop, before the update, "
+            "g *= min(1, c / ||g||) over all the gradients together (gw.clip_grad_norm(grads, c)); "
+            "then, if it persists, lower the learning rate")
+
+
+def exploding_gradient(steps, norms, loss_steps=(), losses=(), *, clip_norm: float | None = None,
+                       trace=None) -> list[Finding]:
+    """EXPLODING_GRADIENT from the global gradient norm over the steps: the growth the MLP
+    rule (``rules.exploding_gradient``, on ``trace``) names, or spikes through time, what
+    backpropagation through an RNN or LSTM makes (the same weights multiplied T times) and a
+    deep transformer without clipping: a norm SPIKE_FACTOR times its running median, after
+    which the loss jumps (LOSS_SPIKE_FACTOR times its median within SPIKE_AFTER steps) or
+    turns NaN/inf. Spikes the loss shrugs off are no finding: clipping would cost nothing,
+    but nothing is wrong.
+
+    Args:
+        steps, norms: the steps and the global gradient norms at them (before clipping, if
+            the optimiser clips: ``Optimizer.grad_norm``).
+        loss_steps, losses: the steps and the losses at them (every step, if you have it).
+        clip_norm: the clipping threshold in use, if any: the finding then says clipping is
+            on and what to change instead.
+        trace: a Recorder's trace, for the growth rule.
+    """
+    found = []
+    if trace is not None:
+        found = [dataclasses.replace(f, message=f.message + _clip_text(clip_norm).replace(
+                     " yet the loss still jumped", " yet it grew"), fix=_clip_fix(clip_norm),
+                                     evidence={**f.evidence, "clip_norm": clip_norm})
+                 for f in rules.exploding_gradient(trace)]
+    harmful = []
+    for s, g, med in gradient_spikes(steps, norms):
+        harm = _harm(s, loss_steps, losses)
+        if harm is not None or not math.isfinite(g):
+            harmful.append((s, g, med, harm))
+    if not harmful or found:
+        return found
+    s, g, med, harm = harmful[0]                   # the first: where it started
+    loss_text = ("" if harm is None else
+                 f" and the loss then rose to {harm[0]:.4g} (median {harm[1]:.4g} before)" if math.isfinite(harm[0])
+                 else " and the loss then turned NaN/inf")
+    size = f"{g / med:.3g} times" if math.isfinite(g) else "NaN/inf, after"
+    ev = {"step": s, "spike_norm": g, "median_norm": med, "spike_factor": g / med,
+          "spikes": len(harmful), "clip_norm": clip_norm}
+    if harm is not None:
+        ev.update(loss_after=harm[0], loss_median=harm[1])
+    return [Finding(
+        "EXPLODING_GRADIENT", "error",
+        f"the gradient norm spiked to {size} its median before ({med:.3g}) at step {s}{loss_text}: "
+        f"gradients explode through time (an RNN or LSTM multiplies the same weights at every "
+        f"step; deep stacks compound too), and one such step throws the weights off."
+        f" {len(harmful)} harmful spike(s)." + _clip_text(clip_norm),
+        ev, _clip_fix(clip_norm), f"step {s}")]
+
+
+def trace_series(trace, key: str) -> tuple[list, list]:
+    """(steps, values) of the records of a Recorder's trace that hold ``key``."""
+    pairs = [(r["step"], r[key]) for r in trace if r.get(key) is not None]
+    return [s for s, _ in pairs], [v for _, v in pairs]
+
+
+def exploding_gradient_in_trace(trace, clip_norm: float | None = None) -> list[Finding]:
+    """``exploding_gradient`` on a Recorder's trace: the norms of its checks, the losses of
+    every call."""
+    return exploding_gradient(*trace_series(trace, "grad_norm"), *trace_series(trace, "loss"),
+                              clip_norm=clip_norm, trace=trace)
+
+
+# ----------------------------------------------------------------------------- the Monitor's part
+
+def is_sequence_model(model) -> bool:
+    """A model of sequence layers: token ids in (an Embedding first), or recurrent or
+    attention layers."""
+    from ..recurrent import LSTM, RNN
+    from ..sequence import CausalSelfAttention, TransformerBlock
+    layers = getattr(model, "layers", None) or []
+    return bool(layers) and (getattr(layers[0], "integer_input", False) or any(
+        isinstance(layer, (RNN, LSTM, CausalSelfAttention, TransformerBlock)) for layer in layers))
+
+
+#: Parameters of a sequence model whose scale is chosen, not fan-in scaled: embedding tables
+#: (a lookup, not a weighted sum: N(0, 1) in PyTorch, N(0, 0.02^2) in GPT-2) and the
+#: attention and transformer weights (GPT-2's N(0, 0.02^2), the residual projections 0.02 /
+#: sqrt(2 * layers): tiny for their fan-in by design, LayerNorm sets the scale). The init
+#: rules judge only the Dense and recurrent layers' W.
+_FAN_IN_SCALED = ("Dense", "RNN", "LSTM")
+
+
+class SequenceWatch:
+    """What ``doctor.Monitor`` adds on a model of sequence layers (``is_sequence_model``):
+
+    * at **every** step, the global gradient norm (before clipping: the optimiser's
+      ``grad_norm`` when it clips, else the norm of the model's gradients, one dot product
+      per array) and the loss, for EXPLODING_GRADIENT's spikes through time;
+    * at the Monitor's checks, the attention summary of each attention layer's last forward
+      pass (ATTENTION_COLLAPSED), and the (B, T, V) logits and (B, T) targets as B*T
+      predictions of one token each, which the Recorder's per-sample rules read;
+    * in the report: no init verdicts on embedding tables and attention weights (see
+      ``_FAN_IN_SCALED``) nor INIT_TOO_SMALL on the output layer (small on purpose: logits
+      near 0, the loss at ln V), no input-scale check on token ids, and NOT_LEARNING judged
+      on the loss against ln V.
+    """
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.attention = attention_layers(model)
+        self.summaries: dict[str, list] = {name: [] for name, _ in self.attention}
+        self.steps: list[int] = []
+        self.norms: list[float] = []
+        self.losses: list[float] = []
+        self.fan_in_scaled = set()                 # the names the init findings give their W
+        self.head = set()                          # ... and the output layer's
+        for i, layer in enumerate(model.layers):
+            if type(layer).__name__ in _FAN_IN_SCALED:
+                names = {f"{i}.W", f"layer {i} ({type(layer).__name__}) W"}
+                self.fan_in_scaled |= names
+                self.head = names                  # the last one wins
+
+    @classmethod
+    def of(cls, model) -> "SequenceWatch | None":
+        return cls(model) if is_sequence_model(model) else None
+
+    def on_batch_end(self, logs: dict) -> None:
+        """Every step: the loss and the global gradient norm."""
+        opt = self.model.optimizer
+        norm = getattr(opt, "grad_norm", None) if getattr(opt, "clip_norm", None) else None
+        if norm is None:
+            with np.errstate(over="ignore", invalid="ignore"):
+                norm = math.sqrt(sum(float(np.vdot(g, g)) for g in self.model.grads))
+        self.steps.append(int(logs["step"]))
+        self.norms.append(float(norm))
+        self.losses.append(float(logs["loss"]))
+
+    def on_check(self, output, target):
+        """At a check: the attention summaries; returns the outputs and targets one token a
+        row, (B*T, V) and (B*T,), for the Recorder."""
+        for name, layer in self.attention:
+            with np.errstate(all="ignore"):
+                try:
+                    self.summaries[name].append(layer_attention_summary(layer))
+                except ValueError:                 # NaN weights: NONFINITE says it
+                    self.summaries[name].append(None)
+        if output is not None and target is not None and output.ndim == 3 and target.ndim == 2 \
+                and output.shape[:2] == target.shape:
+            return output.reshape(-1, output.shape[-1]), target.reshape(-1)
+        return output, target
+
+    def findings(self, found: list[Finding], clip_norm: float | None) -> list[Finding]:
+        """The Monitor's findings with the sequence rules in, and the verdicts that do not
+        apply to these layers out."""
+        ids = self.model.layers[0].integer_input
+        keep = [f for f in found if not (
+            (f.code.startswith("INIT_") and f.where is not None and f.where not in self.fan_in_scaled)
+            # a small output layer is GPT-2's, and INITIAL_LOSS's fix: logits near 0 at init
+            or (f.code == "INIT_TOO_SMALL" and f.where in self.head)
+            or (ids and f.code in ("INPUT_SCALE", "INPUT_WRAPPED", "NONFINITE_INPUT")))]
+        growth = [f for f in keep if f.code == "EXPLODING_GRADIENT" and "growth" in f.evidence]
+        keep = [f for f in keep if f.code != "EXPLODING_GRADIENT" or f in growth]
+        if not growth:
+            keep += exploding_gradient(self.steps, self.norms, self.steps, self.losses, clip_norm=clip_norm)
+        for name, summaries in self.summaries.items():
+            last = summaries[-rules.PERSIST:]
+            if last and all(collapsed(s) for s in last):
+                keep.append(attention_finding(last[-1], name))
+        return self._verdict_on_tokens(keep)
+
+    def _verdict_on_tokens(self, found: list[Finding]) -> list[Finding]:
+        """NOT_LEARNING judged per token against ln(V). The generic verdict measures the
+        accuracy from the most common class's share towards 100%, but no model predicts text
+        that well (gpt-mini, trained, gets ~55% of the characters): a short healthy run sits
+        near 10% of that way. The loss fallen LEARNING_SHARE of the way from ln(V) to 0 (4.17
+        -> 3.75 nats for 65 characters: letter frequencies, learned in the first steps) is a
+        start; a run that did not get that far is not learning. SINGLE_CLASS likewise: the
+        most common token (a space) everywhere is that first stage, unless the loss stayed
+        near ln(V)."""
+        verdict = next((f for f in found if f.code in ("NOT_LEARNING", "SINGLE_CLASS")), None)
+        try:
+            V = self.model.num_outputs()
+        except ValueError:
+            return found
+        losses = [v for v in self.losses if math.isfinite(v)]
+        if verdict is None or V < 2 or len(losses) < rules.MIN_CHECKS:
+            return found
+        k = max(1, len(losses) // 5)
+        chance, end = math.log(V), float(np.mean(losses[-k:]))
+        share = (chance - end) / chance
+        if share < rules.LEARNING_SHARE:
+            return found
+        # past ln(V), a model that still names the most common token (a space) nearly everywhere
+        # is at the letter-frequency stage every language model goes through first
+        note = Finding("LEARNING", "info",
+                       f"the run has started to learn: the loss fell from ln({V}) = {chance:.4g} to "
+                       f"{end:.4g} nats a token ({share:.0%} of the way to 0; a character model "
+                       f"trained in full ends near a third of ln(V)); train longer to judge it.",
+                       {"measure": "loss", "chance": chance, "end": end, "share": share, "vocab": V}, "")
+        return [f for f in found if f.code not in ("NOT_LEARNING", "LEARNING", "SINGLE_CLASS")] + [note]
+
+
+# ----------------------------------------------------------------------------- diagnose a text model
+
+#: Steps of ``diagnose_text``'s watched run (gradwise doctor on a text model): the loss leaves
+#: ln(V), spikes show against a running median, and gpt-mini takes under a minute on 2 cores.
+TEXT_STEPS = 150
+#: Steps between the Monitor's checks in that run (each a pair of steps): 15 checks in 150.
+TEXT_EVERY = 10
+
+
+def diagnose_text(model, ids, *, context: int, batch_size: int, optimizer=None,
+                  steps: int = TEXT_STEPS, every: int = TEXT_EVERY, seed: int = 0) -> Report:
+    """The doctor on a language model, on a copy of it (``model`` is not changed):
+
+    1. INITIAL_LOSS: the untrained model's loss on a batch of windows against ln(V);
+    2. CAUSAL_LEAK: does a position's output move when a later token changes (by experiment);
+    3. a watched run of ``steps`` optimiser steps on random windows of ``ids`` (nanoGPT's
+       get_batch), with ``doctor.Monitor``: EXPLODING_GRADIENT through time,
+       ATTENTION_COLLAPSED, and the generic rules that apply to token predictions.
+
+    Args:
+        model: a gradwise model, (B, T) integer ids -> (B, T, V) logits.
+        ids: the training text as token ids (1-D integers), e.g. ``gw.data.load_text(p).train``.
+        context, batch_size: the window length T and the windows per step.
+        optimizer: what training uses (its clipping and schedule too); default Adam(1e-3).
+        steps, every: the watched run's length and the Monitor's spacing of checks.
+        seed: seeds the windows.
+    """
+    import copy
+
+    from ..model import TrainingDiverged
+    from ..optim import Adam
+    from ..textmodels import Windows
+    from .recorder import Monitor
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or ids.dtype.kind not in "iu" or len(ids) <= context + 1:
+        raise ValueError(f"diagnose_text: ids must be a 1-D array of token ids longer than the context "
+                         f"({context} + 1); got shape {ids.shape}, dtype {ids.dtype}")
+    work = copy.deepcopy(model)
+    optimizer = copy.deepcopy(optimizer) if optimizer is not None else Adam(1e-3)
+    probe = Windows(ids, context, batch_size, 1, np.random.default_rng(seed))
+    _, X, y = next(probe.epoch())
+    found = list(check_initial_loss(work, X, y).findings)
+    found += check_causal(work, X[:2]).findings
+    mon = Monitor(every=every)
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            work.fit(None, None, epochs=1, loss=SoftmaxCrossEntropy(), optimizer=optimizer,
+                     callbacks=[mon], seed=seed, verbose=0,
+                     batches=lambda rng: Windows(ids, context, batch_size, steps, rng))
+    except TrainingDiverged:
+        step = mon.recorder.trace[-1]["step"] + 1 if mon.recorder.trace else 1
+        mon.recorder.trace.append({"step": step, "loss": float("nan"), "nonfinite": "the network's output"})
+    watched = mon.report().findings
+    if any(f.code == "INITIAL_LOSS" for f in found):          # said once, against ln(V)
+        watched = [f for f in watched if f.code != "INITIAL_LOSS"]
+    return Report([*found, *watched])
