@@ -285,11 +285,13 @@ def test_budget_bounds_the_share_of_time_and_checks_come_in_consecutive_runs():
 def test_a_busy_machine_gets_the_same_checks_as_a_quiet_one():
     """Runs start at multiples of a power of two of calls, set by the measured cost: timing
     noise of +-30% (a loaded machine) leaves the checked calls, and so the verdict, alone."""
-    _, quiet, share = _fake_run(0.05, 3000)
-    _, busy, busy_share = _fake_run(0.05, 3000, jitter=0.3)
+    # a run of 3 summaries of 1.5 s: 5% of the 1 s user step pays for it every 90 calls, so
+    # +-30% puts the need between 63 and 117 calls, every time the same power of two: 128
+    _, quiet, share = _fake_run(0.05, 3000, heavy=1.5)
+    _, busy, busy_share = _fake_run(0.05, 3000, heavy=1.5, jitter=0.3)
     assert busy == quiet and share < 0.06 and busy_share < 0.06
     starts = [r[0] for r in _runs(quiet)]
-    assert set(np.diff(starts[len(starts) // 2:])) == {128}          # 5% of 1 s pays 2 s per 120 calls
+    assert set(np.diff(starts[len(starts) // 2:])) == {128}
 
 
 def test_a_tiny_budget_still_checks_a_few_runs_spread_over_the_run():
