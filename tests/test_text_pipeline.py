@@ -90,7 +90,8 @@ def test_a_text_model_takes_its_recipe_and_gpt_mini_nanogpts():
     assert (lstm.data, lstm.batch_size, lstm.iters, lstm.context, lstm.eval_every) == \
         ("tinyshakespeare", 32, 1500, 64, 250)
     assert lstm.epochs is None and lstm.val_split is None
-    assert train.TrainConfig().epochs == 4 and train.TrainConfig().batch_size == 128
+    assert train.TrainConfig().epochs == 3 and train.TrainConfig().batch_size == 128     # the mlp's
+    assert train.TrainConfig(model="cnn").epochs == 4
     opt = train.make_optimizer(train.TrainConfig(model="gpt-mini"))
     assert type(opt).__name__ == "AdamW" and opt.beta2 == 0.99 and opt.weight_decay == 0.1
     assert opt.clip_norm == 1.0

@@ -39,14 +39,14 @@ TRAIN_HELP = {
     "init": "weight init: he_normal, he_uniform, glorot_normal, glorot_uniform, lecun_normal, "
             "uniform01, normal01 (default: he_normal for ReLU nets, glorot_uniform for tanh/sigmoid)",
     "opt": "optimiser: sgd, rmsprop, adam, adamw (default adam; gpt-mini adamw)",
-    "lr": "learning rate (default: 3e-3 for mlp, 2e-3 for char-lstm, 1e-3 for the others; doctor: 1e-3, a text model its own)",
+    "lr": "learning rate (default: 4e-3 for mlp, 2e-3 for char-lstm, 1e-3 for the others; doctor: 1e-3, a text model its own)",
     "momentum": "momentum for sgd/rmsprop (default 0.9; refused for adam/adamw)",
     "weight_decay": "L2 weight decay, decoupled for adamw (default 0; gpt-mini 0.1)",
     "schedule": "lr schedule: none, cosine, step:EVERY:FACTOR, exp:GAMMA, warmup:EPOCHS[+cosine]",
     "dropout": "dropout rate after each hidden layer (default: none for mlp, 0.2 for mlp-large, cnn "
                "and cnn-large; lenet5 has none)",
     "loss": "cross_entropy (default), or mse on one-hot targets (a classic mistake, for the doctor)",
-    "epochs": "passes over the training data (default 4; text models count --iters)",
+    "epochs": "passes over the training data (default: 3 for mlp, 4 for the image networks; text models count --iters)",
     "batch_size": "samples per step (default 128; text: windows per step, char-lstm 32, gpt-mini 12)",
     "val_split": "share of the training set held out for validation (default 0.083: 5,000 of "
                  "MNIST's 60,000; text models validate on the last 10%% of the text)",
