@@ -10,7 +10,7 @@ STYLE = "classic"
 EXPECTED = ["INPUT_SCALE", "LR_TOO_LOW"]
 
 
-def _run(doctor, bug):
+def _data(bug):
     rng = np.random.default_rng(102)
     n = 500
     sqft = rng.uniform(600, 3500, n)
@@ -22,22 +22,49 @@ def _run(doctor, bug):
     if not bug:
         m, s = Xtr.mean(0), Xtr.std(0)
         Xtr, Xte = (Xtr - m) / s, (Xte - m) / s
+    return Xtr, ytr, Xte, yte
+
+
+def forward_backward(p, X, y):
+    """The batch's mean squared error, its gradients {"w", "b"} and the predictions."""
+    pred = X @ p["w"] + p["b"]
+    err = pred - y
+    return np.mean(err ** 2), {"w": 2 * X.T @ err / len(y), "b": np.array([2 * err.mean()])}, pred
+
+
+def step(p, X, y, lr):
+    """The loop's update on one batch (in place); returns the loss (examine's step function)."""
+    loss, g, _ = forward_backward(p, X, y)
+    p["w"] -= lr * g["w"]
+    p["b"] -= lr * g["b"]
+    return loss
+
+
+def examine_case(bug):
+    """The program as doctor.examine's arguments (full batch, as the loop trains)."""
+    Xtr, ytr, _, _ = _data(bug)
+    return {"step": step, "params": {"w": np.zeros(3), "b": np.zeros(1)}, "X": Xtr, "y": ytr,
+            "lr": 1e-8 if bug else 0.1, "batch_size": len(Xtr),
+            "grad": lambda p, X, y: forward_backward(p, X, y)[1]}
+
+
+def _run(doctor, bug):
+    Xtr, ytr, Xte, yte = _data(bug)
     reports = [doctor.check_data(Xtr, ytr, Xte, yte, classification=False)]
-    w, b = np.zeros(3), 0.0
+    p = {"w": np.zeros(3), "b": np.zeros(1)}
     lr = 1e-8 if bug else 0.1
     rec = doctor.Recorder(["w", "b"])
     losses = []
     for it in range(300):
-        pred = Xtr @ w + b
-        err = pred - ytr
-        losses.append(np.mean(err ** 2))
-        dw, db = 2 * Xtr.T @ err / len(ytr), 2 * err.mean()
-        w -= lr * dw
-        b -= lr * db
+        loss, g, pred = forward_backward(p, Xtr, ytr)
+        losses.append(loss)
+        p["w"] -= lr * g["w"]
+        p["b"] -= lr * g["b"]
         if it % 3 == 0:
-            rec.log(it, loss=losses[-1], weights=[w, np.array([b])], grads=[dw, np.array([db])],
+            rec.log(it, loss=losses[-1], weights=[p["w"], p["b"]], grads=[g["w"], g["b"]],
                     logits=pred, labels=ytr)
     reports.append(rec.report())
+    w, b = p["w"], float(p["b"][0])
     r2 = 1 - np.sum((Xte @ w + b - yte) ** 2) / np.sum((yte - yte.mean()) ** 2)
     return reports, {"loss_start": losses[0], "loss_end": losses[-1], "r2": float(r2), "intercept": b}
 

@@ -10,7 +10,7 @@ STYLE = "classic"
 EXPECTED = ["GRADIENT_MISMATCH"]
 
 
-def _run(doctor, bug):
+def _data():
     rng = np.random.default_rng(105)
     n = 500
     X = np.vstack([rng.normal([-1, -1], 1.0, (n // 2, 2)), rng.normal([1.5, 1.0], 1.0, (n // 2, 2))])
@@ -18,32 +18,60 @@ def _run(doctor, bug):
     p_ = rng.permutation(n)
     X, y = X[p_], y[p_]
     X = (X - X.mean(0)) / X.std(0)
-    Xtr, ytr, Xte, yte = X[:400], y[:400], X[400:], y[400:]
+    return X[:400], y[:400], X[400:], y[400:], rng
+
+
+def predict(w, b, A):
+    return 1 / (1 + np.exp(-(A @ w + b)))
+
+
+def log_loss(w, b, A, t):
+    p = predict(w, b, A)
+    return -np.mean(t * np.log(p + 1e-12) + (1 - t) * np.log(1 - p + 1e-12))
+
+
+def gradient(w, b, A, t, bug):
+    p = predict(w, b, A)
+    r = (t - p) if bug else (p - t)
+    return A.T @ r / len(t), r.mean()
+
+
+def step(p, X, y, lr, bug=False):
+    """The loop's update on one batch (in place); returns the log-loss before it."""
+    loss = log_loss(p["w"], p["b"][0], X, y)
+    gw, gb = gradient(p["w"], p["b"][0], X, y, bug)
+    p["w"] -= lr * gw
+    p["b"] -= lr * gb
+    return loss
+
+
+def examine_case(bug):
+    """The program as doctor.examine's arguments (full batch, as the loop trains)."""
+    Xtr, ytr, _, _, rng = _data()
+    return {"step": lambda p, X, y, lr: step(p, X, y, lr, bug),
+            "params": {"w": rng.normal(0, 0.01, 2), "b": np.zeros(1)}, "X": Xtr, "y": ytr.astype(int),
+            "lr": 0.5, "batch_size": len(Xtr),
+            "grad": lambda p, X, y: dict(zip(("w", "b"), map(np.atleast_1d, gradient(p["w"], p["b"][0], X, y, bug))))}
+
+
+def _run(doctor, bug):
+    Xtr, ytr, Xte, yte, rng = _data()
     reports = [doctor.check_data(Xtr, ytr.astype(int), Xte, yte.astype(int))]
 
-    def predict(w, b, A):
-        return 1 / (1 + np.exp(-(A @ w + b)))
-
-    def log_loss(params):
+    def loss_of(params):
         w, b = params
-        p = predict(w, b[0], Xtr)
-        return -np.mean(ytr * np.log(p + 1e-12) + (1 - ytr) * np.log(1 - p + 1e-12))
-
-    def gradient(w, b):
-        p = predict(w, b, Xtr)
-        r = (ytr - p) if bug else (p - ytr)
-        return Xtr.T @ r / len(ytr), r.mean()
+        return log_loss(w, b[0], Xtr, ytr)
 
     w, b = rng.normal(0, 0.01, 2), 0.0
-    gw, gb = gradient(w, b)
-    reports.append(doctor.check_gradients(log_loss, [w, np.array([b])], [gw, np.array([gb])]))
+    gw, gb = gradient(w, b, Xtr, ytr, bug)
+    reports.append(doctor.check_gradients(loss_of, [w, np.array([b])], [gw, np.array([gb])]))
     rec = doctor.Recorder(["w", "b"])
     losses = []
     for it in range(200):
-        gw, gb = gradient(w, b)
+        gw, gb = gradient(w, b, Xtr, ytr, bug)
         w -= 0.5 * gw
         b -= 0.5 * gb
-        losses.append(log_loss([w, np.array([b])]))
+        losses.append(loss_of([w, np.array([b])]))
         if it % 2 == 0:
             rec.log(it, loss=losses[-1], weights=[w, np.array([b])], grads=[gw, np.array([gb])],
                     logits=Xtr @ w + b, labels=ytr)

@@ -48,6 +48,11 @@ GRID_DECADES_BELOW = 3
 #: Your learning rate is called too high (too low) when it is at least this factor above
 #: (below) the sweep's best one ...
 SWEEP_FACTOR = 3.0
+#: The grid knows the best rate only to within half a grid step either side, so your rate is
+#: judged only when it is SWEEP_FACTOR from every rate in that interval: a ratio of
+#: SWEEP_FACTOR * 10 ** (1 / (2 * GRID_PER_DECADE)) = 5.3 to the grid's best (a rate one grid
+#: step, 3.16x, from the best is within the sweep's resolution of it).
+SWEEP_RESOLUTION = 10 ** (1 / (2 * GRID_PER_DECADE))
 #: ... and its short run kept at least this share of the loss the best run shed (from the
 #: loss at init) still to shed: a real difference, not a neighbouring grid point.
 SWEEP_GAP = 0.25
@@ -294,13 +299,11 @@ def _sweep(trial, *, lr_min: float, lr_max: float, steps: int, current: float | 
             run(float(round(best * step, 12)))
         else:
             break
+    cur_loss = None
+    if current is not None:                         # your rate is a candidate too: it may beat the grid
+        cur_loss = run(float(current))
     lrs = sorted(results)
     best = min(lrs, key=lambda r: (results[r], -r))   # ties: the larger rate (it learns faster)
-    cur_loss = None
-    if current is not None:
-        cur_loss = results.get(current)
-        if cur_loss is None:
-            cur_loss = trial(current)[0]
     return LRSweep(lr=best, low=low, high=high, range_lrs=[float(v) for v in range_lrs],
                    range_losses=[float(v) for v in range_losses],
                    grid=[(lr, float(results[lr])) for lr in lrs], current=current,
@@ -318,7 +321,8 @@ def _lr_findings(sw: LRSweep) -> list[Finding]:
     shed = None if init is None else init - sw.best_loss
     gap = (1.0 if diverged else None if not shed or shed <= 0
            else (sw.current_loss - sw.best_loss) / shed)
-    if gap is None or gap < SWEEP_GAP or (1 / SWEEP_FACTOR < ratio < SWEEP_FACTOR):
+    far = SWEEP_FACTOR * SWEEP_RESOLUTION
+    if gap is None or gap < SWEEP_GAP or (1 / far < ratio < far):
         return []
     ev = {"lr": sw.current, "best_lr": sw.lr, "lr_ratio": ratio,
           "loss_at_lr": sw.current_loss if not diverged else None, "loss_at_best": sw.best_loss,
@@ -326,7 +330,7 @@ def _lr_findings(sw: LRSweep) -> list[Finding]:
           "working_range": [sw.low, sw.high] if sw.low else None,
           "grid": [[lr, loss if math.isfinite(loss) else None] for lr, loss in sw.grid]}
     at = "diverged" if diverged else f"reached a loss of {sw.current_loss:.4g}"
-    if ratio >= SWEEP_FACTOR:
+    if ratio >= far:
         return [rules.finding("LR_TOO_HIGH", "error",
                               f"the learning rate is too high: the sweep's short runs ({sw.steps} steps) "
                               f"at your lr {sw.current:.3g} {at}, at lr {sw.lr:.3g} ({ratio:.3g}x lower) "
@@ -466,15 +470,64 @@ class _UserSetup:
     lr: float | None = None
 
 
-def _float_arrays(params) -> list[tuple[str, np.ndarray]]:
-    """The params' arrays of real numbers, named (dict keys, list positions or attributes)."""
-    if isinstance(params, dict):
-        items = list(params.items())
-    elif isinstance(params, (list, tuple)):
-        items = [(f"param {i}", p) for i, p in enumerate(params)]
-    else:
-        items = [(k, v) for k, v in vars(params).items()] if hasattr(params, "__dict__") else []
-    return [(str(k), v) for k, v in items if isinstance(v, np.ndarray) and v.dtype.kind == "f"]
+#: How deep examine looks for your arrays inside the params (a dict of lists of layer
+#: objects is three levels: params["layers"][0].W).
+PARAMS_DEPTH = 4
+
+
+def _children(obj):
+    """(name, child, setter) for the parts of a container or plain object examine looks into:
+    a dict's items, a list's or tuple's entries, an object's attributes."""
+    if isinstance(obj, dict):
+        return [(str(k), v) for k, v in obj.items()]
+    if isinstance(obj, (list, tuple)):
+        return [(f"[{i}]", v) for i, v in enumerate(obj)]
+    if hasattr(obj, "__dict__") and not isinstance(obj, type) and not callable(obj):
+        return [(k, v) for k, v in vars(obj).items() if not k.startswith("__")]
+    return []
+
+
+def _float_arrays(params, prefix: str = "", depth: int = 0) -> list[tuple[str, np.ndarray]]:
+    """The params' arrays of real numbers, named by where they sit: dict keys, list positions
+    and attributes, nested (``W1``, ``Ws[0]``, ``layers[1].b``); a bare list is numbered
+    ``param 0``, ``param 1``, ... The order is the one your structure holds them in."""
+    if isinstance(params, np.ndarray):
+        return [(prefix or "param 0", params)] if params.dtype.kind == "f" else []
+    if depth > PARAMS_DEPTH:
+        return []
+    out = []
+    for name, child in _children(params):
+        if not prefix and name.startswith("["):
+            full = f"param {name[1:-1]}"
+        elif name.startswith("["):
+            full = prefix + name
+        else:
+            full = f"{prefix}.{name}" if prefix else name
+        out += _float_arrays(child, full, depth + 1)
+    return out
+
+
+def _with_arrays(params, arrays):
+    """A deep copy of ``params`` whose real arrays are ``arrays``, in _float_arrays' order
+    (the gradient check nudges flat arrays; your loss reads your structure)."""
+    work = copy.deepcopy(params)
+    it = iter(arrays)
+
+    def fill(obj, depth):
+        if isinstance(obj, np.ndarray):
+            return next(it) if obj.dtype.kind == "f" else obj
+        if depth > PARAMS_DEPTH:
+            return obj
+        if isinstance(obj, tuple):
+            return tuple(fill(v, depth + 1) for v in obj)
+        if isinstance(obj, (dict, list)):
+            for k in (list(obj) if isinstance(obj, dict) else range(len(obj))):
+                obj[k] = fill(obj[k], depth + 1)
+        elif _children(obj):
+            for k, v in _children(obj):
+                setattr(obj, k, fill(v, depth + 1))
+        return obj
+    return fill(work, 0)
 
 
 def _user_loss(s: _UserSetup, params, X, y) -> float:
@@ -545,6 +598,32 @@ def _classes(y, num_classes: int | None) -> int | None:
 WATCHED_CODES = ("GRADIENT_NOT_RESET", "MOMENTUM", "WEIGHTS_FROZEN", "LOSS_SUMMED", "EXPLODING_GRADIENT")
 
 
+#: A classifier's short run that ends at this share of the chance loss or above (the loss of
+#: predicting the class frequencies, whatever the input) has learned nothing from the input:
+#: the init findings are then not harmless (a huge init that the first steps collapse to a
+#: constant output ends there, a lower loss than its own start but no learning).
+CHANCE_SHARE = 0.95
+
+
+def _chance_loss(y, c) -> float | None:
+    """The cross-entropy of always predicting the training labels' frequencies (ln C when
+    balanced); None for regression or labels examine cannot read as classes."""
+    if c is None or c < 2:
+        return None
+    y = np.asarray(y)
+    if _one_hot(y):
+        freq = y.mean(axis=0)
+    elif y.dtype.kind in "iub" or (y.dtype.kind == "f" and np.all(y == np.round(y))):
+        labels = y.reshape(-1).astype(np.int64)
+        if labels.min() < 0:
+            return None
+        freq = np.bincount(labels, minlength=c) / len(labels)
+    else:
+        return None
+    freq = freq[freq > 0]
+    return float(-np.sum(freq * np.log(freq)))
+
+
 def examine(step, params, X, y, *, grad=None, loss=None, lr: float | None = None,
             num_classes: int | None = None, batch_size: int = 32, steps: int = 100, seed: int = 0,
             max_samples: int | None = 5000, verify: bool = True) -> Report:
@@ -613,9 +692,11 @@ def examine(step, params, X, y, *, grad=None, loss=None, lr: float | None = None
     sw.batch_size, sw.samples = batch_size, len(X)
     found += _lr_findings(sw)
     overfit = _overfit(s, sw, used)
+    chance = _chance_loss(y, c)
     suffers = bool(overfit) or any(f.code == "LR_TOO_HIGH" for f in found) or (
         lr is not None and sw.current_loss is not None and init_loss - sw.current_loss
-        < 0.5 * (init_loss - sw.best_loss))
+        < 0.5 * (init_loss - sw.best_loss)) or (
+        chance is not None and sw.current_loss is not None and sw.current_loss >= CHANCE_SHARE * chance)
     found += [f if suffers else dataclasses.replace(f, severity="info") for f in inits]
     if c is not None and c >= 2:
         found += rules.initial_loss(init_loss, c, suffering=suffers)
@@ -639,23 +720,87 @@ def _gradient_findings(s: _UserSetup, grad, used: dict) -> list[Finding]:
         try:
             params = copy.deepcopy(s.params)
             grads = grad(params, Xg, yg)
-            rep = check_gradients(lambda q: _user_loss(s, q, Xg, yg), params, grads, max_coords=50)
+            flat = dict(_float_arrays(params))                # names kept; nested params flattened
+            g = [a for _, a in _float_arrays(grads)]         # your grads, in the same order
+            rep = check_gradients(lambda q: _user_loss(s, _with_arrays(params, list(q.values())), Xg, yg),
+                                  flat, dict(zip(flat, g)) if len(g) == len(flat) else g, max_coords=50,
+                                  tol=_gradcheck_tol(_user_loss(s, params, Xg, yg), g))
         except (TypeError, ValueError, IndexError, FloatingPointError) as e:
             used["gradient_check"] = f"not run: {type(e).__name__}: {e}"
             return []
     used["gradient_check"] = f"{len(rows)} samples, up to 50 entries per array"
-    return list(rep.findings)
+    found = list(rep.findings)
+    factor = _constant_factor(found, s, params, flat, g, Xg, yg) if found else None
+    if factor is not None:
+        used["gradient_check"] += f"; your gradients are {factor:.4g}x the loss's, a constant factor"
+        found = [dataclasses.replace(f, severity="info", message=(
+            f"{f.message} Every gradient is {factor:.4g}x the one of the loss your step returns: a "
+            f"constant factor (the loss you report is scaled against the one you differentiate, e.g. "
+            f"a mean over all outputs against a sum over them), the same as an lr {factor:.4g}x yours."),
+            evidence={**f.evidence, "constant_factor": factor}) if f.code == "GRADIENT_MISMATCH" else f
+            for f in found]
+    return found
+
+
+def _constant_factor(found, s, params, flat, g, Xg, yg) -> float | None:
+    """When every mismatch is one and the same factor k (your gradient = k x the loss's):
+    k, read from the worst entry and confirmed by a second check of g / k that passes
+    everywhere; else None. A constant factor changes the step's length, not its direction."""
+    worst = [w for f in found if f.code == "GRADIENT_MISMATCH" for w in f.evidence.get("worst", [])]
+    if len(worst) != sum(len(f.evidence.get("worst", [])) for f in found) or not worst:
+        return None                                    # a GRADIENT_SHAPE among them: no factor
+    w = max(worst, key=lambda e: abs(e["numeric"]))
+    if not w["numeric"] or not math.isfinite(w["analytic"] / w["numeric"]):
+        return None
+    k = w["analytic"] / w["numeric"]
+    if k <= 0:
+        return None                                    # a sign flip is a direction
+    scaled = [np.asarray(a, dtype=np.float64) / k for a in g]
+    rep = check_gradients(lambda q: _user_loss(s, _with_arrays(params, list(q.values())), Xg, yg),
+                          flat, dict(zip(flat, scaled)), max_coords=50,
+                          tol=_gradcheck_tol(_user_loss(s, params, Xg, yg), scaled))
+    return float(k) if not rep.findings else None
+
+
+#: The gradient check's nudge (check_gradients' default) and tolerance at an ordinary loss.
+GRADCHECK_EPS, GRADCHECK_TOL = 1e-6, 1e-6
+#: Float64 arithmetic on a loss of size |f| rounds it by ~|f| * 2.2e-16 per operation; a
+#: forward pass is many operations: the finite difference's error is taken as this many ulps.
+GRADCHECK_ULPS = 100
+
+
+def _gradcheck_tol(f0: float, grads) -> float:
+    """The relative error a central difference cannot resolve at this loss: its rounding,
+    ~GRADCHECK_ULPS * |f| * eps_machine / h per entry, against the typical entry of the
+    array whose gradient is smallest (check_gradients compares each array with one tol).
+    At a loss of a few units it is far below GRADCHECK_TOL (which then holds); a loss of 8000
+    (a huge init's logits) rounds the differences by ~1e-5 of a gradient of 0.1, which
+    check_gradients would otherwise call a mismatch (measured: rel. error 8e-6 on correct code)."""
+    arrays = [np.asarray(a, dtype=np.float64) for a in grads if np.size(a)]
+    if not arrays or not math.isfinite(f0):
+        return GRADCHECK_TOL
+    sizes = [math.sqrt(float(np.mean(a * a))) for a in arrays]    # one tol for all: the smallest array's
+    sizes = [r for r in sizes if r > 0 and math.isfinite(r)]
+    if not sizes:
+        return GRADCHECK_TOL
+    rms = min(sizes)
+    noise = GRADCHECK_ULPS * abs(f0) * np.finfo(np.float64).eps / GRADCHECK_EPS
+    return max(GRADCHECK_TOL, noise / rms)
 
 
 def _overfit(s: _UserSetup, sw: LRSweep, used: dict) -> list[Finding]:
     """Can the loop learn one batch by heart? Up to 3*steps steps on the same 16 samples at
-    the sweep's best rate and 3x it; NOT_LEARNING when neither gets the loss below
+    the sweep's best rate and 3x it, then a third of it (300 steps on one batch may diverge
+    at a rate that 100 steps on fresh batches survive: a diverged run says the rate is too
+    high, not that the loop cannot learn); NOT_LEARNING when none gets the loss below
     OVERFIT_SHARE of where it started."""
     rows = np.arange(min(16, len(s.X)))
     n = 3 * sw.steps
     start = _user_loss(s, s.params, s.X[rows], s.y[rows])
     best = math.inf
-    for lr in (sw.lr, 3 * sw.lr):
+    for lr in (sw.lr, 3 * sw.lr, sw.lr / 3):       # the last only when both others failed
+        if math.isfinite(start) and best <= OVERFIT_SHARE * start:
+            break                                  # learned: no need for a third rate
         params, _, diverged = _train_user(s, np.full(n, lr), n, rows=rows)
         if not diverged:
             best = min(best, _user_loss(s, params, s.X[rows], s.y[rows]))
@@ -665,7 +810,7 @@ def _overfit(s: _UserSetup, sw: LRSweep, used: dict) -> list[Finding]:
     return [rules.finding("NOT_LEARNING", "error",
                           f"the loop cannot learn even one batch by heart: {n} steps on the same "
                           f"{len(rows)} samples take its loss from {start:.4g} only to {_num(best)}, at the "
-                          f"sweep's best lr {sw.lr:.3g} and 3x it. Something between the loss and the "
+                          f"sweep's best lr {sw.lr:.3g}, 3x and 1/3 of it. Something between the loss and the "
                           f"update is broken.",
                           {"overfit_samples": len(rows), "overfit_steps": n, "overfit_loss_start": start,
                            "overfit_loss_end": best if math.isfinite(best) else None, "best_lr": sw.lr},
@@ -686,7 +831,7 @@ def _watched(s: _UserSetup, lr: float, steps: int, grad, c) -> list[Finding]:
             return None
         try:
             g = grad(copy.deepcopy(params), s.X[idx], s.y[idx])
-            return [np.array(a) for _, a in _float_arrays(g)] if isinstance(g, dict) else [np.array(a) for a in g]
+            return [np.array(a) for _, a in _float_arrays(g)]
         except Exception:                          # noqa: BLE001 - their grad fails here: no gradients
             return None
 
