@@ -227,3 +227,58 @@ def test_a_finding_without_verified_is_what_it_was():
     f = doctor.Finding("INPUT_SCALE", "warning", "m", {"p99": 255.0}, "fix")
     assert f.verified is None and "tried" not in str(f)
     assert doctor.Report([f]).to_dict()["findings"][0]["verified"] is None
+
+
+def nested_loop(factor=1.0, bug=False):
+    """softmax_loop's network held as a Nielsen-style {"w": [W1, W2], "b": [b1, b2]}."""
+    step0, grad0 = softmax_loop()
+
+    def flat(p):
+        return {"W1": p["w"][0], "b1": p["b"][0], "W2": p["w"][1], "b2": p["b"][1]}
+
+    def grad(p, X, y):
+        g = grad0(flat(p), X, y)
+        if bug:
+            g["W2"] = g["W2"].T.reshape(g["W2"].shape)       # entries moved: a wrong direction
+        return {"w": [factor * g["W1"], factor * g["W2"]], "b": [factor * g["b1"], factor * g["b2"]]}
+
+    def step(p, X, y, lr):
+        loss = step0(flat(p), X, y, 0.0)
+        g = grad(p, X, y)
+        for group in ("w", "b"):
+            for a, d in zip(p[group], g[group]):
+                a -= lr * d
+        return loss
+    return step, grad
+
+
+def nested_params():
+    p = params()
+    return {"w": [p["W1"], p["W2"]], "b": [p["b1"], p["b2"]]}
+
+
+def test_examine_reads_nested_params_and_checks_their_gradients():
+    X, y = blobs()
+    assert [n for n, _ in ex._float_arrays(nested_params())] == ["w[0]", "w[1]", "b[0]", "b[1]"]
+    step, grad = nested_loop()
+    clean = doctor.examine(step, nested_params(), X, y, grad=grad, lr=0.1, steps=30)
+    assert clean.codes() == [], str(clean)
+    assert not clean.experiments["gradient_check"].startswith("not run")
+    step, grad = nested_loop(bug=True)
+    bad = doctor.examine(step, nested_params(), X, y, grad=grad, lr=0.1, steps=30)
+    assert "GRADIENT_MISMATCH" in bad.codes()
+
+
+def test_a_gradient_off_by_one_constant_factor_is_info_with_the_factor():
+    X, y = blobs()
+    step, grad = nested_loop(factor=2.0)
+    report = doctor.examine(step, nested_params(), X, y, grad=grad, lr=0.05, steps=30)
+    mism = [f for f in report.findings if f.code == "GRADIENT_MISMATCH"]
+    assert mism and all(f.severity == "info" and f.evidence["constant_factor"] == pytest.approx(2.0)
+                        for f in mism)
+
+
+def test_the_gradient_check_tolerance_grows_with_the_loss_only_past_rounding():
+    g = [np.full(10, 0.1)]
+    assert ex._gradcheck_tol(2.3, g) == ex.GRADCHECK_TOL          # an ordinary loss: unchanged
+    assert ex._gradcheck_tol(9000.0, g) > 1e-4                    # a huge one rounds its differences

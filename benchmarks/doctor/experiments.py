@@ -10,6 +10,11 @@
     run) on an MLP, a CNN, logistic regression, a sigmoid network and a user's own loop.
 (b) examine on step-function versions of the suite's own-loop bugs (userloop.py) and the
     correct loop: the expected code named, no false alarm on the correct one.
+(d) examine on the program corpus (benchmarks/doctor/programs): every program with an
+    ``examine_case(bug)`` (its own step function, init and data), buggy and fixed: the expected
+    code named (and first), no error/warning on the correct runs; with verify, whether the top
+    finding's fix (the sweep's lr, standardised inputs) improved the run; on the correct
+    programs, the same short run's loss over seeds (the noise a fix must beat).
 """
 from __future__ import annotations
 
@@ -209,11 +214,79 @@ def part_b() -> dict:
             "false_alarms": sum(not r["named"] for r in rows if not r["expected"])}
 
 
+# ----------------------------------------------------------------------------- (d) the corpus
+
+def corpus_cases() -> list[tuple[str, object]]:
+    """The corpus programs that have a step-function form (examine_case)."""
+    import importlib
+
+    from .corpus import PROGRAMS, program_names
+    mods = [importlib.import_module(f"{PROGRAMS}.{n}") for n in program_names()]
+    return [(m.__name__.rsplit(".", 1)[1], m) for m in mods if hasattr(m, "examine_case")]
+
+
+def part_d(seeds: int) -> dict:
+    from .corpus import STYLES, program_names
+    rows, noise = [], []
+    for name, mod in corpus_cases():
+        for bug in ((True, False) if hasattr(mod, "buggy") else (False,)):
+            case = mod.examine_case(bug)
+            expected = list(mod.EXPECTED) if bug else []
+            t = time.perf_counter()
+            with np.errstate(all="ignore"):
+                r = doctor.examine(**case, verify=True)
+            codes = r.codes()
+            f, first = top_fixable(r)
+            rows.append({"program": name, "style": mod.STYLE, "bug": bug, "expected": expected,
+                         "codes": codes, "named": bool(set(codes) & set(expected)) if bug else not codes,
+                         "first": bool(codes) and codes[0] in expected,
+                         "top": first.code if first else None, "top_fix": f.verified if f else None,
+                         "seconds": round(time.perf_counter() - t, 2)})
+            fx = (f"  verify {f.verified['fix'][:30]}: {f.verified['before']:.4g} -> "
+                  f"{f.verified['after'] if f.verified['after'] is None else round(f.verified['after'], 4)} "
+                  f"{f.verified['verdict']}" if f else "")
+            print(f"examine {name:<34} {'buggy' if bug else 'fixed'} expected {expected}  got {codes}  "
+                  f"{'ok' if rows[-1]['named'] else 'MISS'}  {rows[-1]['seconds']}s{fx}", flush=True)
+            if not bug:                                   # the noise: the same short run over seeds
+                losses = []
+                for seed in range(seeds):
+                    X, y = np.asarray(case["X"]), np.asarray(case["y"])
+                    rows_eval = ex._eval_rows(len(X), 0)
+                    us = ex._UserSetup(case["step"], case["params"], X, y, X[rows_eval], y[rows_eval],
+                                       case.get("batch_size", 32), seed, None, case.get("lr"))
+                    steps = case.get("steps", 100)
+                    with np.errstate(all="ignore"):
+                        params, _, diverged = ex._train_user(us, np.full(steps, case.get("lr", 0.01)), steps)
+                        losses.append(math.inf if diverged else ex._user_loss(us, params, us.X_eval, us.y_eval))
+                spread = (max(losses) - min(losses)) / max(abs(float(np.mean(losses))), 1e-12)
+                noise.append({"program": name, "losses": losses, "relative_spread": spread})
+    buggy = [r for r in rows if r["bug"]]
+    correct = [r for r in rows if not r["bug"]]
+    fixable = [r for r in buggy if r["top_fix"]]
+    per_style = {}
+    for st in STYLES:
+        b = [r for r in buggy if r["style"] == st]
+        c = [r for r in correct if r["style"] == st]
+        if b or c:
+            per_style[st] = {"buggy": len(b), "named": sum(r["named"] for r in b),
+                             "first": sum(r["first"] for r in b), "correct": len(c),
+                             "false_alarms": sum(not r["named"] for r in c)}
+    return {"programs_with_step_form": len({r["program"] for r in rows}),
+            "programs_in_corpus": len(program_names()), "runs": rows, "per_style": per_style,
+            "named_share": sum(r["named"] for r in buggy) / max(1, len(buggy)),
+            "first_share": sum(r["first"] for r in buggy) / max(1, len(buggy)),
+            "false_alarms": sum(not r["named"] for r in correct), "correct_runs": len(correct),
+            "verify_fixable_top": len(fixable), "verify_improved": sum(r["top_fix"]["helped"] for r in fixable),
+            "verify_helped_claims_on_correct": sum(1 for r in correct if r["top_fix"] and r["top_fix"]["helped"]),
+            "noise": noise, "noise_max_relative_spread": max((n["relative_spread"] for n in noise), default=None),
+            "seconds_max": max(r["seconds"] for r in rows)}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--json", default="benchmarks/results/doctor-experiments.json")
-    parser.add_argument("--parts", default="acb")
+    parser.add_argument("--parts", default="acbd")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     start = time.perf_counter()
@@ -224,6 +297,8 @@ def main(argv=None) -> int:
         out["examine"] = part_b()
     if "a" in args.parts:
         out["verify"] = part_a(args.seeds)
+    if "d" in args.parts:
+        out["corpus_examine"] = part_d(args.seeds)
     out["seconds"] = time.perf_counter() - start
     if "verify" in out:
         v = out["verify"]
@@ -237,6 +312,18 @@ def main(argv=None) -> int:
         e = out["examine"]
         print(f"(b) examine: {100 * e['named_share']:.0f}% named ({100 * e['first_share']:.0f}% first), "
               f"{e['false_alarms']} false alarms")
+    if "corpus_examine" in out:
+        d = out["corpus_examine"]
+        print(f"(d) examine on the corpus: {d['programs_with_step_form']} of {d['programs_in_corpus']} "
+              f"programs have a step-function form; {100 * d['named_share']:.0f}% of the buggy named "
+              f"({100 * d['first_share']:.0f}% first), {d['false_alarms']} false alarms on "
+              f"{d['correct_runs']} correct runs; verify: {d['verify_improved']}/{d['verify_fixable_top']} "
+              f"top fixes improved, {d['verify_helped_claims_on_correct']} claimed on correct runs "
+              f"(run-to-run spread up to {100 * (d['noise_max_relative_spread'] or 0):.1f}% of the loss)")
+        print(f"    {'style':<11} {'buggy':>5} {'named':>6} {'first':>6} {'correct':>7} {'false alarms':>12}")
+        for st, v in d["per_style"].items():
+            print(f"    {st:<11} {v['buggy']:>5} {v['named']:>6} {v['first']:>6} {v['correct']:>7} "
+                  f"{v['false_alarms']:>12}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(out, indent=1, default=lambda v: None if v is None or (

@@ -1017,7 +1017,8 @@ def verify_model(report: Report, model, X, y, *, loss=None, optimizer=None, batc
 
 def _verify_user(report: Report, s: _UserSetup, sw: LRSweep, steps: int, used: dict) -> Report:
     """examine's verification: the fixes a step function allows (the inputs standardised,
-    the sweep's lr), each tried on the same short run at your lr."""
+    then at the better of your lr and a sweep's on them; the sweep's lr), each tried on the same
+    short run, against that run at your lr."""
     lr = s.lr if s.lr is not None else sw.lr
 
     def score(setup, rate):
@@ -1032,8 +1033,18 @@ def _verify_user(report: Report, s: _UserSetup, sw: LRSweep, steps: int, used: d
         if before is None:
             before = score(s, lr)
         if f.code == "INPUT_SCALE":
-            after, text = score(_fix_scale(s, None), lr), "standardise the inputs with the training set's mean and std"
-        else:
-            after, text = score(s, sw.lr), f"lr = {sw.lr:.3g} (the sweep's best)"
+            # rescaling the inputs rescales the gradients, so the rate that suits them changes too
+            # (lr 1e-8 on raw house prices learns; on standardised ones it learns nothing): the
+            # scaled inputs at the better of your rate and the best of a sweep on them, against
+            # your run as it is.
+            fixed = _fix_scale(s, None)
+            sw2 = _sweep(_user_trial(fixed, steps), lr_min=1e-6, lr_max=10.0, steps=steps, current=lr,
+                         initial_loss=_user_loss(fixed, fixed.params, fixed.X_eval, fixed.y_eval))
+            text = ("standardise the inputs with the training set's mean and std" + (
+                "" if sw2.lr == lr else f", then lr = {sw2.lr:.3g} (the sweep's best on them)"))
+            out.append(dataclasses.replace(f, verified=_outcome(text, "loss", before, sw2.best_loss,
+                                                                steps, len(s.X))))
+            continue
+        after, text = score(s, sw.lr), f"lr = {sw.lr:.3g} (the sweep's best)"
         out.append(dataclasses.replace(f, verified=_outcome(text, "loss", before, after, steps, len(s.X))))
     return Report(out)
