@@ -282,6 +282,49 @@ def part_d(seeds: int) -> dict:
             "seconds_max": max(r["seconds"] for r in rows)}
 
 
+# ----------------------------------------------------------------------------- (t) the time bound
+
+def part_t() -> dict:
+    """examine and diagnose(verify=True) on full MNIST (60,000 x 784, $GRADWISE_DATA), timed:
+    the 30 s bound of issue #17. Each subsamples to max_samples=5000 itself."""
+    d = gw.data.load("mnist", download=False)
+    X = d.X_train.reshape(len(d.X_train), -1).astype(np.float32) / 255.0
+    y = d.y_train
+    out = {"samples": int(len(X)), "features": int(X.shape[1]), "cpu": _cpu(),
+           "load_average": list(os.getloadavg())}
+    p = userloop.init(np.random.default_rng(0), (784, 64, 10))
+    for name, kw in (("examine (lr 0.1, grad)", {"lr": 0.1}), ("examine (lr 1e-4: LR_TOO_LOW, verify)", {"lr": 1e-4}),
+                     ("examine (pixels 0..255: INPUT_SCALE, verify)", {"lr": 0.1, "raw": True})):
+        Xa = X * 255 if kw.pop("raw", False) else X
+        t = time.perf_counter()
+        with np.errstate(all="ignore"):
+            r = doctor.examine(_user_step(), p, Xa, y, batch_size=64, verify=True,
+                               grad=lambda q, xb, yb: userloop.forward_backward(q, xb, yb, None)[1], **kw)
+        out[name] = {"seconds": time.perf_counter() - t, "codes": r.codes()}
+        print(f"time {name:<46} {out[name]['seconds']:.1f}s  {r.codes()}", flush=True)
+    for name, opt in (("diagnose(verify=True) 784-64-10 SGD 0.01", gw.SGD(0.01)),
+                      ("diagnose(verify=True) 784-64-10 SGD 10 (LR_TOO_HIGH)", gw.SGD(10.0))):
+        t = time.perf_counter()
+        with np.errstate(all="ignore"):
+            r = doctor.diagnose(gw.mlp([784, 64, 10], seed=0), X, y, optimizer=opt, epochs=1, verify=True)
+        out[name] = {"seconds": time.perf_counter() - t, "codes": r.codes(),
+                     "verify_steps": r.experiments.get("verify_steps"),
+                     "verify_samples": r.experiments.get("verify_samples")}
+        print(f"time {name:<46} {out[name]['seconds']:.1f}s  {r.codes()}", flush=True)
+    out["load_average_after"] = list(os.getloadavg())
+    return out
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return f"{line.split(':', 1)[1].strip()} x {os.cpu_count()}"
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, default=3)
@@ -299,6 +342,8 @@ def main(argv=None) -> int:
         out["verify"] = part_a(args.seeds)
     if "d" in args.parts:
         out["corpus_examine"] = part_d(args.seeds)
+    if "t" in args.parts:
+        out["time_bound"] = part_t()
     out["seconds"] = time.perf_counter() - start
     if "verify" in out:
         v = out["verify"]

@@ -686,7 +686,7 @@ def examine(step, params, X, y, *, grad=None, loss=None, lr: float | None = None
     init_loss = _user_loss(s, s.params, s.X_eval, s.y_eval)
     used = {"samples": len(X), "steps": steps, "batch_size": batch_size, "eval_samples": len(rows)}
     if grad is not None:
-        found += _gradient_findings(s, grad, used)
+        found += _gradient_findings(s, grad, used, scaled=any(f.code == "INPUT_SCALE" for f in found))
     sw = _sweep(_user_trial(s, steps), lr_min=1e-6, lr_max=10.0, steps=steps, current=lr,
                 initial_loss=init_loss)
     sw.batch_size, sw.samples = batch_size, len(X)
@@ -711,11 +711,17 @@ def examine(step, params, X, y, *, grad=None, loss=None, lr: float | None = None
     return report
 
 
-def _gradient_findings(s: _UserSetup, grad, used: dict) -> list[Finding]:
+def _gradient_findings(s: _UserSetup, grad, used: dict, scaled: bool = False) -> list[Finding]:
     """check_gradients on a batch of 8 samples, your ``grad`` against finite differences of
-    the loss (your ``loss``, else your step at lr 0)."""
+    the loss (your ``loss``, else your step at lr 0). With ``scaled`` (INPUT_SCALE found) the
+    batch is standardised first: the check tests your code, which any input exercises, and
+    inputs of 0..255 saturate the softmax, where a clipped log(p + eps) is flat in float64
+    while its analytic gradient p - y is not (measured: numeric 0 against analytic 26 on
+    correct code, a false GRADIENT_MISMATCH)."""
     rows = np.arange(min(8, len(s.X)))
     Xg, yg = s.X[rows], s.y[rows]
+    if scaled:
+        Xg = _standardise(Xg, s.X)
     with np.errstate(all="ignore"):
         try:
             params = copy.deepcopy(s.params)
@@ -728,7 +734,8 @@ def _gradient_findings(s: _UserSetup, grad, used: dict) -> list[Finding]:
         except (TypeError, ValueError, IndexError, FloatingPointError) as e:
             used["gradient_check"] = f"not run: {type(e).__name__}: {e}"
             return []
-    used["gradient_check"] = f"{len(rows)} samples, up to 50 entries per array"
+    used["gradient_check"] = (f"{len(rows)} samples" + (" (standardised)" if scaled else "")
+                              + ", up to 50 entries per array")
     found = list(rep.findings)
     factor = _constant_factor(found, s, params, flat, g, Xg, yg) if found else None
     if factor is not None:
@@ -835,12 +842,48 @@ def _watched(s: _UserSetup, lr: float, steps: int, grad, c) -> list[Finding]:
         except Exception:                          # noqa: BLE001 - their grad fails here: no gradients
             return None
 
+    passed: dict[str, np.ndarray] = {}             # per bias entry: any non-zero gradient yet?
+
     def after(t, params, loss, grads):             # logged after the update, as the README shows
         rec.log(t, loss=loss, weights=[a for _, a in _float_arrays(params)], grads=grads)
+        if grads is not None and len(grads) == len(names):
+            for name, g in zip(names, grads):
+                if _bias_like(g):
+                    seen = np.asarray(g).reshape(-1) != 0
+                    before_ = passed.get(name)
+                    passed[name] = seen if before_ is None or before_.shape != seen.shape else before_ | seen
     _train_user(s, np.full(steps, lr), steps, watch=(before, after))
     with np.errstate(all="ignore"):
         found = rec.report(num_classes=c, lr=lr).findings
-    return [f for f in found if f.code in WATCHED_CODES and f.severity != "info"]
+    found = [f for f in found if f.code in WATCHED_CODES and f.severity != "info"]
+    return found + _dead_units(passed, steps)
+
+
+def _bias_like(g) -> bool:
+    """A gradient of one entry per unit: 1-D, or a row or column ((1, n), (n, 1)), n >= 2."""
+    g = np.asarray(g)
+    return g.dtype.kind == "f" and g.size >= 2 and (g.ndim == 1 or (g.ndim == 2 and min(g.shape) == 1))
+
+
+def _dead_units(passed: dict, steps: int) -> list[Finding]:
+    """DEAD_RELU from your gradients: a unit whose bias gradient (the sum of its deltas over
+    the batch) was exactly 0 at every step of the watched run passed no gradient for any
+    sample it saw: a ReLU off on all of them (a sigmoid or tanh only comes close to 0, never
+    exactly; an output unit always has some error). Named when more than DEAD_LAYER_SHARE of
+    a layer's units are such, as the Recorder names dead layers from their activations."""
+    out = []
+    for name, alive in passed.items():
+        share = 1.0 - float(np.mean(alive))
+        if share > rules.DEAD_LAYER_SHARE:
+            out.append(rules.finding(
+                "DEAD_RELU", "error" if share > 0.9 else "warning",
+                f"{100 * share:.0f}% of the units whose bias is {name} passed no gradient at any of the "
+                f"{steps} steps of the watched run (their bias gradient was exactly 0 every time): dead "
+                f"ReLUs, off on every sample they saw.",
+                {"dead_share": share},
+                "start biases at 0 (not negative) and weights centred on 0 (a fan-in-scaled normal), "
+                "lower the learning rate, or use LeakyReLU", name))
+    return out
 
 
 # ----------------------------------------------------------------------------- each fix, tried
