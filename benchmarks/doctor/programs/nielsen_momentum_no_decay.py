@@ -54,6 +54,38 @@ class Network:
         return cost, nabla_w + nabla_b, acts
 
 
+class Step:
+    """examine's step function: the Network's own step on the params handed in (rows in, as
+    examine's batches come); the velocities stay in here, so examine's copy of it starts fresh."""
+
+    def __init__(self, net, bug):
+        self.net, self.bug = net, bug
+
+    def __call__(self, p, X, y, lr):
+        net = self.net
+        net.weights, net.biases = p["weights"], p["biases"]
+        cost, _, _ = net.step(X.T, np.eye(10)[y].T, lr, self.bug)
+        p["weights"], p["biases"] = net.weights, net.biases
+        return cost
+
+
+def _gradient(p, X, y):
+    """This batch's gradients [w1, w2, b1, b2], from a Network with fresh velocities at eta 0."""
+    net = Network.__new__(Network)
+    net.weights, net.biases = list(p["weights"]), list(p["biases"])
+    net.vw = [np.zeros_like(w) for w in net.weights]
+    net.vb = [np.zeros_like(b) for b in net.biases]
+    return net.step(X.T, np.eye(10)[y].T, 0.0, False)[1]
+
+
+def examine_case(bug):
+    """The program as doctor.examine's arguments: the weights and biases as params."""
+    Xtr, ytr, _, _ = mnist(2000, 500, seed=25)
+    net = Network([784, 30, 10], np.random.default_rng(25))
+    return {"step": Step(net, bug), "params": {"weights": net.weights, "biases": net.biases},
+            "X": Xtr / 255.0, "y": ytr, "lr": 0.1, "batch_size": 20, "grad": _gradient}
+
+
 def _run(doctor, bug):
     Xtr, ytr, Xte, yte = mnist(2000, 500, seed=25)
     X, Xt = Xtr.T / 255.0, Xte.T / 255.0

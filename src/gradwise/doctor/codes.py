@@ -391,7 +391,10 @@ _ENTRIES = [
         "while their norm grows.",
         {"weight_norm_growth": "how many times the weights' norm grew",
          "median_cosine": "the median cosine between consecutive gradients",
-         "grad_norm_growth": "how much the gradient norm grew over the checks"},
+         "grad_norm_growth": "how much the gradient norm grew over the checks",
+         "fitted_momentum": "(doctor.examine) mu of update = mu * last update + c * gradient, "
+                            "fitted from your step's updates against your grad: 1 is a running "
+                            "sum of every gradient, which a never-zeroed buffer and v = v + g both give"},
         "Compute each step's gradients afresh (assign, `dW = ...`, or zero the buffers at the "
         "start of every step).",
         _loop(init="\nsums = [np.zeros_like(w) for w in params]           # gradient buffers",

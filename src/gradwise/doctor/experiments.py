@@ -856,7 +856,29 @@ def _watched(s: _UserSetup, lr: float, steps: int, grad, c) -> list[Finding]:
     with np.errstate(all="ignore"):
         found = rec.report(num_classes=c, lr=lr).findings
     found = [f for f in found if f.code in WATCHED_CODES and f.severity != "info"]
-    return found + _dead_units(passed, steps)
+    return found + _summed_updates(found) + _dead_units(passed, steps)
+
+
+def _summed_updates(found: list[Finding]) -> list[Finding]:
+    """GRADIENT_NOT_RESET beside a MOMENTUM fitted from your gradients: with ``grad`` giving each
+    batch's fresh gradient, an update that is the sum of every gradient so far (mu = 1) is what
+    both ``v = v + g; w -= lr * v`` and a buffer never zeroed (``nabla += g; w -= lr * nabla``)
+    do, step for step: the same numbers, so examine names both and says it cannot tell them
+    apart (the Recorder can, in your loop: there the gradient you log is the buffer itself)."""
+    out = []
+    for f in found:
+        mu = f.evidence.get("fitted_momentum") if f.code == "MOMENTUM" else None
+        if mu is not None and not any(g.code == "GRADIENT_NOT_RESET" for g in found):
+            out.append(rules.finding(
+                "GRADIENT_NOT_RESET", "error",
+                f"each update is the sum of every gradient so far (fitted from your updates against "
+                f"your grad: {mu:.3f} x the last update + this gradient): gradient buffers that are "
+                f"never zeroed do exactly that, as does a velocity never damped (MOMENTUM); a step "
+                f"function shows the same numbers for both.",
+                {"fitted_momentum": mu},
+                "compute each step's gradients afresh (dW = ..., or zero the buffers at the start of "
+                "every step); if it is a velocity, decay it (v = 0.9 * v + g)"))
+    return out
 
 
 def _bias_like(g) -> bool:
