@@ -260,12 +260,12 @@ def cmd_doctor(args) -> int:
 
 def doctor_text(args) -> int:
     """``gradwise doctor --model char-lstm | gpt-mini``: the first steps (at most
-    ``doctor.sequence.TEXT_STEPS``) of the run ``gradwise train`` would make with the same
-    flags (recipe, optimiser, clipping, schedule), watched: ``doctor.sequence.diagnose_text``."""
+    ``doctor.TEXT_STEPS``) of the run ``gradwise train`` would make with the same
+    flags (recipe, optimiser, clipping, schedule), watched: ``doctor.diagnose_text``."""
     import dataclasses
 
     from . import train
-    from .doctor.sequence import TEXT_STEPS, diagnose_text
+    from .doctor import TEXT_STEPS, diagnose_text
     for flag, why in (("raw_pixels", "a text model reads random windows of its text"),
                       ("sorted", "a text model reads random windows of its text"),
                       ("verify", "its experiments (the lr sweep, each fix on a copy) run on images")):
