@@ -138,3 +138,14 @@ def test_the_doctors_check_leaves_out_relu_kinks_but_not_wrong_gradients():
     dW, db = X.T @ mask / len(X), mask.sum(axis=0) / len(X)
     assert doctor.check_gradients(f, [W, b], [dW, db]).ok
     assert doctor.check_gradients(f, [W, b], [dW, 2 * db]).codes() == ["GRADIENT_MISMATCH"]
+
+
+def test_a_right_gradient_too_small_for_the_loss_rounding_passes():
+    """A gradient of 1.2e-7 beside a loss of 1: the central difference's rounding (an ulp of
+    the loss over 2 eps, 5e-11) is a relative error of 5e-4 between two right answers, and
+    must not read as a mismatch (hypothesis found it: params [1.0] and [5.96e-8])."""
+    params = [np.array([1.0]), np.array([5.96046448e-08])]
+    report = check_function(lambda p: float(p[0][0] ** 2 + p[1][0] ** 2), params, [2 * q for q in params])
+    assert report.ok, str(report)
+    wrong = check_function(lambda p: float(p[0][0] ** 2 + p[1][0] ** 2), params, [3 * q for q in params])
+    assert not wrong.ok

@@ -33,6 +33,11 @@ DEFAULT_MAX_COORDS = 200     # per parameter: all coordinates of small arrays, a
 #: a gradient that is exactly 0 (a conv bias before batch norm) meets finite differences of
 #: ~1e-10 rounding noise, which would read as a relative error of 1.
 DEFAULT_ATOL = 1e-8
+#: Central differences round: each loss value is exact only to about an ulp of the loss, so the
+#: slope (f+ - f-) / 2 eps carries ~ulp(f) / eps of noise, and an entry is judged on what it
+#: differs by beyond this many of those (a gradient of 1.2e-7 under a loss of 1 meets 5e-11 of
+#: noise: a relative error of 5e-4 between two right answers).
+ROUNDING_ULPS = 16
 
 
 @dataclass
@@ -181,9 +186,12 @@ def _check_one(f, params, name, p, g, eps, max_coords, rng, skip_kinks=False) ->
               else np.sort(rng.choice(p.size, size=max_coords, replace=False)))
     numeric, curvature = np.empty(len(coords)), np.zeros(len(coords))
     f0 = _loss_of(f, params) if skip_kinks else 0.0
+    scale = 1.0                                            # the largest loss seen: its ulp
     for j, i in enumerate(coords):
         f_plus, f_minus = _nudged(f, params, flat, i, eps)
         numeric[j] = (f_plus - f_minus) / (2 * eps)
+        if math.isfinite(f_plus) and math.isfinite(f_minus):
+            scale = max(scale, abs(f_plus), abs(f_minus))
         curvature[j] = (f_plus - 2 * f0 + f_minus) / (2 * eps)
     analytic = g.reshape(-1)[coords]
     kinks = 0
@@ -199,8 +207,9 @@ def _check_one(f, params, name, p, g, eps, max_coords, rng, skip_kinks=False) ->
         kinks = int(len(coords) - smooth.sum())
         coords, numeric, analytic = coords[smooth], numeric[smooth], analytic[smooth]
     diff = np.abs(analytic - numeric)
+    noise = ROUNDING_ULPS * np.finfo(np.float64).eps * scale / (2 * eps)
     denom = np.linalg.norm(analytic) + np.linalg.norm(numeric)
-    rel = float(np.linalg.norm(analytic - numeric) / denom) if denom > 0 else 0.0
+    rel = float(np.linalg.norm(np.maximum(diff - noise, 0.0)) / denom) if denom > 0 else 0.0
     worst = [(tuple(int(v) for v in np.unravel_index(coords[k], p.shape)), float(analytic[k]),
               float(numeric[k])) for k in np.argsort(-diff)[:10]]
     zero = bool(coords.size) and max(np.abs(analytic).max(), np.abs(numeric).max()) < DEFAULT_ATOL
