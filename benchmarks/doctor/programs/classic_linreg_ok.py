@@ -8,22 +8,45 @@ STYLE = "classic"
 EXPECTED = []
 
 
-def fixed(doctor):
+def _data():
     rng = np.random.default_rng(110)
     X = rng.uniform([0, 10, 100], [1, 50, 900], (500, 3))
     y = 4 + 2 * X[:, 0] + 0.3 * X[:, 1] - 0.01 * X[:, 2] + rng.normal(0, 0.5, 500)
     Xtr, ytr, Xte, yte = X[:400], y[:400], X[400:], y[400:]
     mu, sigma = Xtr.mean(axis=0), Xtr.std(axis=0)
-    Xtr, Xte = (Xtr - mu) / sigma, (Xte - mu) / sigma
+    return (Xtr - mu) / sigma, ytr, (Xte - mu) / sigma, yte
+
+
+def cost_grad(theta, X, y):
+    """J = sum((h - y)^2) / 2m and its gradient, h = [1, X] @ theta (Ng's notation)."""
+    A = np.c_[np.ones(len(X)), X]
+    h = A @ theta
+    return np.sum((h - y) ** 2) / (2 * len(X)), A.T @ (h - y) / len(X), h
+
+
+def step(p, X, y, lr):
+    """One batch gradient descent step on p["theta"] (in place); returns J before it."""
+    J, grad, _ = cost_grad(p["theta"], X, y)
+    p["theta"] -= lr * grad
+    return J
+
+
+def examine_case(bug=False):
+    """The program as doctor.examine's arguments (full batch, as the loop trains)."""
+    Xtr, ytr, _, _ = _data()
+    return {"step": step, "params": {"theta": np.zeros(4)}, "X": Xtr, "y": ytr, "lr": 0.1,
+            "batch_size": len(Xtr), "grad": lambda p, X, y: {"theta": cost_grad(p["theta"], X, y)[1]}}
+
+
+def fixed(doctor):
+    Xtr, ytr, Xte, yte = _data()
     reports = [doctor.check_data(Xtr, ytr, Xte, yte, classification=False)]
     theta = np.zeros(4)
-    A = np.c_[np.ones(400), Xtr]
     rec = doctor.Recorder(["theta"])
     J = []
     for i in range(200):
-        h = A @ theta
-        J.append(np.sum((h - ytr) ** 2) / (2 * 400))
-        grad = A.T @ (h - ytr) / 400
+        cost, grad, h = cost_grad(theta, Xtr, ytr)
+        J.append(cost)
         theta -= 0.1 * grad
         if i % 2 == 0:
             rec.log(i, loss=J[-1], weights=[theta], grads=[grad], logits=h, labels=ytr)

@@ -9,29 +9,53 @@ STYLE = "classic"
 EXPECTED = ["LABEL_RANGE"]
 
 
-def _run(doctor, bug):
+def _data(bug):
     rng = np.random.default_rng(106)
     n = 600
     cls = rng.integers(1, 3, n)                        # 1 or 2, as in the file
     X = rng.normal(size=(n, 4)) + np.outer(cls == 2, [1.0, 1.0, -0.5, 0.8])
     X = (X - X.mean(0)) / X.std(0)
     target = cls.astype(float) if bug else (cls == 2).astype(float)
-    Xtr, ttr, Xte, cte = X[:450], target[:450], X[450:], cls[450:]
+    return X[:450], target[:450], X[450:], cls[450:]
+
+
+def forward_backward(p, X, t):
+    """The mean log-loss against targets t, its gradients {"w", "b"} and the probabilities."""
+    prob = 1 / (1 + np.exp(-(X @ p["w"] + p["b"][0])))
+    loss = float(-np.mean(t * np.log(prob + 1e-12) + (1 - t) * np.log(1 - prob + 1e-12)))
+    g = prob - t
+    return loss, {"w": X.T @ g / len(g), "b": np.array([g.mean()])}, prob
+
+
+def step(p, X, t, lr):
+    """One batch gradient descent step (in place); returns the loss before it."""
+    loss, g, _ = forward_backward(p, X, t)
+    p["w"] -= lr * g["w"]; p["b"] -= lr * g["b"]
+    return loss
+
+
+def examine_case(bug):
+    """The program as doctor.examine's arguments (full batch, as the loop trains)."""
+    Xtr, ttr, _, _ = _data(bug)
+    return {"step": step, "params": {"w": np.zeros(4), "b": np.zeros(1)}, "X": Xtr, "y": ttr,
+            "lr": 0.3, "batch_size": len(Xtr), "grad": lambda p, X, y: forward_backward(p, X, y)[1]}
+
+
+def _run(doctor, bug):
+    Xtr, ttr, Xte, cte = _data(bug)
     reports = [doctor.check_data(Xtr, ttr, Xte, (cte if bug else (cte == 2).astype(int)))]
-    w, b = np.zeros(4), 0.0
+    p = {"w": np.zeros(4), "b": np.zeros(1)}
     rec = doctor.Recorder(["w", "b"])
     losses = []
     for it in range(300):
-        p = 1 / (1 + np.exp(-(Xtr @ w + b)))
-        losses.append(float(-np.mean(ttr * np.log(p + 1e-12) + (1 - ttr) * np.log(1 - p + 1e-12))))
-        g = p - ttr
-        gw, gb = Xtr.T @ g / len(g), g.mean()
-        w -= 0.3 * gw; b -= 0.3 * gb
+        loss, g, prob = forward_backward(p, Xtr, ttr)
+        losses.append(loss)
+        p["w"] -= 0.3 * g["w"]; p["b"] -= 0.3 * g["b"]
         if it % 3 == 0:
-            rec.log(it, loss=losses[-1], weights=[w, np.array([b])], grads=[gw, np.array([gb])],
-                    logits=p, labels=ttr)
+            rec.log(it, loss=losses[-1], weights=[p["w"], p["b"]], grads=[g["w"], g["b"]],
+                    logits=prob, labels=ttr)
     reports.append(rec.report())
-    pred = np.where(1 / (1 + np.exp(-(Xte @ w + b))) > 0.5, 2, 1)
+    pred = np.where(1 / (1 + np.exp(-(Xte @ p["w"] + p["b"][0]))) > 0.5, 2, 1)
     return reports, {"loss_start": losses[0], "loss_end": losses[-1],
                      "accuracy": float(np.mean(pred == cte)), "chance": 0.5}
 

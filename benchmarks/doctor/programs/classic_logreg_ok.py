@@ -7,27 +7,51 @@ STYLE = "classic"
 EXPECTED = []
 
 
-def fixed(doctor):
+def _data():
     rng = np.random.default_rng(111)
     n = 800
     y = (rng.random(n) < 0.5).astype(int)
     X = rng.normal(size=(n, 3)) + np.outer(y, [1.5, -1.0, 1.2])
     X = (X - X[:600].mean(0)) / X[:600].std(0)
-    Xtr, ytr, Xte, yte = X[:600], y[:600], X[600:], y[600:]
+    return X[:600], y[:600], X[600:], y[600:]
+
+
+def forward_backward(p, X, y):
+    """The mean log-loss, its gradients {"w", "b"} and the logits."""
+    z = X @ p["w"] + p["b"][0]
+    prob = 1 / (1 + np.exp(-z))
+    loss = float(-np.mean(y * np.log(prob + 1e-12) + (1 - y) * np.log(1 - prob + 1e-12)))
+    dz = prob - y
+    return loss, {"w": X.T @ dz / len(y), "b": np.array([dz.mean()])}, z
+
+
+def step(p, X, y, lr):
+    """One batch gradient descent step (in place); returns the loss before it."""
+    loss, g, _ = forward_backward(p, X, y)
+    p["w"] -= lr * g["w"]; p["b"] -= lr * g["b"]
+    return loss
+
+
+def examine_case(bug=False):
+    """The program as doctor.examine's arguments (full batch, as the loop trains)."""
+    Xtr, ytr, _, _ = _data()
+    return {"step": step, "params": {"w": np.zeros(3), "b": np.zeros(1)}, "X": Xtr, "y": ytr, "lr": 0.5,
+            "batch_size": len(Xtr), "grad": lambda p, X, y: forward_backward(p, X, y)[1]}
+
+
+def fixed(doctor):
+    Xtr, ytr, Xte, yte = _data()
     reports = [doctor.check_data(Xtr, ytr, Xte, yte)]
-    w, b = np.zeros(3), 0.0
+    p = {"w": np.zeros(3), "b": np.zeros(1)}
     rec = doctor.Recorder(["w", "b"])
     losses = []
     for it in range(300):
-        z = Xtr @ w + b
-        p = 1 / (1 + np.exp(-z))
-        losses.append(float(-np.mean(ytr * np.log(p + 1e-12) + (1 - ytr) * np.log(1 - p + 1e-12))))
-        dz = p - ytr
-        dw, db = Xtr.T @ dz / len(ytr), dz.mean()
-        w -= 0.5 * dw; b -= 0.5 * db
+        loss, g, z = forward_backward(p, Xtr, ytr)
+        losses.append(loss)
+        p["w"] -= 0.5 * g["w"]; p["b"] -= 0.5 * g["b"]
         if it % 3 == 0:
-            rec.log(it, loss=losses[-1], weights=[w, np.array([b])], grads=[dw, np.array([db])],
+            rec.log(it, loss=losses[-1], weights=[p["w"], p["b"]], grads=[g["w"], g["b"]],
                     logits=z, labels=ytr)
     reports.append(rec.report())
-    acc = np.mean(((Xte @ w + b) > 0).astype(int) == yte)
+    acc = np.mean(((Xte @ p["w"] + p["b"][0]) > 0).astype(int) == yte)
     return reports, {"loss_start": losses[0], "loss_end": losses[-1], "accuracy": float(acc), "chance": 0.5}

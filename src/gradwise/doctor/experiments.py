@@ -691,7 +691,7 @@ def examine(step, params, X, y, *, grad=None, loss=None, lr: float | None = None
                 initial_loss=init_loss)
     sw.batch_size, sw.samples = batch_size, len(X)
     found += _lr_findings(sw)
-    overfit = _overfit(s, sw, used)
+    overfit = _overfit(s, sw, used, 1 if c == 2 else out_width)     # two classes: one output suffices
     chance = _chance_loss(y, c)
     suffers = bool(overfit) or any(f.code == "LR_TOO_HIGH" for f in found) or (
         lr is not None and sw.current_loss is not None and init_loss - sw.current_loss
@@ -795,13 +795,23 @@ def _gradcheck_tol(f0: float, grads) -> float:
     return max(GRADCHECK_TOL, noise / rms)
 
 
-def _overfit(s: _UserSetup, sw: LRSweep, used: dict) -> list[Finding]:
+#: The overfit test's batch: this many samples, fewer for a model with fewer parameters per
+#: output (see _overfit).
+OVERFIT_SAMPLES = 16
+
+
+def _overfit(s: _UserSetup, sw: LRSweep, used: dict, out_width: int = 1) -> list[Finding]:
     """Can the loop learn one batch by heart? Up to 3*steps steps on the same 16 samples at
     the sweep's best rate and 3x it, then a third of it (300 steps on one batch may diverge
     at a rate that 100 steps on fresh batches survive: a diverged run says the rate is too
     high, not that the loop cannot learn); NOT_LEARNING when none gets the loss below
-    OVERFIT_SHARE of where it started."""
-    rows = np.arange(min(16, len(s.X)))
+    OVERFIT_SHARE of where it started. The batch holds at most as many samples as the model
+    has parameters per output: a model can fit that many points exactly (a line through n <=
+    d + 1 points, a linear classifier that separates them), but a logistic regression with 5
+    parameters cannot learn 16 overlapping points by heart, however correct its loop
+    (measured: a correct one stopped above the test's bar: a false NOT_LEARNING)."""
+    size = sum(a.size for _, a in _float_arrays(s.params))
+    rows = np.arange(min(OVERFIT_SAMPLES, len(s.X), max(1, size // max(1, out_width))))
     n = 3 * sw.steps
     start = _user_loss(s, s.params, s.X[rows], s.y[rows])
     best = math.inf
