@@ -18,13 +18,39 @@ def _houses(rng, n):
     return np.c_[area, lot, year], price
 
 
-def _run(doctor, bug):
+def _data(bug):
     rng = np.random.default_rng(101)
     X, y = _houses(rng, 400)
     Xt, yt = _houses(rng, 100)
     if not bug:
         mu, sd = X.mean(0), X.std(0)
         X, Xt = (X - mu) / sd, (Xt - mu) / sd
+    return X, y, Xt, yt
+
+
+def cost_grad(theta, X, y):
+    """J = |A theta - y|^2 / 2m and its gradient, A = [1, X]."""
+    A = np.c_[np.ones(len(X)), X]
+    residual = A @ theta - y
+    return (residual @ residual) / (2 * len(y)), A.T @ residual / len(y)
+
+
+def step(p, X, y, lr):
+    """One batch gradient descent step (theta replaced, as the loop writes it); returns J."""
+    cost, grad = cost_grad(p["theta"], X, y)
+    p["theta"] = p["theta"] - lr * grad
+    return cost
+
+
+def examine_case(bug):
+    """The program as doctor.examine's arguments (full batch, as the loop trains)."""
+    X, y, _, _ = _data(bug)
+    return {"step": step, "params": {"theta": np.zeros(4)}, "X": X, "y": y, "lr": 0.01 if bug else 0.1,
+            "batch_size": len(X), "grad": lambda p, X, y: {"theta": cost_grad(p["theta"], X, y)[1]}}
+
+
+def _run(doctor, bug):
+    X, y, Xt, yt = _data(bug)
     reports = [doctor.check_data(X, y, Xt, yt, classification=False)]
     A, At = np.c_[np.ones(len(X)), X], np.c_[np.ones(len(Xt)), Xt]
     theta = np.zeros(4)
@@ -32,9 +58,7 @@ def _run(doctor, bug):
     rec = doctor.Recorder(["theta"])
     costs = []
     for it in range(200):
-        residual = A @ theta - y
-        cost = (residual @ residual) / (2 * len(y))
-        grad = A.T @ residual / len(y)
+        cost, grad = cost_grad(theta, X, y)
         theta = theta - lr * grad
         costs.append(cost)
         rec.log(it, loss=cost, weights=[theta], grads=[grad], logits=A @ theta, labels=y)

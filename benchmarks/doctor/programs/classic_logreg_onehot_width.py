@@ -9,30 +9,56 @@ STYLE = "classic"
 EXPECTED = ["LABEL_SHAPE"]
 
 
-def _run(doctor, bug):
+def _data(bug):
     rng = np.random.default_rng(104)
     n = 600
     y = rng.integers(0, 2, n)
     X = rng.normal(size=(n, 5)) + np.outer(y, [2.0, -1.5, 1.0, 0.0, 1.5])
     X = (X - X.mean(0)) / X.std(0)
     targets = np.eye(2)[y] if bug else y.reshape(-1, 1).astype(float)
-    Xtr, Ttr, Xte, yte = X[:450], targets[:450], X[450:], y[450:]
+    return X[:450], targets[:450], X[450:], y[450:]
+
+
+def forward_backward(p, X, T):
+    """The mean log-loss of one sigmoid output against targets T, the loop's gradients
+    {"W", "b"} (a two-column T summed into one), and the probabilities."""
+    prob = 1 / (1 + np.exp(-(X @ p["W"] + p["b"])))          # (450, 1)
+    diff = prob - T
+    loss = float(-np.mean(T * np.log(prob + 1e-12) + (1 - T) * np.log(1 - prob + 1e-12)))
+    if diff.shape[1] != 1:
+        diff = diff.sum(axis=1, keepdims=True)
+    return loss, {"W": X.T @ diff / len(X), "b": diff.mean(0)}, prob
+
+
+def step(p, X, T, lr):
+    """One batch gradient descent step (in place); returns the loss before it."""
+    loss, g, _ = forward_backward(p, X, T)
+    p["W"] -= lr * g["W"]; p["b"] -= lr * g["b"]
+    return loss
+
+
+def examine_case(bug):
+    """The program as doctor.examine's arguments (full batch, as the loop trains)."""
+    Xtr, Ttr, _, _ = _data(bug)
+    return {"step": step, "params": {"W": np.zeros((5, 1)), "b": np.zeros(1)}, "X": Xtr, "y": Ttr,
+            "lr": 0.5, "batch_size": len(Xtr), "grad": lambda p, X, y: forward_backward(p, X, y)[1]}
+
+
+def _run(doctor, bug):
+    Xtr, Ttr, Xte, yte = _data(bug)
     reports = [doctor.check_data(Xtr, Ttr, Xte, yte)]
-    W, b = np.zeros((5, 1)), np.zeros(1)
+    p = {"W": np.zeros((5, 1)), "b": np.zeros(1)}
     rec = doctor.Recorder(["W", "b"])
     losses = []
     for it in range(300):
-        p = 1 / (1 + np.exp(-(Xtr @ W + b)))          # (450, 1)
-        diff = p - Ttr
-        losses.append(float(-np.mean(Ttr * np.log(p + 1e-12) + (1 - Ttr) * np.log(1 - p + 1e-12))))
-        if diff.shape[1] != 1:
-            diff = diff.sum(axis=1, keepdims=True)
-        dW, db = Xtr.T @ diff / len(Xtr), diff.mean(0)
-        W -= 0.5 * dW; b -= 0.5 * db
+        loss, g, prob = forward_backward(p, Xtr, Ttr)
+        losses.append(loss)
+        p["W"] -= 0.5 * g["W"]; p["b"] -= 0.5 * g["b"]
         if it % 3 == 0:
-            rec.log(it, loss=losses[-1], weights=[W, b], grads=[dW, db], logits=p, labels=Ttr)
+            rec.log(it, loss=losses[-1], weights=[p["W"], p["b"]], grads=[g["W"], g["b"]], logits=prob,
+                    labels=Ttr)
     reports.append(rec.report())
-    acc = np.mean(((Xte @ W + b)[:, 0] > 0).astype(int) == yte)
+    acc = np.mean(((Xte @ p["W"] + p["b"])[:, 0] > 0).astype(int) == yte)
     return reports, {"loss_start": losses[0], "loss_end": losses[-1], "accuracy": float(acc), "chance": 0.5}
 
 

@@ -21,7 +21,7 @@ def _cars(rng, n):
     return X, mpg
 
 
-def _run(doctor, bug):
+def _data(bug):
     rng = np.random.default_rng(108)
     X, y = _cars(rng, 500)
     Xt, yt = _cars(rng, 150)
@@ -30,22 +30,45 @@ def _run(doctor, bug):
         X = np.where(np.isnan(X), med, X)
         Xt = np.where(np.isnan(Xt), med, Xt)
     mu, sd = X.mean(axis=0), X.std(axis=0)
-    X, Xt = (X - mu) / sd, (Xt - mu) / sd
+    return (X - mu) / sd, y, (Xt - mu) / sd, yt
+
+
+def forward_backward(p, X, y):
+    """The mean squared error, its gradients {"w", "b"} and the predictions."""
+    pred = X @ p["w"] + p["b"][0]
+    r = pred - y
+    return float(np.mean(r ** 2)), {"w": 2 * X.T @ r / len(y), "b": np.array([2 * r.mean()])}, pred
+
+
+def step(p, X, y, lr):
+    """One batch gradient descent step (p's arrays replaced, as w = w - lr * gw); returns the loss."""
+    loss, g, _ = forward_backward(p, X, y)
+    p["w"], p["b"] = p["w"] - lr * g["w"], p["b"] - lr * g["b"]
+    return loss
+
+
+def examine_case(bug):
+    """The program as doctor.examine's arguments (full batch, as the loop trains)."""
+    X, y, _, _ = _data(bug)
+    return {"step": step, "params": {"w": np.zeros(4), "b": np.zeros(1)}, "X": X, "y": y, "lr": 0.05,
+            "batch_size": len(X), "grad": lambda p, X, y: forward_backward(p, X, y)[1]}
+
+
+def _run(doctor, bug):
+    X, y, Xt, yt = _data(bug)
     reports = [doctor.check_data(X, y, Xt, yt, classification=False)]
-    w, b = np.zeros(4), 0.0
+    p = {"w": np.zeros(4), "b": np.zeros(1)}
     rec = doctor.Recorder(["w", "b"])
     losses = []
     for it in range(300):
-        pred = X @ w + b
-        r = pred - y
-        losses.append(float(np.mean(r ** 2)))
-        gw, gb = 2 * X.T @ r / len(y), 2 * r.mean()
-        w, b = w - 0.05 * gw, b - 0.05 * gb
+        loss, g, pred = forward_backward(p, X, y)
+        losses.append(loss)
+        p["w"], p["b"] = p["w"] - 0.05 * g["w"], p["b"] - 0.05 * g["b"]
         if it % 3 == 0:
-            rec.log(it, loss=losses[-1], weights=[w, np.array([b])], grads=[gw, np.array([gb])],
+            rec.log(it, loss=losses[-1], weights=[p["w"], p["b"]], grads=[g["w"], g["b"]],
                     logits=pred, labels=y)
     reports.append(rec.report())
-    r2 = 1 - np.sum((Xt @ w + b - yt) ** 2) / np.sum((yt - yt.mean()) ** 2)
+    r2 = 1 - np.sum((Xt @ p["w"] + p["b"][0] - yt) ** 2) / np.sum((yt - yt.mean()) ** 2)
     return reports, {"loss_start": losses[0], "loss_end": losses[-1], "r2": float(r2)}
 
 

@@ -10,9 +10,34 @@ STYLE = "classic"
 EXPECTED = ["WEIGHTS_FROZEN", "NO_BIAS"]
 
 
+X_GATE = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+Y_NOR = np.array([1, 0, 0, 0])
+
+
+def epoch_pass(w, Xa, y, lr, bug):
+    """The perceptron rule over the patterns (w in place; with the bug the threshold weight,
+    the last, is never updated): (mistakes, the summed "gradient")."""
+    errors, grad = 0, np.zeros(len(w))
+    for x, t in zip(Xa, y):
+        out = int(w @ x > 0)
+        err = t - out
+        grad -= err * x / 4
+        for i in range(len(w) - 1 if bug else len(w)):
+            w[i] += lr * err * x[i]
+        errors += abs(err)
+    return errors, grad
+
+
+def examine_case(bug):
+    """The program as doctor.examine's arguments: a step is one pass over the batch's patterns,
+    its loss the share of mistakes."""
+    return {"step": lambda p, X, y, lr: epoch_pass(p["w"], np.c_[X, np.ones(len(X))], y, lr, bug)[0] / len(X),
+            "params": {"w": np.array([0.3, -0.1, -0.2])}, "X": X_GATE, "y": Y_NOR, "lr": 0.2,
+            "batch_size": 4}
+
+
 def _run(doctor, bug):
-    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
-    y = np.array([1, 0, 0, 0])
+    X, y = X_GATE, Y_NOR
     Xa = np.c_[X, np.ones(4)]
     reports = [doctor.check_data(X, y)]
     w = np.array([0.3, -0.1, -0.2])
@@ -20,15 +45,7 @@ def _run(doctor, bug):
     rec = doctor.Recorder(["w"])
     errors_per_epoch = []
     for epoch in range(60):
-        errors = 0
-        grad = np.zeros(3)
-        for x, t in zip(Xa, y):
-            out = int(w @ x > 0)
-            err = t - out
-            grad -= err * x / 4
-            for i in range(2 if bug else len(w)):
-                w[i] += lr * err * x[i]
-            errors += abs(err)
+        errors, grad = epoch_pass(w, Xa, y, lr, bug)
         errors_per_epoch.append(errors)
         rec.log(epoch, loss=errors / 4, weights=[w], grads=[grad], logits=Xa @ w, labels=y)
         if errors == 0:

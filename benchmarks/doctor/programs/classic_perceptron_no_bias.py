@@ -10,30 +10,53 @@ STYLE = "classic"
 EXPECTED = ["NO_BIAS", "NOT_LEARNING"]   # NO_BIAS: proposed code (no intercept / threshold where one is needed)
 
 
+X_GATE = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+T_NAND = np.array([1, 1, 1, 0])
+
+
+def _inputs(X, with_bias):
+    return np.hstack([X, np.ones((len(X), 1))]) if with_bias else X
+
+
+def epoch_pass(p, inputs, T, lr):
+    """Rosenblatt's rule over the patterns in order (p["w"] replaced at each); returns the
+    number of mistakes."""
+    wrong = 0
+    for x, t in zip(inputs, T):
+        out = 1 if np.dot(p["w"], x) > 0 else 0
+        p["w"] = p["w"] + lr * (t - out) * x
+        wrong += int(out != t)
+    return wrong
+
+
+def examine_case(bug):
+    """The program as doctor.examine's arguments: a step is one pass over the batch's patterns,
+    its loss the share of mistakes."""
+    rng = np.random.default_rng(100)
+    w = rng.uniform(-0.5, 0.5, 2 if bug else 3)
+    return {"step": lambda p, X, y, lr: epoch_pass(p, _inputs(X, not bug), y, lr) / len(X),
+            "params": {"w": w}, "X": X_GATE, "y": T_NAND, "lr": 0.1, "batch_size": 4}
+
+
 def _run(doctor, with_bias):
-    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
-    T = np.array([1, 1, 1, 0])
-    inputs = np.hstack([X, np.ones((4, 1))]) if with_bias else X
+    X, T = X_GATE, T_NAND
+    inputs = _inputs(X, with_bias)
     reports = [doctor.check_data(X, T)]
     rng = np.random.default_rng(100)
-    w = rng.uniform(-0.5, 0.5, inputs.shape[1])
+    p = {"w": rng.uniform(-0.5, 0.5, inputs.shape[1])}
     lr = 0.1
     rec = doctor.Recorder(["w"])
     mistakes = []
     for epoch in range(100):
-        wrong = 0
-        for x, t in zip(inputs, T):
-            out = 1 if np.dot(w, x) > 0 else 0
-            w = w + lr * (t - out) * x
-            wrong += int(out != t)
+        wrong = epoch_pass(p, inputs, T, lr)
         mistakes.append(wrong)
-        scores = inputs @ w
-        rec.log(epoch, loss=wrong / 4, weights=[w],
+        scores = inputs @ p["w"]
+        rec.log(epoch, loss=wrong / 4, weights=[p["w"]],
                 grads=[-((T - (scores > 0)) @ inputs) / 4], logits=scores, labels=T)
         if wrong == 0:
             break
     reports.append(rec.report())
-    acc = np.mean(((inputs @ w) > 0).astype(int) == T)
+    acc = np.mean(((inputs @ p["w"]) > 0).astype(int) == T)
     return reports, {"loss_start": mistakes[0] / 4, "loss_end": mistakes[-1] / 4, "epochs": len(mistakes),
                      "accuracy": float(acc), "chance": 0.5}
 

@@ -853,12 +853,13 @@ def _watched(s: _UserSetup, lr: float, steps: int, grad, c) -> list[Finding]:
             return None
 
     passed: dict[str, np.ndarray] = {}             # per bias entry: any non-zero gradient yet?
+    biases = _bias_names(_float_arrays(s.params))
 
     def after(t, params, loss, grads):             # logged after the update, as the README shows
         rec.log(t, loss=loss, weights=[a for _, a in _float_arrays(params)], grads=grads)
         if grads is not None and len(grads) == len(names):
             for name, g in zip(names, grads):
-                if _bias_like(g):
+                if name in biases and _bias_like(g):
                     seen = np.asarray(g).reshape(-1) != 0
                     before_ = passed.get(name)
                     passed[name] = seen if before_ is None or before_.shape != seen.shape else before_ | seen
@@ -889,6 +890,14 @@ def _summed_updates(found: list[Finding]) -> list[Finding]:
                 "compute each step's gradients afresh (dW = ..., or zero the buffers at the start of "
                 "every step); if it is a velocity, decay it (v = 0.9 * v + g)"))
     return out
+
+
+def _bias_names(arrays) -> set[str]:
+    """The params that are a layer's biases: one entry per unit (1-D, (n, 1) or (1, n)) with a
+    weight matrix beside them that has n units on one side ((n, 1) alone is a weight column:
+    a unit with n inputs)."""
+    sides = {d for _, a in arrays if a.ndim == 2 and min(a.shape) > 1 for d in a.shape}
+    return {name for name, a in arrays if _bias_like(a) and a.size in sides}
 
 
 def _bias_like(g) -> bool:
