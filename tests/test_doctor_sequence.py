@@ -4,12 +4,14 @@ on a broken model and stays quiet on the correct one, on gradwise models and in 
 NumPy loop; the text is a tiny one made here (never ../shared)."""
 
 import json
+import math
 
 import numpy as np
 import pytest
 
 import gradwise as gw
 from gradwise import cli, doctor, presets
+from gradwise.doctor import rules
 from gradwise.doctor import sequence as sq
 
 WORDS = "the cat sat on a mat and a dog ran to its bed".split()
@@ -212,6 +214,17 @@ def test_a_users_own_rnn_loop_explodes_without_clipping_and_is_quiet_with_it():
     assert growth.evidence["growth"] > 100 and "clip_norm=" in growth.fix   # the MLP rule's case
 
 
+def test_the_verdicts_on_a_language_model_are_judged_against_ln_vocab(text_ids):
+    ids, V = text_ids
+    watch = sq.SequenceWatch(tiny_lstm(V))
+    verdicts = [rules.finding(code, "error", code.lower()) for code in ("STALLED", "NOT_LEARNING")]
+    for loss, kept in [(0.95, ["STALLED", "NOT_LEARNING"]),   # near ln V: nothing learned
+                       (0.7, ["STALLED", "LEARNING"]),        # letter frequencies, then stuck
+                       (0.45, ["LEARNING"])]:                 # a trained model's plateau
+        watch.losses = [loss * math.log(V)] * 30
+        assert [f.code for f in watch._verdict_on_tokens(verdicts)] == kept, loss
+
+
 # ----------------------------------------------------------------------------- gradwise doctor
 
 def test_gradwise_doctor_on_a_text_model_runs_a_short_watched_run(tmp_path, capsys):
@@ -239,8 +252,9 @@ def test_gradwise_doctor_on_gpt_mini_checks_causality_and_the_loss_at_init(tmp_p
     assert rc in (0, 1)
 
 
-def test_gradwise_doctor_refuses_image_flags_for_a_text_model(tmp_path, capsys):
+@pytest.mark.parametrize("flag", ["--sorted", "--raw-pixels", "--verify"])
+def test_gradwise_doctor_refuses_image_flags_for_a_text_model(flag, tmp_path, capsys):
     path = tmp_path / "tiny.txt"
     path.write_text(tiny_text(100), encoding="utf-8")
-    assert cli.main(["doctor", "--data", str(path), "--model", "char-lstm", "--sorted"]) == 2
-    assert "--sorted is for the image networks" in capsys.readouterr().err
+    assert cli.main(["doctor", "--data", str(path), "--model", "char-lstm", flag]) == 2
+    assert f"{flag} is for the image networks" in capsys.readouterr().err
