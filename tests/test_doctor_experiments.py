@@ -282,3 +282,28 @@ def test_the_gradient_check_tolerance_grows_with_the_loss_only_past_rounding():
     g = [np.full(10, 0.1)]
     assert ex._gradcheck_tol(2.3, g) == ex.GRADCHECK_TOL          # an ordinary loss: unchanged
     assert ex._gradcheck_tol(9000.0, g) > 1e-4                    # a huge one rounds its differences
+
+
+def test_examine_names_a_grad_that_adds_into_a_buffer():
+    X, y = blobs()
+    step0, grad0 = softmax_loop()
+    buffers = {}
+
+    def grad(p, Xb, yb):                                       # dW += ..., never zeroed
+        for k, g in grad0(p, Xb, yb).items():
+            buffers[k] = buffers.get(k, 0) + g
+        return dict(buffers)
+    found = ex._stateful_grad(grad, params(), X[:8], y[:8])
+    assert [f.code for f in found] == ["GRADIENT_NOT_RESET"]
+    assert ex._stateful_grad(grad0, params(), X[:8], y[:8]) == []     # a pure function: nothing
+
+
+def test_examine_reads_dead_relus_from_bias_gradients_that_stay_zero():
+    X, y = blobs()
+    X = np.abs(X)                                              # positive inputs ...
+    step, grad = softmax_loop()
+    p = params()
+    p["W1"] = -np.abs(p["W1"])                                 # ... into negative weights: all dead
+    report = doctor.examine(step, p, X, y, grad=grad, lr=0.1, steps=30)
+    assert "DEAD_RELU" in report.codes(), str(report)
+    assert ex._bias_names(ex._float_arrays({"W": np.zeros((5, 1)), "b": np.zeros(1)})) == set()

@@ -8,7 +8,10 @@ STYLE = "rowmajor"
 EXPECTED = []
 
 
-def fixed(doctor):
+REG = 1e-3
+
+
+def _data():
     rng = np.random.default_rng(12)
     N, D, K = 100, 2, 3
     X = np.zeros((N * K, D)); y = np.zeros(N * K, dtype=int)
@@ -20,12 +23,51 @@ def fixed(doctor):
         y[ix] = j
     perm = rng.permutation(N * K)
     X, y = X[perm], y[perm]
-    Xtr, ytr, Xte, yte = X[:240], y[:240], X[240:], y[240:]
+    return X[:240], y[:240], X[240:], y[240:], rng
+
+
+def _init(rng, D=2, h=100, K=3):
+    return {"W": 0.01 * rng.normal(size=(D, h)), "b": np.zeros((1, h)),
+            "W2": 0.01 * rng.normal(size=(h, K)), "b2": np.zeros((1, K))}
+
+
+def forward_backward(p, X, y):
+    """CS231n's spiral network: the loss (with L2), its gradients (a dict like p), hidden, scores."""
+    n = len(X)
+    hidden = np.maximum(0, X @ p["W"] + p["b"])
+    scores = hidden @ p["W2"] + p["b2"]
+    exp_scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+    probs = exp_scores / exp_scores.sum(axis=1, keepdims=True)
+    data_loss = -np.log(probs[range(n), y]).mean()
+    loss = data_loss + 0.5 * REG * (np.sum(p["W"] * p["W"]) + np.sum(p["W2"] * p["W2"]))
+    dscores = probs; dscores[range(n), y] -= 1; dscores /= n
+    dW2 = hidden.T @ dscores + REG * p["W2"]; db2 = dscores.sum(axis=0, keepdims=True)
+    dhidden = dscores @ p["W2"].T; dhidden[hidden <= 0] = 0
+    dW = X.T @ dhidden + REG * p["W"]; db = dhidden.sum(axis=0, keepdims=True)
+    return loss, {"W": dW, "b": db, "W2": dW2, "b2": db2}, hidden, scores
+
+
+def step(p, X, y, lr):
+    """One (full-batch) step in place; returns the loss before it."""
+    loss, g, _, _ = forward_backward(p, X, y)
+    for k in ("W", "b", "W2", "b2"):
+        p[k] -= lr * g[k]
+    return loss
+
+
+def examine_case(bug=False):
+    """The program as doctor.examine's arguments (full batch, as the loop trains)."""
+    Xtr, ytr, _, _, rng = _data()
+    return {"step": step, "params": _init(rng), "X": Xtr, "y": ytr, "lr": 1.0, "batch_size": len(Xtr),
+            "grad": lambda p, X, y: forward_backward(p, X, y)[1]}
+
+
+def fixed(doctor):
+    Xtr, ytr, Xte, yte, rng = _data()
     reports = [doctor.check_data(Xtr, ytr, Xte, yte)]
-    h = 100
-    W = 0.01 * rng.normal(size=(D, h)); b = np.zeros((1, h))
-    W2 = 0.01 * rng.normal(size=(h, K)); b2 = np.zeros((1, K))
-    step_size, reg = 1.0, 1e-3
+    p = _init(rng)
+    step_size, reg = 1.0, REG
+    W, b, W2, b2 = p["W"], p["b"], p["W2"], p["b2"]
 
     def full_loss(params):                     # the CS231n-style numerical check, once
         W_, b_, W2_, b2_ = params
@@ -34,7 +76,6 @@ def fixed(doctor):
         sc = sc - sc.max(axis=1, keepdims=True)
         lp = sc - np.log(np.exp(sc).sum(axis=1, keepdims=True))
         return -lp[range(len(ytr)), ytr].mean() + 0.5 * reg * (np.sum(W_ * W_) + np.sum(W2_ * W2_))
-
     hid = np.maximum(0, Xtr @ W + b)
     sc = hid @ W2 + b2
     pr = np.exp(sc - sc.max(axis=1, keepdims=True)); pr /= pr.sum(axis=1, keepdims=True)
@@ -45,22 +86,13 @@ def fixed(doctor):
                                            hid.T @ ds + reg * W2, ds.sum(0, keepdims=True)]))
     rec = doctor.Recorder(["W", "b", "W2", "b2"])
     losses = []
-    n = len(Xtr)
     for i in range(1500):
-        hidden = np.maximum(0, Xtr @ W + b)
-        scores = hidden @ W2 + b2
-        exp_scores = np.exp(scores - scores.max(axis=1, keepdims=True))
-        probs = exp_scores / exp_scores.sum(axis=1, keepdims=True)
-        data_loss = -np.log(probs[range(n), ytr]).mean()
-        loss = data_loss + 0.5 * reg * (np.sum(W * W) + np.sum(W2 * W2))
+        loss, g, hidden, scores = forward_backward(p, Xtr, ytr)
         losses.append(loss)
-        dscores = probs; dscores[range(n), ytr] -= 1; dscores /= n
-        dW2 = hidden.T @ dscores + reg * W2; db2 = dscores.sum(axis=0, keepdims=True)
-        dhidden = dscores @ W2.T; dhidden[hidden <= 0] = 0
-        dW = Xtr.T @ dhidden + reg * W; db = dhidden.sum(axis=0, keepdims=True)
-        W -= step_size * dW; b -= step_size * db; W2 -= step_size * dW2; b2 -= step_size * db2
+        for k in ("W", "b", "W2", "b2"):
+            p[k] -= step_size * g[k]
         if i % 25 == 0:
-            rec.log(i, loss=loss, weights=[W, b, W2, b2], grads=[dW, db, dW2, db2],
+            rec.log(i, loss=loss, weights=[W, b, W2, b2], grads=[g[k] for k in ("W", "b", "W2", "b2")],
                     activations=[hidden], logits=scores, labels=ytr)
     reports.append(rec.report())
     pred = (np.maximum(0, Xte @ W + b) @ W2 + b2).argmax(axis=1)

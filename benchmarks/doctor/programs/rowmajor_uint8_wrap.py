@@ -11,38 +11,66 @@ STYLE = "rowmajor"
 EXPECTED = ["INPUT_WRAPPED", "NOT_LEARNING"]   # INPUT_WRAPPED: proposed code (integer overflow in preprocessing)
 
 
-def _run(doctor, bug):
+def _data(bug):
     Xtr, ytr, Xte, yte = mnist(1500, 500, seed=10)
     if bug:
-        Xtr = (Xtr - 128) / 128
-        Xte = (Xte - 128) / 128
-    else:
-        Xtr = (Xtr.astype(np.float64) - 128) / 128
-        Xte = (Xte.astype(np.float64) - 128) / 128
+        return (Xtr - 128) / 128, ytr, (Xte - 128) / 128, yte
+    return (Xtr.astype(np.float64) - 128) / 128, ytr, (Xte.astype(np.float64) - 128) / 128, yte
+
+
+def _init(rng):
+    return {"W1": rng.normal(0, np.sqrt(2 / 784), (784, 64)), "b1": np.zeros(64),
+            "W2": rng.normal(0, np.sqrt(1 / 64), (64, 10)), "b2": np.zeros(10)}
+
+
+def forward_backward(p, x, t):
+    """One batch's loss, gradients (a dict like p), hidden activations and logits."""
+    n = len(x)
+    z = x @ p["W1"] + p["b1"]; a = np.maximum(z, 0)
+    o = a @ p["W2"] + p["b2"]
+    o = o - o.max(1, keepdims=True)
+    pr = np.exp(o); pr /= pr.sum(1, keepdims=True)
+    loss = -np.mean(np.log(pr[np.arange(n), t]))
+    g = pr; g[np.arange(n), t] -= 1; g /= n
+    ga = g @ p["W2"].T; ga[z <= 0] = 0
+    return loss, {"W1": x.T @ ga, "b1": ga.sum(0), "W2": a.T @ g, "b2": g.sum(0)}, a, o
+
+
+def step(p, x, t, lr):
+    """The loop's update on one batch (in place); returns the loss (examine's step function)."""
+    loss, g, _, _ = forward_backward(p, x, t)
+    for k in p:
+        p[k] -= lr * g[k]
+    return loss
+
+
+def examine_case(bug):
+    """The program as doctor.examine's arguments: its step function, init and data."""
+    Xtr, ytr, _, _ = _data(bug)
+    return {"step": step, "params": _init(np.random.default_rng(10)), "X": Xtr, "y": ytr, "lr": 0.05,
+            "batch_size": 50, "grad": lambda p, X, y: forward_backward(p, X, y)[1]}
+
+
+def _run(doctor, bug):
+    Xtr, ytr, Xte, yte = _data(bug)
     reports = [doctor.check_data(Xtr, ytr, Xte, yte)]
     rng = np.random.default_rng(10)
-    W1 = rng.normal(0, np.sqrt(2 / 784), (784, 64)); b1 = np.zeros(64)
-    W2 = rng.normal(0, np.sqrt(1 / 64), (64, 10)); b2 = np.zeros(10)
-    rec = doctor.Recorder(["W1", "b1", "W2", "b2"])
+    p = _init(rng)
+    names = ["W1", "b1", "W2", "b2"]
+    rec = doctor.Recorder(names)
     L = []
-    for step in range(150):
+    for it in range(150):
         i = rng.integers(0, len(Xtr), 50)
         x, t = Xtr[i], ytr[i]
-        z = x @ W1 + b1; a = np.maximum(z, 0)
-        o = a @ W2 + b2
-        o = o - o.max(1, keepdims=True)
-        pr = np.exp(o); pr /= pr.sum(1, keepdims=True)
-        L.append(-np.mean(np.log(pr[np.arange(50), t])))
-        g = pr; g[np.arange(50), t] -= 1; g /= 50
-        gW2 = a.T @ g; gb2 = g.sum(0)
-        ga = g @ W2.T; ga[z <= 0] = 0
-        gW1 = x.T @ ga; gb1 = ga.sum(0)
-        W1 -= 0.05 * gW1; b1 -= 0.05 * gb1; W2 -= 0.05 * gW2; b2 -= 0.05 * gb2
-        if step % 2 == 0:
-            rec.log(step, loss=L[-1], weights=[W1, b1, W2, b2], grads=[gW1, gb1, gW2, gb2],
+        loss, g, a, o = forward_backward(p, x, t)
+        L.append(loss)
+        for k in names:
+            p[k] -= 0.05 * g[k]
+        if it % 2 == 0:
+            rec.log(it, loss=L[-1], weights=[p[k] for k in names], grads=[g[k] for k in names],
                     activations=[a], logits=o, labels=t)
     reports.append(rec.report())
-    acc = np.mean((np.maximum(Xte @ W1 + b1, 0) @ W2 + b2).argmax(1) == yte)
+    acc = np.mean((np.maximum(Xte @ p["W1"] + p["b1"], 0) @ p["W2"] + p["b2"]).argmax(1) == yte)
     return reports, {"loss_start": L[0], "loss_end": float(np.mean(L[-10:])), "accuracy": float(acc),
                      "chance": 0.1}
 
