@@ -21,45 +21,73 @@ def softmax_stable(z):
     return e / e.sum(axis=1, keepdims=True)
 
 
-def _run(doctor, bug):
+def _data():
     Xtr, ytr, Xte, yte = mnist(1200, 400, seed=2)
-    X_train = Xtr.astype(np.float32) / 255       # float32 "to save memory"
-    X_test = Xte.astype(np.float32) / 255
-    reports = [doctor.check_data(X_train, ytr, X_test, yte)]
-    rng = np.random.default_rng(2)
-    n_in, n_h, n_out = 784, 100, 10
+    return Xtr.astype(np.float32) / 255, ytr, Xte.astype(np.float32) / 255, yte    # float32 "to save memory"
+
+
+def _init(rng, bug, n_in=784, n_h=100, n_out=10):
     if bug:
         W1 = rng.standard_normal((n_in, n_h), dtype=np.float32)
         W2 = rng.standard_normal((n_h, n_out), dtype=np.float32)
-        softmax = softmax_naive
     else:
         W1 = rng.standard_normal((n_in, n_h), dtype=np.float32) * np.float32(np.sqrt(2 / n_in))
         W2 = rng.standard_normal((n_h, n_out), dtype=np.float32) * np.float32(np.sqrt(1 / n_h))
-        softmax = softmax_stable
-    b1, b2 = np.zeros(n_h, np.float32), np.zeros(n_out, np.float32)
-    Y = np.eye(n_out, dtype=np.float32)[ytr]
-    rec = doctor.Recorder(["W1", "b1", "W2", "b2"])
+    return {"W1": W1, "b1": np.zeros(n_h, np.float32), "W2": W2, "b2": np.zeros(n_out, np.float32)}
+
+
+def forward_backward(p, x, t, softmax):
+    """One batch (t one-hot): its loss, gradients (a dict like p), hidden activations, logits."""
+    z1 = x @ p["W1"] + p["b1"]
+    a1 = np.maximum(z1, 0)
+    z2 = a1 @ p["W2"] + p["b2"]
+    pr = softmax(z2)
+    loss = -np.sum(t * np.log(pr + 1e-12)) / len(x)
+    d2 = (pr - t) / len(x)
+    d1 = (d2 @ p["W2"].T) * (z1 > 0)
+    return loss, {"W1": x.T @ d1, "b1": d1.sum(0), "W2": a1.T @ d2, "b2": d2.sum(0)}, a1, z2
+
+
+def step(p, x, t, lr, softmax):
+    """The loop's update on one batch (in place); returns the loss before it."""
+    loss, g, _, _ = forward_backward(p, x, t, softmax)
+    for k in ("W1", "b1", "W2", "b2"):
+        p[k] -= lr * g[k]
+    return loss
+
+
+def examine_case(bug):
+    """The program as doctor.examine's arguments: integer labels in, one-hot inside."""
+    X_train, ytr, _, _ = _data()
+    softmax = softmax_naive if bug else softmax_stable
+    eye = np.eye(10, dtype=np.float32)
+    return {"step": lambda p, x, y, lr: step(p, x, eye[y], lr, softmax),
+            "params": _init(np.random.default_rng(2), bug), "X": X_train, "y": ytr, "lr": 0.2,
+            "batch_size": 50, "grad": lambda p, x, y: forward_backward(p, x, eye[y], softmax)[1]}
+
+
+def _run(doctor, bug):
+    X_train, ytr, X_test, yte = _data()
+    reports = [doctor.check_data(X_train, ytr, X_test, yte)]
+    rng = np.random.default_rng(2)
+    p = _init(rng, bug)
+    softmax = softmax_naive if bug else softmax_stable
+    Y = np.eye(10, dtype=np.float32)[ytr]
+    names = ["W1", "b1", "W2", "b2"]
+    rec = doctor.Recorder(names)
     hist = []
     for epoch in range(4):
         order = rng.permutation(len(X_train))
         for i in range(0, len(order), 50):
             j = order[i:i + 50]
-            x, t = X_train[j], Y[j]
-            z1 = x @ W1 + b1
-            a1 = np.maximum(z1, 0)
-            z2 = a1 @ W2 + b2
-            p = softmax(z2)
-            loss = -np.sum(t * np.log(p + 1e-12)) / len(j)
+            loss, g, a1, z2 = forward_backward(p, X_train[j], Y[j], softmax)
             hist.append(loss)
-            d2 = (p - t) / len(j)
-            gW2, gb2 = a1.T @ d2, d2.sum(0)
-            d1 = (d2 @ W2.T) * (z1 > 0)
-            gW1, gb1 = x.T @ d1, d1.sum(0)
-            W1 -= 0.2 * gW1; b1 -= 0.2 * gb1; W2 -= 0.2 * gW2; b2 -= 0.2 * gb2
-            rec.log(len(hist) - 1, loss=loss, weights=[W1, b1, W2, b2],
-                    grads=[gW1, gb1, gW2, gb2], activations=[a1], logits=z2, labels=ytr[j])
+            for k in names:
+                p[k] -= 0.2 * g[k]
+            rec.log(len(hist) - 1, loss=loss, weights=[p[k] for k in names],
+                    grads=[g[k] for k in names], activations=[a1], logits=z2, labels=ytr[j])
     reports.append(rec.report())
-    acc = np.mean(softmax(np.maximum(X_test @ W1 + b1, 0) @ W2 + b2).argmax(1) == yte)
+    acc = np.mean(softmax(np.maximum(X_test @ p["W1"] + p["b1"], 0) @ p["W2"] + p["b2"]).argmax(1) == yte)
     return reports, {"loss_start": hist[0], "loss_end": float(np.mean(hist[-5:])),
                      "accuracy": float(acc), "chance": 0.1}
 
