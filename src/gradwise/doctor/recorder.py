@@ -210,16 +210,18 @@ def _same_along(a: np.ndarray, axis: int) -> bool:
     return bool(np.all(np.abs(a - first) <= tol))
 
 
-def _uniform_gradients(W, G, g_sq) -> list[int]:
+def _uniform_gradients(W, G, g_sq, constant_widths=()) -> list[int]:
     """The parameters whose (nonzero) gradient is the same number along an axis along which
     their weights differ: a weight gradient is the unit's error times each weight's own
-    input, so it is uniform along the inputs only when every input is the same. ``g_sq``:
-    the gradients' squared norms, already at hand."""
+    input, so it is uniform along the inputs only when every input is the same, which an
+    activation of that width with one value for all its units explains (``constant_widths``).
+    ``g_sq``: the gradients' squared norms, already at hand."""
     out = []
     for i, (w, g, s) in enumerate(zip(W, G, g_sq)):
         if not s or w is None or g is None or w.shape != g.shape or w.ndim not in (1, 2):
             continue
-        if any(_same_along(g, axis) and not _same_along(w, axis) for axis in range(g.ndim)):
+        if any(_same_along(g, axis) and not _same_along(w, axis) and g.shape[axis] not in constant_widths
+               for axis in range(g.ndim)):
             out.append(i)
     return out
 
@@ -508,6 +510,10 @@ class Recorder:
                         a = a.T                             # (units, N): samples as columns
                     kind = kinds[i] if kinds and i < len(kinds) and kinds[i] else _kind(a, lo, hi)
                     a2 = a.reshape(len(a), -1) if a.ndim > 1 else a[None]
+                    if hi - lo <= 1e-6 * max(abs(lo), abs(hi)) or _same_along(a2, 1):
+                        # every unit gives the same number (saturated at 1, say): a layer fed
+                        # with it gets a gradient uniform along its inputs, and rightly so
+                        r.setdefault("constant_widths", []).append(a2.shape[1])
                     if kind == "relu" and len(a2) >= 8:
                         active = np.count_nonzero(a2 > 0, axis=0)
                         dead = float(np.count_nonzero(active < rules.DEAD_UNIT_ACTIVE * len(a2))
@@ -657,7 +663,7 @@ class Recorder:
                     if gap == 1:                    # one step: is it a decay towards zero?
                         r["update_weight_cos"] = _update_cosines(W, w_sq, delta, dd)
                     if G is not None and len(G) == len(W):
-                        r["uniform_grads"] = _uniform_gradients(W, G, g_sq)
+                        r["uniform_grads"] = _uniform_gradients(W, G, g_sq, r.get("constant_widths", ()))
                         follow = _transposed_follow(names, W, G, delta, dd, prev)
                         if follow:
                             r["transposed_follow"] = follow
