@@ -520,3 +520,26 @@ def test_no_fix_sends_the_reader_to_findings_that_may_not_be_there():
     from gradwise.doctor import rules
     source = inspect.getsource(rules)
     assert "findings above" not in source.replace('"the findings above are the likely reason" if errors', "")
+
+
+def test_a_gradient_uniform_because_its_inputs_are_saturated_is_no_missing_input_factor():
+    """Sigmoid units pinned at exactly 1 feed the next layer the same input everywhere, so
+    its right gradient h.T @ delta has equal rows: saturation, not a missing factor."""
+    rng = np.random.default_rng(8)
+    W1, W2 = rng.uniform(0, 1, (20, 8)) * 50, rng.standard_normal((8, 3))
+    rec = doctor.Recorder(["W1", "W2"], budget=None)
+    for step in range(12):
+        X = rng.uniform(0, 1, (16, 20))
+        y = rng.integers(0, 3, 16)
+        h = 1 / (1 + np.exp(-(X @ W1)))                     # 1.0 to the last bit
+        z = h @ W2
+        p = softmax_rows(z)
+        d = p.copy()
+        d[np.arange(16), y] -= 1
+        d /= 16
+        g1, g2 = X.T @ ((d @ W2.T) * h * (1 - h)), h.T @ d
+        W1 -= 0.1 * g1
+        W2 -= 0.1 * g2
+        rec.log(step, loss=float(-np.mean(np.log(p[np.arange(16), y]))), weights=[W1, W2],
+                grads=[g1, g2], activations=[h], logits=z, labels=y)
+    assert "GRADIENT_MISMATCH" not in rec.report().codes()
