@@ -161,8 +161,8 @@ def _user_step(bug=None):
             loss, g, _, _ = userloop.forward_backward(p, xb, yb, bug)
             for k in p:
                 gk = g[k]
-                if gk.shape != p[k].shape:
-                    gk = gk.T if gk.shape[::-1] == p[k].shape else np.resize(gk, p[k].shape)
+                if gk.shape != p[k].shape:                 # "made it fit", as userloop's loop does
+                    gk = gk.reshape(p[k].shape) if gk.size == p[k].size else np.resize(gk, p[k].shape)
                 if bug == "grad_not_reset":
                     self.acc[k] = self.acc.get(k, 0) + gk
                     gk = self.acc[k]
