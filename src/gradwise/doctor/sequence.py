@@ -234,7 +234,7 @@ def attention_summary(probs, *, scores_std: float | None = None) -> dict | None:
     kinds = {"first": where == 0, "diagonal": where == q, "previous": where == q - 1}
     shares = {k: float(np.mean(v[sharp])) if sharp.any() else 0.0 for k, v in kinds.items()}
     position = max(shares, key=shares.get)
-    if shares[position] < 0.5:
+    if shares[position] < 0.5:                                            # not most of the sharp rows
         position = "varies"
     summary = {"mean_entropy": float(ent.mean()), "uniform_entropy": uniform,
                "entropy_ratio": float(ent.mean()) / uniform, "sharp_share": float(sharp.mean()),
@@ -313,10 +313,11 @@ def layer_attention_summary(layer) -> dict | None:
     """``attention_summary`` of a gradwise attention layer's last forward pass (its first
     ATTENTION_SAMPLE sequences), with the std of its scaled scores q.k / sqrt(d_head) read
     from the same pass; None before any forward."""
+    from ..sequence import TransformerBlock
     att = layer.attention_weights()
     if att is None:
         return None
-    cache = layer.cache[1] if isinstance(layer.cache[1], tuple) else layer.cache   # a block's attention
+    cache = layer.cache[1] if isinstance(layer, TransformerBlock) else layer.cache   # attention_forward's
     q, k = cache[1][:1], cache[2][:1]                                     # (1, H, T, hd)
     scores = (q @ k.transpose(0, 1, 3, 2)) / math.sqrt(q.shape[-1])      # (1, H, T, T)
     T = scores.shape[-1]
