@@ -307,3 +307,27 @@ def test_examine_reads_dead_relus_from_bias_gradients_that_stay_zero():
     report = doctor.examine(step, p, X, y, grad=grad, lr=0.1, steps=30)
     assert "DEAD_RELU" in report.codes(), str(report)
     assert ex._bias_names(ex._float_arrays({"W": np.zeros((5, 1)), "b": np.zeros(1)})) == set()
+
+
+def test_examine_names_a_step_that_scrambles_one_gradient():
+    X, y = blobs()
+    step0, grad = softmax_loop()
+
+    def step(p, Xb, yb, lr):                                   # W2's (16, 3) gradient "made to fit"
+        loss = step0(copy.deepcopy(p), Xb, yb, 0.0)
+        g = grad(p, Xb, yb)
+        g["W2"] = g["W2"].T.reshape(g["W2"].shape)            # its entries scrambled
+        for k in p:
+            p[k] -= lr * g[k]
+        return loss
+    report = doctor.examine(step, params(), X, y, grad=grad, lr=0.1, steps=30)
+    assert "GRADIENT_MISMATCH" in report.codes(), str(report)
+    assert not ex._unrelated_updates({"W1": [1.0] * 10, "W2": [0.9] * 10})   # all along: nothing
+
+
+def test_the_sweep_judges_your_rate_against_the_best_between_grid_points():
+    sw = ex.LRSweep(lr=0.01, low=None, high=None, grid=[(0.00316, 332.8), (0.01, 242.7), (0.0316, 2052.8),
+                                                        (0.05, 2311.6)], current=0.05, current_loss=2311.6,
+                    initial_loss=2423.0, steps=100)
+    assert ex._refined_best(sw) == pytest.approx(0.0059, rel=0.05)
+    assert [f.code for f in ex._lr_findings(sw)] == ["LR_TOO_HIGH"]

@@ -347,7 +347,9 @@ _ENTRIES = [
          "checked": "how many entries were checked",
          "worst": "the worst entries: index, your gradient (analytic) and the finite-difference value (numeric)",
          "uniform": "the parameters whose gradient holds one value for every weight of a unit, at every check",
-         "checks": "at how many checks (with a gradient not zero) it did"},
+         "checks": "at how many checks (with a gradient not zero) it did",
+         "unrelated": "(doctor.examine) per parameter, the mean cosine of its step's update with minus "
+                      "your grad's gradient, near 0: a direction unrelated to it"},
         "Fix the backward pass of the parameter named in the finding; the worst entry's "
         "`analytic` against `numeric` says by how much (a factor of N: the mean; the opposite "
         "sign: the update direction).",

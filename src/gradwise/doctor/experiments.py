@@ -919,20 +919,35 @@ def _watched(s: _UserSetup, lr: float, steps: int, grad, c) -> list[Finding]:
     names = [n for n, _ in _float_arrays(s.params)]
     rec = Recorder(names, budget=None)
 
+    prev: list = []                                # the weights before the step, for its update
+
     def before(params, idx):                       # the gradient the step is about to apply
         if grad is None:
             return None
+        prev[:] = [np.array(a, dtype=np.float64) for _, a in _float_arrays(params)]
         try:
             g = grad(copy.deepcopy(params), s.X[idx], s.y[idx])
             return [np.array(a) for _, a in _float_arrays(g)]
         except Exception:                          # noqa: BLE001 - their grad fails here: no gradients
             return None
+    cosines: dict[str, list] = {}                  # per param: cos(update, -gradient) at each step
 
     passed: dict[str, np.ndarray] = {}             # per bias entry: any non-zero gradient yet?
     biases = _bias_names(_float_arrays(s.params))
 
     def after(t, params, loss, grads):             # logged after the update, as the README shows
         rec.log(t, loss=loss, weights=[a for _, a in _float_arrays(params)], grads=grads)
+        if grads is not None and len(grads) == len(names) and len(prev) == len(names):
+            now = [a for _, a in _float_arrays(params)]
+            for name, g, w0, w1 in zip(names, grads, prev, now):
+                g = np.asarray(g, dtype=np.float64)
+                if g.ndim == 2 and w0.ndim == 2 and g.shape == w0.shape[::-1] != w0.shape:
+                    g = g.T                        # your (in, out) layout of an (out, in) weight
+                if g.shape == w0.shape == np.shape(w1) and g.size >= 2:
+                    d = np.asarray(w1, dtype=np.float64) - w0
+                    den = float(np.linalg.norm(d) * np.linalg.norm(g))
+                    if den > 0 and math.isfinite(den):
+                        cosines.setdefault(name, []).append(float(-np.sum(d * g)) / den)
         if grads is not None and len(grads) == len(names):
             for name, g in zip(names, grads):
                 if name in biases and _bias_like(g):
@@ -943,7 +958,38 @@ def _watched(s: _UserSetup, lr: float, steps: int, grad, c) -> list[Finding]:
     with np.errstate(all="ignore"):
         found = rec.report(num_classes=c, lr=lr).findings
     found = [f for f in found if f.code in WATCHED_CODES and f.severity != "info"]
-    return found + _summed_updates(found) + _dead_units(passed, steps)
+    return found + _summed_updates(found) + _dead_units(passed, steps) + _unrelated_updates(cosines)
+
+
+#: A step moves a parameter along a direction unrelated to its gradient when the mean cosine
+#: of its update with minus the gradient stays below this over the watched run, while another
+#: parameter's is above UPDATE_ALONG: plain SGD gives 1, momentum and Adam 0.3-0.9 (a positive
+#: lean), a random direction 0 +- 1/sqrt(size * steps) (0.01 for 64 x 10 weights over 100 steps).
+UPDATE_UNRELATED = 0.1
+UPDATE_ALONG = 0.5
+
+
+def _unrelated_updates(cosines: dict) -> list[Finding]:
+    """GRADIENT_MISMATCH when your step moves some parameter in a direction unrelated to the
+    gradient your grad gives for it (a dW "made to fit" by a reshape that scrambles its
+    entries), while it moves others along theirs: the step applies something else to it.
+    (Moving against it, cosine -1, is update_signs' wrong-sign case, which the Recorder names.)"""
+    means = {n: float(np.mean(c)) for n, c in cosines.items() if len(c) >= 5}
+    unrelated = {n: m for n, m in means.items() if abs(m) < UPDATE_UNRELATED}
+    along = {n: m for n, m in means.items() if m > UPDATE_ALONG}
+    if not unrelated or not along:
+        return []
+    names = ", ".join(unrelated)
+    return [rules.finding(
+        "GRADIENT_MISMATCH", "error",
+        f"your step moves {names} in a direction unrelated to the gradient your grad gives for it "
+        f"(mean cosine of the update with minus the gradient {np.mean(list(unrelated.values())):+.2f} "
+        f"over the watched run), while it moves {', '.join(along)} along theirs "
+        f"({np.mean(list(along.values())):+.2f}): the update of {names} applies something else (an "
+        f"array reshaped to fit, scrambling its entries; another parameter's gradient).",
+        {"unrelated": unrelated, "along": along, "checks": min(len(cosines[n]) for n in unrelated)},
+        "apply each parameter's own gradient in its own layout: W -= lr * dW with dW.shape == W.shape "
+        "(transpose it, dW.T, if you computed it (out, in); never reshape)", next(iter(unrelated)))]
 
 
 def _summed_updates(found: list[Finding]) -> list[Finding]:
