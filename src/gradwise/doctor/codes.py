@@ -759,8 +759,8 @@ _ENTRIES = [
         "doctor.sequence.check_causal", ("sequence.CAUSAL_TOL", "sequence.CAUSAL_PROBES")),
     CodeDoc(
         "ATTENTION_COLLAPSED", "attention sits on one position",
-        "Nearly every query of every head puts all its weight on a single key (the first "
-        "token, its own position, the one before, or one that changes from query to query): "
+        "Most queries of most heads put all their weight on a single key (the first token, "
+        "their own position, the one before, or one that changes from query to query): "
         "the rows of the attention weights are one-hot instead of a mix, their entropy near 0 "
         "against ln(t) for a uniform row over t keys. Attention then copies one position and "
         "its gradient through the softmax is ~0, so it cannot learn to look elsewhere. The "
@@ -781,8 +781,8 @@ _ENTRIES = [
         "initialise the query and key projections small (N(0, 0.02^2), as GPT-2); if it "
         "collapsed during training, divide the learning rate by 10 and clip the gradient norm. "
         "gradwise's `CausalSelfAttention` and `TransformerBlock` scale and initialise this way.",
-        _ATTENTION.format(scores="50 * q @ k.transpose(0, 2, 1)                # not / sqrt(hd), and 50x"),
-        _ATTENTION.format(scores="q @ k.transpose(0, 2, 1) / np.sqrt(hd)         # scaled"),
+        _ATTENTION.format(scores="50 * q @ k.transpose(0, 2, 1)             # not / sqrt(hd), and 50x"),
+        _ATTENTION.format(scores="q @ k.transpose(0, 2, 1) / np.sqrt(hd)      # scaled"),
         "doctor.sequence.check_attention",
         ("sequence.ATTENTION_SHARP", "sequence.ATTENTION_COLLAPSED_SHARE",
          "sequence.ATTENTION_ENTROPY_RATIO")),
