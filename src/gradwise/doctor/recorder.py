@@ -199,8 +199,11 @@ def _same_along(a: np.ndarray, axis: int) -> bool:
     """Every slice of ``a`` along ``axis`` (of length 2 or more) equals the first, to float
     rounding. Two numbers are compared first (a tenth of a microsecond), so the usual answer,
     no, costs next to nothing."""
-    if a.ndim > 2 or a.shape[axis] < 2:
+    if a.ndim not in (1, 2) or axis >= a.ndim or a.shape[axis] < 2 or a.size == 0 \
+            or a.dtype.kind not in "biuf":
         return False
+    if a.dtype.kind == "b":                                  # masks: equal or not, no tolerance
+        return bool(np.all(a == np.take(a, [0], axis=axis)))
     x0, x1 = (float(a[0]), float(a[1])) if a.ndim == 1 else (
         (float(a[0, 0]), float(a[1, 0])) if axis == 0 else (float(a[0, 0]), float(a[0, 1])))
     if abs(x1 - x0) > 1e-6 * max(abs(x0), abs(x1)):
@@ -510,7 +513,7 @@ class Recorder:
                         a = a.T                             # (units, N): samples as columns
                     kind = kinds[i] if kinds and i < len(kinds) and kinds[i] else _kind(a, lo, hi)
                     a2 = a.reshape(len(a), -1) if a.ndim > 1 else a[None]
-                    if hi - lo <= 1e-6 * max(abs(lo), abs(hi)) or _same_along(a2, 1):
+                    if a2.ndim == 2 and (hi - lo <= 1e-6 * max(abs(lo), abs(hi)) or _same_along(a2, 1)):
                         # every unit gives the same number (saturated at 1, say): a layer fed
                         # with it gets a gradient uniform along its inputs, and rightly so
                         r.setdefault("constant_widths", []).append(a2.shape[1])
