@@ -41,7 +41,8 @@ def examine_case(bug):
     params = {"w": np.zeros(1)} if bug else {"w": np.zeros(1), "b": np.zeros(1)}
     return {"step": lambda p, X, y, lr: step(p, X[:, 0], y, lr), "params": params, "X": xtr[:, None],
             "y": ytr, "lr": 0.1, "batch_size": len(xtr),
-            "grad": lambda p, X, y: forward_backward(p, X[:, 0], y)[1]}
+            "grad": lambda p, X, y: forward_backward(p, X[:, 0], y)[1],
+            "train_steps": 400}
 
 
 def _run(doctor, with_b):

@@ -35,7 +35,8 @@ def examine_case(bug=False):
     """The program as doctor.examine's arguments (full batch, as the loop trains)."""
     Xtr, ytr, _, _ = _data()
     return {"step": step, "params": {"theta": np.zeros(4)}, "X": Xtr, "y": ytr, "lr": 0.1,
-            "batch_size": len(Xtr), "grad": lambda p, X, y: {"theta": cost_grad(p["theta"], X, y)[1]}}
+            "batch_size": len(Xtr), "grad": lambda p, X, y: {"theta": cost_grad(p["theta"], X, y)[1]},
+            "train_steps": 200}
 
 
 def fixed(doctor):

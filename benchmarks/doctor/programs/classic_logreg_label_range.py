@@ -38,7 +38,8 @@ def examine_case(bug):
     """The program as doctor.examine's arguments (full batch, as the loop trains)."""
     Xtr, ttr, _, _ = _data(bug)
     return {"step": step, "params": {"w": np.zeros(4), "b": np.zeros(1)}, "X": Xtr, "y": ttr,
-            "lr": 0.3, "batch_size": len(Xtr), "grad": lambda p, X, y: forward_backward(p, X, y)[1]}
+            "lr": 0.3, "batch_size": len(Xtr), "grad": lambda p, X, y: forward_backward(p, X, y)[1],
+            "train_steps": 300}
 
 
 def _run(doctor, bug):

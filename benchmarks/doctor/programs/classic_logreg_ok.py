@@ -36,7 +36,8 @@ def examine_case(bug=False):
     """The program as doctor.examine's arguments (full batch, as the loop trains)."""
     Xtr, ytr, _, _ = _data()
     return {"step": step, "params": {"w": np.zeros(3), "b": np.zeros(1)}, "X": Xtr, "y": ytr, "lr": 0.5,
-            "batch_size": len(Xtr), "grad": lambda p, X, y: forward_backward(p, X, y)[1]}
+            "batch_size": len(Xtr), "grad": lambda p, X, y: forward_backward(p, X, y)[1],
+            "train_steps": 300}
 
 
 def fixed(doctor):

@@ -41,7 +41,8 @@ def examine_case(bug):
     """The program as doctor.examine's arguments (full batch, as the loop trains)."""
     Xtr, Ttr, _, _ = _data(bug)
     return {"step": step, "params": {"W": np.zeros((5, 1)), "b": np.zeros(1)}, "X": Xtr, "y": Ttr,
-            "lr": 0.5, "batch_size": len(Xtr), "grad": lambda p, X, y: forward_backward(p, X, y)[1]}
+            "lr": 0.5, "batch_size": len(Xtr), "grad": lambda p, X, y: forward_backward(p, X, y)[1],
+            "train_steps": 300}
 
 
 def _run(doctor, bug):

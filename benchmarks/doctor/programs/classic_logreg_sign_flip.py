@@ -51,7 +51,8 @@ def examine_case(bug):
     return {"step": lambda p, X, y, lr: step(p, X, y, lr, bug),
             "params": {"w": rng.normal(0, 0.01, 2), "b": np.zeros(1)}, "X": Xtr, "y": ytr.astype(int),
             "lr": 0.5, "batch_size": len(Xtr),
-            "grad": lambda p, X, y: dict(zip(("w", "b"), map(np.atleast_1d, gradient(p["w"], p["b"][0], X, y, bug))))}
+            "grad": lambda p, X, y: dict(zip(("w", "b"), map(np.atleast_1d, gradient(p["w"], p["b"][0], X, y, bug)))),
+            "train_steps": 200}
 
 
 def _run(doctor, bug):

@@ -28,7 +28,8 @@ def examine_case(bug=False):
     patterns, its loss the share of mistakes."""
     return {"step": lambda p, X, y, lr: epoch_pass(p, X, y, lr) / len(X),
             "params": {"w": np.zeros(2), "theta": np.zeros(1)}, "X": X_GATE, "y": GATES["AND"],
-            "lr": 0.25, "batch_size": 4}
+            "lr": 0.25, "batch_size": 4,
+            "train_steps": 20}
 
 
 def fixed(doctor):

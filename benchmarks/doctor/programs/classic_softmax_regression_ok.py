@@ -32,7 +32,8 @@ def examine_case(bug=False):
     """The program as doctor.examine's arguments."""
     Xtr, ytr, _, _ = mnist(2000, 500, seed=112)
     return {"step": step, "params": {"W": np.zeros((784, 10)), "b": np.zeros(10)}, "X": Xtr / 255.0,
-            "y": ytr, "lr": 0.5, "batch_size": 100, "grad": lambda p, X, y: forward_backward(p, X, y)[1]}
+            "y": ytr, "lr": 0.5, "batch_size": 100, "grad": lambda p, X, y: forward_backward(p, X, y)[1],
+            "train_steps": 60}
 
 
 def fixed(doctor):

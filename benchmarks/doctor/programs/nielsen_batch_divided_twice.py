@@ -59,7 +59,8 @@ def examine_case(bug):
         _, nw, nb = update_mini_batch(dict(q), _pairs(X, y), 0.0, False)
         return {"weights": nw, "biases": nb}
     return {"step": lambda q, X, y, lr: update_mini_batch(q, _pairs(X, y), lr, bug)[0], "params": p,
-            "X": Xtr / 255.0, "y": ytr, "lr": 0.5, "batch_size": 50, "grad": grad}
+            "X": Xtr / 255.0, "y": ytr, "lr": 0.5, "batch_size": 50, "grad": grad,
+            "train_steps": 80}
 
 
 def _run(doctor, bug):

@@ -57,7 +57,8 @@ def examine_case(bug):
             p[k] -= lr * g[k]
         return cost
     return {"step": step, "params": _init(np.random.default_rng(24)), "X": Xtr, "y": ytr, "lr": 3.0,
-            "batch_size": 10, "grad": lambda p, Xb, yb: backprop(p, Xb.T, np.eye(10)[yb].T, bug)[1]}
+            "batch_size": 10, "grad": lambda p, Xb, yb: backprop(p, Xb.T, np.eye(10)[yb].T, bug)[1],
+            "train_steps": 400}
 
 
 def _run(doctor, bug):

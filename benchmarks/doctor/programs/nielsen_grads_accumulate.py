@@ -68,7 +68,8 @@ def examine_case(bug):
     Xtr, ytr, _, _ = _data()
     p = _init(np.random.default_rng(27))
     return {"step": Trainer(p, bug), "params": p, "X": Xtr, "y": ytr, "lr": 0.5, "batch_size": 20,
-            "grad": lambda q, Xb, yb: backprop(q, Xb.T, np.eye(10)[yb].T)[1]}
+            "grad": lambda q, Xb, yb: backprop(q, Xb.T, np.eye(10)[yb].T)[1],
+            "train_steps": 200}
 
 
 def _run(doctor, bug):

@@ -61,7 +61,8 @@ def examine_case(bug):
         return cost
     return {"step": step, "params": _init(np.random.default_rng(21), 8.0 if bug else None), "X": X.T,
             "y": ytr, "lr": 0.5, "batch_size": 20,
-            "grad": lambda p, Xb, yb: backprop(p, Xb.T, np.eye(10)[yb].T)[1]}
+            "grad": lambda p, Xb, yb: backprop(p, Xb.T, np.eye(10)[yb].T)[1],
+            "train_steps": 300}
 
 
 def _run(doctor, scale):

@@ -83,7 +83,8 @@ def examine_case(bug):
     Xtr, ytr, _, _ = mnist(2000, 500, seed=25)
     net = Network([784, 30, 10], np.random.default_rng(25))
     return {"step": Step(net, bug), "params": {"weights": net.weights, "biases": net.biases},
-            "X": Xtr / 255.0, "y": ytr, "lr": 0.1, "batch_size": 20, "grad": _gradient}
+            "X": Xtr / 255.0, "y": ytr, "lr": 0.1, "batch_size": 20, "grad": _gradient,
+            "train_steps": 200}
 
 
 def _run(doctor, bug):

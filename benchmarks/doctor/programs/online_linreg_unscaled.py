@@ -50,7 +50,8 @@ def examine_case(bug):
         err = Xb @ p["w"] + p["b"][0] - yb
         return {"w": (err[:, None] * Xb).mean(0), "b": np.array([err.mean()])}
     return {"step": step, "params": {"w": np.zeros(3), "b": np.zeros(1)}, "X": X, "y": y,
-            "lr": 1e-4 if bug else 0.01, "batch_size": 1, "steps": 300, "grad": grad}
+            "lr": 1e-4 if bug else 0.01, "batch_size": 1, "steps": 300, "grad": grad,
+            "train_steps": 1800}
 
 
 def _run(doctor, bug):

@@ -34,7 +34,8 @@ def examine_case(bug=False):
     Xtr, ytr, _, _, _ = _data()
     return {"step": lambda p, X, y, lr: float(np.mean([learn(p, x, t, lr)[0] for x, t in zip(X, y)])),
             "params": {"w": np.zeros(2), "b": np.zeros(1)}, "X": Xtr, "y": ytr, "lr": 0.1,
-            "batch_size": 1, "steps": 300}
+            "batch_size": 1, "steps": 300,
+            "train_steps": 1350}
 
 
 def fixed(doctor):

@@ -56,7 +56,8 @@ def examine_case(bug):
     """The program as doctor.examine's arguments: one sample a step, as the loop trains."""
     Xtr, ytr, _, _ = _data()
     return {"step": Step(bug), "params": _init(np.random.default_rng(46)), "X": Xtr, "y": ytr,
-            "lr": 0.005, "batch_size": 1, "steps": 300}
+            "lr": 0.005, "batch_size": 1, "steps": 300,
+            "train_steps": 2500}
 
 
 def _run(doctor, bug):

@@ -46,7 +46,8 @@ def examine_case(bug):
     """The program as doctor.examine's arguments: one sample a step, as the loop trains."""
     Xtr, ytr, _, _ = _data()
     return {"step": step, "params": _init(np.random.default_rng(40)), "X": Xtr, "y": ytr,
-            "lr": 0.5 if bug else 0.01, "batch_size": 1, "steps": 300}
+            "lr": 0.5 if bug else 0.01, "batch_size": 1, "steps": 300,
+            "train_steps": 2000}
 
 
 def _run(doctor, lr):

@@ -67,7 +67,8 @@ def examine_case(bug):
         return {k: -sign * np.mean([g[i] for g in gs], axis=0)
                 for i, (k, sign) in enumerate(zip(NAMES, SIGNS[bug]))}
     return {"step": step, "params": _init(np.random.default_rng(49)), "X": Xtr, "y": ytr, "lr": 0.05,
-            "batch_size": 1, "steps": 300, "grad": grad}
+            "batch_size": 1, "steps": 300, "grad": grad,
+            "train_steps": 4000}
 
 
 def _run(doctor, bug):

@@ -62,7 +62,8 @@ def examine_case(bug):
     Xtr, ytr, _, _ = _data()
     params = _init(np.random.default_rng(48))
     return {"step": Step(params, bug), "params": params, "X": Xtr, "y": ytr, "lr": 0.005,
-            "batch_size": 1, "steps": 300, "grad": _batch_grad}
+            "batch_size": 1, "steps": 300, "grad": _batch_grad,
+            "train_steps": 2000}
 
 
 def _run(doctor, bug):

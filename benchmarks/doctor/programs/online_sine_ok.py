@@ -34,7 +34,8 @@ def examine_case(bug=False):
     xs, ys, rng = _data()
     return {"step": lambda p, X, y, lr: float(np.mean([0.5 * learn(p, x[0], t, lr)[0] ** 2
                                                         for x, t in zip(X, y)])),
-            "params": _init(rng), "X": xs[:, None], "y": ys, "lr": 0.02, "batch_size": 1, "steps": 300}
+            "params": _init(rng), "X": xs[:, None], "y": ys, "lr": 0.02, "batch_size": 1, "steps": 300,
+            "train_steps": 6000}
 
 
 def fixed(doctor):

@@ -59,7 +59,8 @@ def examine_case(bug):
     def step(p, X, y, lr):
         return float(np.mean([learn(p, x, t, lr)[0] for x, t in zip(X, y)]))
     return {"step": step, "params": _init(np.random.default_rng(42), bug), "X": data, "y": ytr,
-            "lr": 0.01, "batch_size": 1, "steps": 300}
+            "lr": 0.01, "batch_size": 1, "steps": 300,
+            "train_steps": 1500}
 
 
 def _run(doctor, bug):

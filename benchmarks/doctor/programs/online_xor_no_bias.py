@@ -44,7 +44,8 @@ def examine_case(bug):
     def step(p, X, y, lr):
         return float(np.mean([learn(p, x, t, lr)[0] for x, t in zip(X, y)]))
     return {"step": step, "params": _init(np.random.default_rng(43), not bug), "X": X_XOR,
-            "y": Y_XOR.astype(int), "lr": 0.5, "batch_size": 1, "steps": 300}
+            "y": Y_XOR.astype(int), "lr": 0.5, "batch_size": 1, "steps": 300,
+            "train_steps": 12000}
 
 
 def _run(doctor, use_bias):

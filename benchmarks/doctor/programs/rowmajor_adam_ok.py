@@ -60,7 +60,8 @@ def examine_case(bug=False):
     Xtr, ytr, _, _ = _data()
     params = _init(np.random.default_rng(13))
     return {"step": Adam(params), "params": params, "X": Xtr, "y": ytr, "lr": 1e-3, "batch_size": 100,
-            "grad": lambda p, x, y: forward_backward(p, x, y)[1]}
+            "grad": lambda p, x, y: forward_backward(p, x, y)[1],
+            "train_steps": 60}
 
 
 def fixed(doctor):

@@ -54,7 +54,8 @@ def examine_case(bug):
     """The program as doctor.examine's arguments (full batch, as the loop trains)."""
     Xtr, Ytr, _, _, rng = _data()
     return {"step": lambda p, X, y, lr: step(p, X, y, lr, bug), "params": _init(rng), "X": Xtr, "y": Ytr,
-            "lr": 0.05, "batch_size": len(Xtr), "grad": lambda p, X, y: forward_backward(p, X, y, bug)[1]}
+            "lr": 0.05, "batch_size": len(Xtr), "grad": lambda p, X, y: forward_backward(p, X, y, bug)[1],
+            "train_steps": 400}
 
 
 def _run(doctor, bug):

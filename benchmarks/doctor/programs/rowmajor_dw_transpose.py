@@ -63,7 +63,8 @@ def examine_case(bug):
         return -np.mean(np.log(A2[np.arange(len(y)), y] + 1e-12))
     return {"step": step, "params": _init(np.random.default_rng(4)), "X": x_train, "y": y_train,
             "lr": 0.5, "batch_size": len(x_train),
-            "grad": lambda p, x, y: backward(x, np.eye(10)[y], p, bug)[0]}
+            "grad": lambda p, x, y: backward(x, np.eye(10)[y], p, bug)[0],
+            "train_steps": 80}
 
 
 def _run(doctor, bug):

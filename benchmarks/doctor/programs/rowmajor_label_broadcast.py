@@ -50,7 +50,8 @@ def examine_case(bug):
     """The program as doctor.examine's arguments: its step function, init and data."""
     Xtr, ytr, _, _, rng = _data(bug)
     return {"step": step, "params": _init(rng), "X": Xtr, "y": ytr, "lr": 0.3, "batch_size": 100,
-            "grad": lambda p, X, y: forward_backward(p, X, y)[1]}
+            "grad": lambda p, X, y: forward_backward(p, X, y)[1],
+            "train_steps": 800}
 
 
 def _run(doctor, bug):

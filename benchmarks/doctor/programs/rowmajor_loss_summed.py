@@ -52,7 +52,8 @@ def examine_case(bug):
     Xtr, ytr, _, _ = _data()
     return {"step": lambda p, X, y, lr: step(p, X, y, lr, bug), "params": _init(np.random.default_rng(8)),
             "X": Xtr, "y": ytr, "lr": 0.1, "batch_size": 128,
-            "grad": lambda p, X, y: forward_backward(p, X, y, bug)[1]}
+            "grad": lambda p, X, y: forward_backward(p, X, y, bug)[1],
+            "train_steps": 45}
 
 
 def _run(doctor, bug):

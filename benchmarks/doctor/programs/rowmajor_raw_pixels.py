@@ -53,7 +53,8 @@ def examine_case(bug):
     """The program as doctor.examine's arguments: its step function, init and data."""
     X_train, ytr, _, _ = _data(bug)
     return {"step": step, "params": _init(np.random.default_rng(0)), "X": X_train, "y": ytr,
-            "lr": 0.1, "batch_size": 64, "grad": lambda p, X, y: forward_backward(p, X, y)[1]}
+            "lr": 0.1, "batch_size": 64, "grad": lambda p, X, y: forward_backward(p, X, y)[1],
+            "train_steps": 160}
 
 
 def _run(doctor, raw):

@@ -60,7 +60,8 @@ def examine_case(bug=False):
     xtr, ytr, _, _, rng = _data()
     p = _init(rng)
     return {"step": Step(p), "params": p, "X": xtr, "y": ytr, "lr": 0.02, "batch_size": len(xtr),
-            "grad": lambda q, x, y: forward_backward(q, x, y)[1]}
+            "grad": lambda q, x, y: forward_backward(q, x, y)[1],
+            "train_steps": 900}
 
 
 def fixed(doctor):

@@ -63,7 +63,8 @@ def examine_case(bug):
     eye = np.eye(10, dtype=np.float32)
     return {"step": lambda p, x, y, lr: step(p, x, eye[y], lr, softmax),
             "params": _init(np.random.default_rng(2), bug), "X": X_train, "y": ytr, "lr": 0.2,
-            "batch_size": 50, "grad": lambda p, x, y: forward_backward(p, x, eye[y], softmax)[1]}
+            "batch_size": 50, "grad": lambda p, x, y: forward_backward(p, x, eye[y], softmax)[1],
+            "train_steps": 96}
 
 
 def _run(doctor, bug):

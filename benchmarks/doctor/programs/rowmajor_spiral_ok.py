@@ -59,7 +59,8 @@ def examine_case(bug=False):
     """The program as doctor.examine's arguments (full batch, as the loop trains)."""
     Xtr, ytr, _, _, rng = _data()
     return {"step": step, "params": _init(rng), "X": Xtr, "y": ytr, "lr": 1.0, "batch_size": len(Xtr),
-            "grad": lambda p, X, y: forward_backward(p, X, y)[1]}
+            "grad": lambda p, X, y: forward_backward(p, X, y)[1],
+            "train_steps": 1500}
 
 
 def fixed(doctor):

@@ -48,7 +48,8 @@ def examine_case(bug):
     """The program as doctor.examine's arguments: its step function, init and data."""
     Xtr, ytr, _, _ = _data(bug)
     return {"step": step, "params": _init(np.random.default_rng(10)), "X": Xtr, "y": ytr, "lr": 0.05,
-            "batch_size": 50, "grad": lambda p, X, y: forward_backward(p, X, y)[1]}
+            "batch_size": 50, "grad": lambda p, X, y: forward_backward(p, X, y)[1],
+            "train_steps": 150}
 
 
 def _run(doctor, bug):

@@ -59,7 +59,8 @@ def examine_case(bug):
     """The program as doctor.examine's arguments: its step function, init and data."""
     Xtr, ytr, _, _ = _data()
     return {"step": step, "params": _init(np.random.default_rng(7), bug), "X": Xtr, "y": ytr,
-            "lr": 0.05, "batch_size": 64, "grad": lambda p, X, y: forward_backward(p, X, y)[1]}
+            "lr": 0.05, "batch_size": 64, "grad": lambda p, X, y: forward_backward(p, X, y)[1],
+            "train_steps": 150}
 
 
 def _run(doctor, bug):
