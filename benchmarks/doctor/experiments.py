@@ -65,23 +65,30 @@ def part_a(seeds: int) -> dict:
                              "top_fix": f.verified if f else None,
                              "seconds": round(time.perf_counter() - t, 2)})
                 print(f"{name:<42} sev {sev}  top {rows[-1]['top']!s:<22} "
-                      + (f"{f.verified['before']:.1f} -> {f.verified['after']:.1f} {f.verified['verdict']}"
-                         if f else "(no mechanical fix)"))
+                      + (f"{f.verified['before']:.1f} -> {f.verified['after']:.1f}% (log-loss "
+                         f"{_g(f.verified.get('proba_loss_before'))} -> {_g(f.verified.get('proba_loss_after'))}) "
+                         f"{f.verified['verdict']}" if f else "(no mechanical fix)"))
         healthy = []
         for name, make in sc.HEALTHY:
             if not name.startswith("784"):
                 continue                                            # the toy sets and own loops: below
-            accs, claims = [], []
+            accs, nlls, claims = [], [], []
             for seed in range(seeds):
                 with np.errstate(all="ignore"):
                     report = make(seed)
                 accs.append(report.experiments["baseline"])
+                nlls.append(report.experiments.get("baseline_proba_loss"))
                 claims += [f"{f.code}: {f.verified['before']:.1f} -> {f.verified['after']:.1f}"
                            for f in report.findings if f.verified and f.verified["helped"]]
+            finite = [v for v in nlls if v is not None and math.isfinite(v)]
             healthy.append({"run": name, "baseline_accuracy": accs, "spread": max(accs) - min(accs),
+                            "baseline_proba_loss": nlls,
+                            "proba_loss_relative_spread": ((max(finite) - min(finite)) / float(np.mean(finite))
+                                                           if finite else None),
                             "helped_claims": claims})
             print(f"healthy {name:<34} accuracy {['%.1f' % a for a in accs]} spread "
-                  f"{healthy[-1]['spread']:.1f}  claims {claims}")
+                  f"{healthy[-1]['spread']:.1f}, log-loss spread "
+                  f"{100 * (healthy[-1]['proba_loss_relative_spread'] or 0):.1f}%  claims {claims}", flush=True)
     finally:
         sc.dx = orig
     fixable = [r for r in rows if r["top_fix"]]
@@ -89,6 +96,7 @@ def part_a(seeds: int) -> dict:
     return {"runs": rows, "healthy": healthy, "fixable_top": len(fixable), "improved": improved,
             "improved_share": improved / len(fixable) if fixable else None,
             "noise_max_spread": max(h["spread"] for h in healthy),
+            "noise_max_proba_loss_spread": max((h["proba_loss_relative_spread"] or 0) for h in healthy),
             "healthy_helped_claims": sum(len(h["helped_claims"]) for h in healthy)}
 
 
@@ -216,6 +224,10 @@ def part_b() -> dict:
 
 # ----------------------------------------------------------------------------- (d) the corpus
 
+def _g(v) -> str:
+    return "diverged" if v is None else f"{v:.4g}"
+
+
 def corpus_cases() -> list[tuple[str, object]]:
     """The corpus programs that have a step-function form (examine_case)."""
     import importlib
@@ -242,9 +254,8 @@ def part_d(seeds: int) -> dict:
                          "first": bool(codes) and codes[0] in expected,
                          "top": first.code if first else None, "top_fix": f.verified if f else None,
                          "seconds": round(time.perf_counter() - t, 2)})
-            fx = (f"  verify {f.verified['fix'][:30]}: {f.verified['before']:.4g} -> "
-                  f"{f.verified['after'] if f.verified['after'] is None else round(f.verified['after'], 4)} "
-                  f"{f.verified['verdict']}" if f else "")
+            fx = (f"  verify {f.verified['fix'][:30]}: {_g(f.verified['before'])} -> "
+                  f"{_g(f.verified['after'])} {f.verified['verdict']}" if f else "")
             print(f"examine {name:<34} {'buggy' if bug else 'fixed'} expected {expected}  got {codes}  "
                   f"{'ok' if rows[-1]['named'] else 'MISS'}  {rows[-1]['seconds']}s{fx}", flush=True)
             if not bug:                                   # the noise: the same short run over seeds
