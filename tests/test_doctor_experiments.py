@@ -331,3 +331,24 @@ def test_the_sweep_judges_your_rate_against_the_best_between_grid_points():
                     initial_loss=2423.0, steps=100)
     assert ex._refined_best(sw) == pytest.approx(0.0059, rel=0.05)
     assert [f.code for f in ex._lr_findings(sw)] == ["LR_TOO_HIGH"]
+
+
+def test_examine_with_predict_sees_labels_that_broadcast_against_the_outputs():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.normal(size=200)     # (N,): the outputs are (N, 1)
+
+    def forward(p, X):
+        return X @ p["W"] + p["b"]
+
+    def step(p, X, y, lr):
+        err = forward(p, X) - y                                   # (N, N): the broadcast bug
+        loss = float(np.mean(err ** 2))
+        d = 2 * err.mean(axis=1, keepdims=True) / len(X)
+        p["W"] -= lr * X.T @ d
+        p["b"] -= lr * d.sum(0)
+        return loss
+    p = {"W": np.zeros((3, 1)), "b": np.zeros(1)}
+    assert "LABEL_SHAPE" not in doctor.examine(step, p, X, y, lr=0.1, steps=30, batch_size=200).codes()
+    seen = doctor.examine(step, p, X, y, lr=0.1, steps=30, batch_size=200, predict=forward)
+    assert "LABEL_SHAPE" in seen.codes(), str(seen)

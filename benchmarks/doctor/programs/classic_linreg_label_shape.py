@@ -41,7 +41,8 @@ def examine_case(bug):
     Xtr, ytr, _, _ = _data(bug)
     return {"step": step, "params": {"w": np.zeros(4), "b": np.zeros(1)}, "X": Xtr, "y": ytr,
             "lr": 0.05, "batch_size": len(Xtr), "grad": lambda p, X, y: forward_backward(p, X, y)[1],
-            "train_steps": 300}
+            "train_steps": 300,
+            "predict": lambda p, X: X @ p["w"] + p["b"][0]}
 
 
 def _run(doctor, bug):

@@ -42,7 +42,8 @@ def examine_case(bug):
     return {"step": lambda p, X, y, lr: step(p, X[:, 0], y, lr), "params": params, "X": xtr[:, None],
             "y": ytr, "lr": 0.1, "batch_size": len(xtr),
             "grad": lambda p, X, y: forward_backward(p, X[:, 0], y)[1],
-            "train_steps": 400}
+            "train_steps": 400,
+            "predict": lambda p, X: p["w"][0] * X[:, 0] + (p["b"][0] if "b" in p else 0.0)}
 
 
 def _run(doctor, with_b):

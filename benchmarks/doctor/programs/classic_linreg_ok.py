@@ -36,7 +36,8 @@ def examine_case(bug=False):
     Xtr, ytr, _, _ = _data()
     return {"step": step, "params": {"theta": np.zeros(4)}, "X": Xtr, "y": ytr, "lr": 0.1,
             "batch_size": len(Xtr), "grad": lambda p, X, y: {"theta": cost_grad(p["theta"], X, y)[1]},
-            "train_steps": 200}
+            "train_steps": 200,
+            "predict": lambda p, X: np.c_[np.ones(len(X)), X] @ p["theta"]}
 
 
 def fixed(doctor):

@@ -47,7 +47,8 @@ def examine_case(bug):
     X, y, _, _ = _data(bug)
     return {"step": step, "params": {"theta": np.zeros(4)}, "X": X, "y": y, "lr": 0.01 if bug else 0.1,
             "batch_size": len(X), "grad": lambda p, X, y: {"theta": cost_grad(p["theta"], X, y)[1]},
-            "train_steps": 200}
+            "train_steps": 200,
+            "predict": lambda p, X: np.c_[np.ones(len(X)), X] @ p["theta"]}
 
 
 def _run(doctor, bug):

@@ -27,6 +27,11 @@ def forward_backward(p, X, t):
     return loss, {"w": X.T @ g / len(g), "b": np.array([g.mean()])}, prob
 
 
+def predict_proba(p, X):
+    """P(target = 1) for each row: what the loop's sigmoid gives."""
+    return 1 / (1 + np.exp(-(X @ p["w"] + p["b"][0])))
+
+
 def step(p, X, t, lr):
     """One batch gradient descent step (in place); returns the loss before it."""
     loss, g, _ = forward_backward(p, X, t)
@@ -39,7 +44,8 @@ def examine_case(bug):
     Xtr, ttr, _, _ = _data(bug)
     return {"step": step, "params": {"w": np.zeros(4), "b": np.zeros(1)}, "X": Xtr, "y": ttr,
             "lr": 0.3, "batch_size": len(Xtr), "grad": lambda p, X, y: forward_backward(p, X, y)[1],
-            "train_steps": 300}
+            "train_steps": 300,
+            "predict": lambda p, X: predict_proba(p, X)}
 
 
 def _run(doctor, bug):

@@ -37,7 +37,8 @@ def examine_case(bug=False):
     Xtr, ytr, _, _ = _data()
     return {"step": step, "params": {"w": np.zeros(3), "b": np.zeros(1)}, "X": Xtr, "y": ytr, "lr": 0.5,
             "batch_size": len(Xtr), "grad": lambda p, X, y: forward_backward(p, X, y)[1],
-            "train_steps": 300}
+            "train_steps": 300,
+            "predict": lambda p, X: X @ p["w"] + p["b"][0]}
 
 
 def fixed(doctor):

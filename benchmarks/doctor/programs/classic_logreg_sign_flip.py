@@ -52,7 +52,8 @@ def examine_case(bug):
             "params": {"w": rng.normal(0, 0.01, 2), "b": np.zeros(1)}, "X": Xtr, "y": ytr.astype(int),
             "lr": 0.5, "batch_size": len(Xtr),
             "grad": lambda p, X, y: dict(zip(("w", "b"), map(np.atleast_1d, gradient(p["w"], p["b"][0], X, y, bug)))),
-            "train_steps": 200}
+            "train_steps": 200,
+            "predict": lambda p, X: X @ p["w"] + p["b"][0]}
 
 
 def _run(doctor, bug):

@@ -52,7 +52,8 @@ def examine_case(bug):
     X, y, _, _ = _data(bug)
     return {"step": step, "params": {"w": np.zeros(4), "b": np.zeros(1)}, "X": X, "y": y, "lr": 0.05,
             "batch_size": len(X), "grad": lambda p, X, y: forward_backward(p, X, y)[1],
-            "train_steps": 300}
+            "train_steps": 300,
+            "predict": lambda p, X: X @ p["w"] + p["b"][0]}
 
 
 def _run(doctor, bug):

@@ -34,7 +34,8 @@ def examine_case(bug):
     return {"step": lambda p, X, y, lr: epoch_pass(p["w"], np.c_[X, np.ones(len(X))], y, lr, bug)[0] / len(X),
             "params": {"w": np.array([0.3, -0.1, -0.2])}, "X": X_GATE, "y": Y_NOR, "lr": 0.2,
             "batch_size": 4,
-            "train_steps": 60}
+            "train_steps": 60,
+            "predict": lambda p, X: np.c_[X, np.ones(len(X))] @ p["w"]}
 
 
 def _run(doctor, bug):

@@ -36,7 +36,8 @@ def examine_case(bug):
     w = rng.uniform(-0.5, 0.5, 2 if bug else 3)
     return {"step": lambda p, X, y, lr: epoch_pass(p, _inputs(X, not bug), y, lr) / len(X),
             "params": {"w": w}, "X": X_GATE, "y": T_NAND, "lr": 0.1, "batch_size": 4,
-            "train_steps": 100}
+            "train_steps": 100,
+            "predict": lambda p, X: _inputs(X, not bug) @ p["w"]}
 
 
 def _run(doctor, with_bias):

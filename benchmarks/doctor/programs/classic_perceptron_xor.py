@@ -37,7 +37,8 @@ def examine_case(bug):
     feats, _ = _features(X_GATE, not bug)
     return {"step": lambda p, X, y, lr: epoch_pass(p["w"], np.c_[X, np.ones(len(X))], y, lr)[0] / len(X),
             "params": {"w": np.zeros(feats.shape[1] + 1)}, "X": feats, "y": Y_XOR, "lr": 1.0, "batch_size": 4,
-            "train_steps": 100}
+            "train_steps": 100,
+            "predict": lambda p, X: np.c_[X, np.ones(len(X))] @ p["w"]}
 
 
 def _run(doctor, add_product):

@@ -33,7 +33,8 @@ def examine_case(bug=False):
     Xtr, ytr, _, _ = mnist(2000, 500, seed=112)
     return {"step": step, "params": {"W": np.zeros((784, 10)), "b": np.zeros(10)}, "X": Xtr / 255.0,
             "y": ytr, "lr": 0.5, "batch_size": 100, "grad": lambda p, X, y: forward_backward(p, X, y)[1],
-            "train_steps": 60}
+            "train_steps": 60,
+            "predict": lambda p, X: X @ p["W"] + p["b"]}
 
 
 def fixed(doctor):

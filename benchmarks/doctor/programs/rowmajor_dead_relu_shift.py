@@ -50,7 +50,8 @@ def examine_case(bug):
     Xtr, ytr, _, _ = _data()
     return {"step": step, "params": _init(np.random.default_rng(11), bug), "X": Xtr, "y": ytr,
             "lr": 0.2, "batch_size": 64, "grad": lambda p, X, y: forward_backward(p, X, y)[1],
-            "train_steps": 200}
+            "train_steps": 200,
+            "predict": lambda p, X: np.maximum(X @ p["W1"] + p["b1"], 0) @ p["W2"] + p["b2"]}
 
 
 def _run(doctor, bug):

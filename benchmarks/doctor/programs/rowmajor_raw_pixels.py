@@ -54,7 +54,8 @@ def examine_case(bug):
     X_train, ytr, _, _ = _data(bug)
     return {"step": step, "params": _init(np.random.default_rng(0)), "X": X_train, "y": ytr,
             "lr": 0.1, "batch_size": 64, "grad": lambda p, X, y: forward_backward(p, X, y)[1],
-            "train_steps": 160}
+            "train_steps": 160,
+            "predict": lambda p, X: np.maximum(0, X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]}
 
 
 def _run(doctor, raw):

@@ -49,7 +49,8 @@ def examine_case(bug):
     Xtr, ytr, _, _ = _data(bug)
     return {"step": step, "params": _init(np.random.default_rng(10)), "X": Xtr, "y": ytr, "lr": 0.05,
             "batch_size": 50, "grad": lambda p, X, y: forward_backward(p, X, y)[1],
-            "train_steps": 150}
+            "train_steps": 150,
+            "predict": lambda p, X: np.maximum(X @ p["W1"] + p["b1"], 0) @ p["W2"] + p["b2"]}
 
 
 def _run(doctor, bug):

@@ -677,9 +677,15 @@ def _chance_loss(y, c) -> float | None:
     return float(-np.sum(freq * np.log(freq)))
 
 
+#: The codes the watched run can also name when it sees your network's outputs (``predict``):
+#: those the Recorder reads from the logits and labels you log.
+OUTPUT_CODES = ("LABEL_SHAPE", "NO_BIAS", "NOT_LINEARLY_SEPARABLE")
+
+
 def examine(step, params, X, y, *, grad=None, loss=None, lr: float | None = None,
             num_classes: int | None = None, batch_size: int = 32, steps: int = 100, seed: int = 0,
-            max_samples: int | None = 5000, verify: bool = True, train_steps: int | None = None) -> Report:
+            max_samples: int | None = 5000, verify: bool = True, train_steps: int | None = None,
+            predict=None) -> Report:
     """The doctor's experiments on your own NumPy loop, through its step function.
 
     You hand over ``step(params, X_batch, y_batch, lr) -> loss``, which updates ``params`` in
@@ -699,6 +705,10 @@ def examine(step, params, X, y, *, grad=None, loss=None, lr: float | None = None
             at lr 0 measures it). lr: the rate you train with (judged against the sweep).
         num_classes: when y does not tell (e.g. labels of a few classes missing).
         steps, batch_size: each short run's length and batch.
+        predict: ``predict(params, X_batch) -> outputs``, your network's outputs (scores or
+            probabilities) for a batch: the watched run then sees them as a Recorder sees the
+            logits you log, and can name what only the outputs show (OUTPUT_CODES: labels of
+            the wrong shape for the outputs, a missing bias, classes no line separates).
         train_steps: how many steps you train for, when longer than ``steps``: a rate that is
             only slow costs nothing if it catches up by then, so LR_TOO_LOW is confirmed on
             runs that long (up to TRAIN_STEPS_MAX) at your rate and the sweep's.
@@ -757,7 +767,7 @@ def examine(step, params, X, y, *, grad=None, loss=None, lr: float | None = None
     if c is not None and c >= 2:
         found += rules.initial_loss(init_loss, c, suffering=suffers)
     found += overfit
-    found += _watched(s, lr if lr is not None else sw.lr, steps, grad, c)
+    found += _watched(s, lr if lr is not None else sw.lr, steps, grad, c, predict)
     used.update(initial_loss=init_loss, sweep=sw.to_dict(), seconds=None)
     report = Report(found)
     if verify:
@@ -965,7 +975,7 @@ def _overfit(s: _UserSetup, sw: LRSweep, used: dict, out_width: int = 1) -> list
                           "on a copy)")]
 
 
-def _watched(s: _UserSetup, lr: float, steps: int, grad, c) -> list[Finding]:
+def _watched(s: _UserSetup, lr: float, steps: int, grad, c, predict=None) -> list[Finding]:
     """A short run at your rate under a Recorder (loss, weights, your gradients when given):
     the codes of WATCHED_CODES that it names."""
     from .recorder import Recorder
@@ -974,7 +984,15 @@ def _watched(s: _UserSetup, lr: float, steps: int, grad, c) -> list[Finding]:
 
     prev: list = []                                # the weights before the step, for its update
 
+    batch: list = []                               # the rows of the step being watched
+
     def before(params, idx):                       # the gradient the step is about to apply
+        batch[:] = [idx, None]
+        if predict is not None:                    # the outputs of the forward pass the step's loss is of
+            try:
+                batch[1] = np.asarray(predict(copy.deepcopy(params), s.X[idx]), dtype=np.float64)
+            except Exception:                      # noqa: BLE001 - their predict fails: no outputs
+                batch[1] = None
         if grad is None:
             return None
         prev[:] = [np.array(a, dtype=np.float64) for _, a in _float_arrays(params)]
@@ -989,7 +1007,9 @@ def _watched(s: _UserSetup, lr: float, steps: int, grad, c) -> list[Finding]:
     biases = _bias_names(_float_arrays(s.params))
 
     def after(t, params, loss, grads):             # logged after the update, as the README shows
-        rec.log(t, loss=loss, weights=[a for _, a in _float_arrays(params)], grads=grads)
+        outputs = batch[1]
+        rec.log(t, loss=loss, weights=[a for _, a in _float_arrays(params)], grads=grads,
+                **({"logits": outputs, "labels": s.y[batch[0]]} if outputs is not None else {}))
         if grads is not None and len(grads) == len(names) and len(prev) == len(names):
             now = [a for _, a in _float_arrays(params)]
             for name, g, w0, w1 in zip(names, grads, prev, now):
@@ -1010,7 +1030,8 @@ def _watched(s: _UserSetup, lr: float, steps: int, grad, c) -> list[Finding]:
     _train_user(s, np.full(steps, lr), steps, watch=(before, after))
     with np.errstate(all="ignore"):
         found = rec.report(num_classes=c, lr=lr).findings
-    found = [f for f in found if f.code in WATCHED_CODES and f.severity != "info"]
+    codes = WATCHED_CODES + (OUTPUT_CODES if predict is not None else ())
+    found = [f for f in found if f.code in codes and f.severity != "info"]
     return found + _summed_updates(found) + _dead_units(passed, steps) + _unrelated_updates(cosines)
 
 
