@@ -129,7 +129,8 @@ def one_run(sizes, steps: int, watch: bool, seed: int = 0) -> dict:
 def measure(name: str, threads: int, repeats: int, seconds: float) -> dict:
     sizes = SIZES[name]
     with threadpool_limits(threads):
-        probe = one_run(sizes, 30, False)             # warm up, and size the runs
+        one_run(sizes, 30, False)                     # warm up (the first steps are slow:
+        probe = one_run(sizes, 100, False)            # cold caches), then size the runs
         steps = max(300, int(seconds / max(probe["step_s"], 1e-6)))
         plain, watched = [], []
         for r in range(repeats):                      # alternated: drift hits both alike
