@@ -1218,20 +1218,18 @@ def _fix_output_loss(s, ctx):
 
 
 #: Each code with a mechanical fix: what is tried, and how (on the setup, a copy).
+_INIT_FIX = ("a fan-in-scaled init (he_normal / glorot_uniform), zero biases", _fix_init)
+_LR_FIX = ("the sweep's learning rate", _fix_lr)
+_CLIP_FIX = ("clip the gradient norm to 1", _fix_clip)
 MODEL_FIXES = {
     "NONFINITE_INPUT": ("drop the rows with NaN/inf", _fix_nonfinite_rows),
     "INPUT_SCALE": ("standardise the inputs with the training set's mean and std", _fix_scale),
     "CLASS_ORDERED": ("shuffle every epoch", _fix_shuffle),
     "OUTPUT_LOSS_MISMATCH": ("make the output and the loss agree", _fix_output_loss),
-    "INIT_SYMMETRIC": ("a fan-in-scaled init (he_normal / glorot_uniform), zero biases", _fix_init),
-    "INIT_ALL_POSITIVE": ("a fan-in-scaled init (he_normal / glorot_uniform), zero biases", _fix_init),
-    "INIT_TOO_LARGE": ("a fan-in-scaled init (he_normal / glorot_uniform), zero biases", _fix_init),
-    "INIT_TOO_SMALL": ("a fan-in-scaled init (he_normal / glorot_uniform), zero biases", _fix_init),
-    "DEAD_RELU": ("a fan-in-scaled init (he_normal / glorot_uniform), zero biases", _fix_init),
-    "LR_TOO_HIGH": ("the sweep's learning rate", _fix_lr),
-    "LR_TOO_LOW": ("the sweep's learning rate", _fix_lr),
-    "EXPLODING_GRADIENT": ("clip the gradient norm to 1", _fix_clip),
-    "NONFINITE": ("clip the gradient norm to 1", _fix_clip),
+    **dict.fromkeys(("INIT_SYMMETRIC", "INIT_ALL_POSITIVE", "INIT_TOO_LARGE", "INIT_TOO_SMALL",
+                     "DEAD_RELU"), _INIT_FIX),
+    **dict.fromkeys(("LR_TOO_HIGH", "LR_TOO_LOW"), _LR_FIX),
+    **dict.fromkeys(("EXPLODING_GRADIENT", "NONFINITE"), _CLIP_FIX),
 }
 
 
