@@ -1056,15 +1056,16 @@ def uniform_gradients(trace) -> list[Finding]:
     shown = [names[i] if i < len(names) else f"param {i}" for i in sorted(always)]
     listed = ", ".join(shown[:6]) + (f" and {len(shown) - 6} more" if len(shown) > 6 else "")
     return [finding("GRADIENT_MISMATCH", severity,
-                    f"the gradient of {listed} holds one value for every weight of a unit, at each "
+                    f"the gradient of {listed} holds one value all along one of its axes, at each "
                     f"of the {min(uniform[i] for i in always)} checks where it was not zero, while the "
-                    f"weights themselves differ: a weight's gradient is the unit's error times that "
-                    f"weight's own input, so the input factor is missing (dW = delta instead of "
-                    f"delta * x) and every weight of a unit moves by the same step.",
+                    f"weights differ along it: a weight's gradient is its unit's error times that "
+                    f"weight's own input, so either the input factor is missing (dW = delta instead "
+                    f"of delta * x: every weight of a unit moves by the same step) or every unit "
+                    f"was given the same error.",
                     {"uniform": shown, "checks": min(uniform[i] for i in always)},
-                    "multiply the error by the unit's input: dW = np.outer(delta, x) for one sample "
-                    "(X.T @ delta for a batch, W of shape (in, out)); then check the backward pass "
-                    "with gradwise.doctor.check_gradients", shown[0])]
+                    "multiply each unit's error by its input: dW = np.outer(delta, x) for one sample "
+                    "(X.T @ delta for a batch, W of shape (in, out)), each unit its own delta; then "
+                    "check the backward pass with gradwise.doctor.check_gradients", shown[0])]
 
 
 def momentum(trace) -> list[Finding]:
