@@ -513,9 +513,11 @@ class Recorder:
                         a = a.T                             # (units, N): samples as columns
                     kind = kinds[i] if kinds and i < len(kinds) and kinds[i] else _kind(a, lo, hi)
                     a2 = a.reshape(len(a), -1) if a.ndim > 1 else a[None]
-                    if a2.ndim == 2 and (hi - lo <= 1e-6 * max(abs(lo), abs(hi)) or _same_along(a2, 1)):
+                    if a2.ndim == 2 and a2.dtype.kind == "f" and (
+                            hi - lo <= 1e-6 * max(abs(lo), abs(hi)) or _same_along(a2, 1)):
                         # every unit gives the same number (saturated at 1, say): a layer fed
-                        # with it gets a gradient uniform along its inputs, and rightly so
+                        # with it gets a gradient uniform along its inputs, and rightly so (an
+                        # on-mask all True says nothing of the values: not counted)
                         r.setdefault("constant_widths", []).append(a2.shape[1])
                     if kind == "relu" and len(a2) >= 8:
                         active = np.count_nonzero(a2 > 0, axis=0)
