@@ -46,25 +46,69 @@ class Layer:
             self.prevLayer.backprop(prev_delta, lr, grads)
 
 
-def _run(doctor, scaled):
+def _data():
     Xtr, ytr, Xte, yte = mnist(1500, 500, seed=60)
-    Xtr, Xte = Xtr / 255.0, Xte / 255.0
-    reports = [doctor.check_data(Xtr, ytr, Xte, yte)]
-    rng = np.random.default_rng(60)
+    return Xtr / 255.0, ytr, Xte / 255.0, yte
+
+
+def _net(rng, scaled):
     inp = Layer(784)
     h1 = Layer(128, inp, rng, scaled)
     h2 = Layer(64, h1, rng, scaled)
     out = Layer(10, h2, rng, scaled, output=True)
+    return inp, h1, h2, out
+
+
+def train_step(net, xb, yb, lr):
+    """The loop's forward and backprop (which updates in place) on one batch: (loss, grads)."""
+    inp, out = net[0], net[-1]
+    probs = inp.forward(xb)
+    Y = np.eye(10)[yb]
+    loss = -np.mean(np.sum(Y * np.log(probs + 1e-12), axis=1))
+    grads = []
+    out.backprop((probs - Y) / len(yb), lr, grads)
+    return loss, grads
+
+
+def _bind(net, p):
+    """The layers' weights are the arrays of p (updated in place through them)."""
+    for k, layer in enumerate(net[1:], 1):
+        layer.W, layer.b = p[f"W{k}"], p[f"b{k}"]
+    return net
+
+
+def examine_case(bug):
+    """The program as doctor.examine's arguments: its own step (the chain's forward and
+    backprop), init and data."""
+    Xtr, ytr, _, _ = _data()
+    net = _net(np.random.default_rng(60), not bug)
+
+    def grad(p, X, y):                                    # backprop at rate 0: the weights stay
+        g = train_step(_bind(net, p), X, y, 0.0)[1]
+        return {f"{n}{k}": a for k, dwb in enumerate(g, 1) for n, a in zip(("W", "b"), dwb)}
+
+    def predict(p, X):
+        _bind(net, p)[0].forward(X)
+        return net[-1].data_in
+
+    return {"step": lambda p, X, y, lr: train_step(_bind(net, p), X, y, lr)[0],
+            "params": {f"{n}{k}": getattr(l, n) for k, l in enumerate(net[1:], 1) for n in ("W", "b")},
+            "X": Xtr, "y": ytr, "lr": 0.1, "batch_size": 32, "grad": grad, "predict": predict,
+            "train_steps": 200}
+
+
+def _run(doctor, scaled):
+    Xtr, ytr, Xte, yte = _data()
+    reports = [doctor.check_data(Xtr, ytr, Xte, yte)]
+    rng = np.random.default_rng(60)
+    inp, h1, h2, out = net = _net(rng, scaled)
     layers = [h1, h2, out]
     rec = doctor.Recorder([f"{n}{i}" for i in (1, 2, 3) for n in ("W", "b")])
     losses = []
     for step in range(200):
         idx = rng.integers(0, len(Xtr), 32)
-        probs = inp.forward(Xtr[idx])
-        Y = np.eye(10)[ytr[idx]]
-        losses.append(-np.mean(np.sum(Y * np.log(probs + 1e-12), axis=1)))
-        grads = []
-        out.backprop((probs - Y) / 32, 0.1, grads)
+        loss, grads = train_step(net, Xtr[idx], ytr[idx], 0.1)
+        losses.append(loss)
         if step % 2 == 0:
             rec.log(step, loss=losses[-1], weights=[a for l in layers for a in (l.W, l.b)],
                     grads=[a for g in grads for a in g], activations=[h1.data, h2.data],
