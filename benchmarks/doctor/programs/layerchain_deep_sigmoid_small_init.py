@@ -43,31 +43,73 @@ class Layer:
             self.prev.backprop(grad_z @ self.W.T, grads)
 
 
-def _run(doctor, bug):
+def _data():
     Xtr, ytr, Xte, yte = mnist(1500, 500, seed=66)
-    Xtr, Xte = Xtr / 255.0, Xte / 255.0
-    reports = [doctor.check_data(Xtr, ytr, Xte, yte)]
-    rng = np.random.default_rng(66)
+    return Xtr / 255.0, ytr, Xte / 255.0, yte
+
+
+def _net(rng, bug):
     sizes = [784, 64, 64, 64, 64, 64, 10]
     act = "sigmoid" if bug else "tanh"
     layers, prev = [], None
     for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         prev = Layer(a, b, act if k < len(sizes) - 2 else "linear", rng, prev, small=bug)
         layers.append(prev)
+    return layers
+
+
+def train_step(layers, xb, yb, lr):
+    """The loop's forward, backprop and update on one batch (in place): (loss, grads, logits)."""
+    h = xb
+    for layer in layers:
+        h = layer.forward(h)
+    p = np.exp(h - h.max(1, keepdims=True)); p /= p.sum(1, keepdims=True)
+    loss = -np.log(p[np.arange(len(yb)), yb]).mean()
+    g = p; g[np.arange(len(yb)), yb] -= 1
+    grads = []
+    layers[-1].backprop(g / len(yb), grads)
+    if lr is not None:
+        for layer in layers:
+            layer.W -= lr * layer.dW; layer.b -= lr * layer.db
+    return loss, grads, h
+
+
+def _bind(layers, p):
+    """The layers' weights are the arrays of p (updated in place through them)."""
+    for k, layer in enumerate(layers, 1):
+        layer.W, layer.b = p[f"W{k}"], p[f"b{k}"]
+    return layers
+
+
+def examine_case(bug):
+    """The program as doctor.examine's arguments: its own step, init and data."""
+    Xtr, ytr, _, _ = _data()
+    layers = _net(np.random.default_rng(66), bug)
+    names = [f"{n}{k}" for k in range(1, 7) for n in ("W", "b")]
+
+    def predict(p, X):
+        h = X
+        for layer in _bind(layers, p):
+            h = layer.forward(h)
+        return h
+
+    return {"step": lambda p, X, y, lr: train_step(_bind(layers, p), X, y, lr)[0],
+            "params": dict(zip(names, [a for l in layers for a in (l.W, l.b)])),
+            "grad": lambda p, X, y: dict(zip(names, train_step(_bind(layers, p), X, y, None)[1])),
+            "X": Xtr, "y": ytr, "lr": 0.1, "batch_size": 64, "predict": predict, "train_steps": 200}
+
+
+def _run(doctor, bug):
+    Xtr, ytr, Xte, yte = _data()
+    reports = [doctor.check_data(Xtr, ytr, Xte, yte)]
+    rng = np.random.default_rng(66)
+    layers = _net(rng, bug)
     rec = doctor.Recorder([f"{n}{k}" for k in range(1, 7) for n in ("W", "b")])
     losses = []
     for step in range(200):
         idx = rng.integers(0, len(Xtr), 64)
-        h = Xtr[idx]
-        for layer in layers:
-            h = layer.forward(h)
-        p = np.exp(h - h.max(1, keepdims=True)); p /= p.sum(1, keepdims=True)
-        losses.append(-np.log(p[np.arange(64), ytr[idx]]).mean())
-        g = p; g[np.arange(64), ytr[idx]] -= 1
-        grads = []
-        layers[-1].backprop(g / 64, grads)
-        for layer in layers:
-            layer.W -= 0.1 * layer.dW; layer.b -= 0.1 * layer.db
+        loss, grads, h = train_step(layers, Xtr[idx], ytr[idx], 0.1)
+        losses.append(loss)
         if step % 2 == 0:
             rec.log(step, loss=losses[-1], weights=[a for l in layers for a in (l.W, l.b)], grads=grads,
                     activations=[l.a for l in layers[:-1]], logits=h, labels=ytr[idx])

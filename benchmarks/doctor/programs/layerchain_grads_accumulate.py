@@ -57,9 +57,64 @@ class SGD:
                 g[...] = 0
 
 
-def _run(doctor, bug):
+def _data():
     Xtr, ytr, Xte, yte = mnist(1500, 500, seed=62)
-    Xtr, Xte = Xtr / 255.0, Xte / 255.0
+    return Xtr / 255.0, ytr, Xte / 255.0, yte
+
+
+def train_step(model, opt, xb, yb, bug):
+    """The loop's forward, backward and SGD step on one batch (in place): (loss, logits)."""
+    out = xb
+    for m in model:
+        out = m.forward(out)
+    p = np.exp(out - out.max(1, keepdims=True)); p /= p.sum(1, keepdims=True)
+    loss = -np.log(p[np.arange(len(yb)), yb]).mean()
+    g = p; g[np.arange(len(yb)), yb] -= 1; g /= len(yb)
+    if not bug:
+        opt.zero_grad()
+    for m in reversed(model):
+        g = m.backward(g)
+    opt.step()
+    return loss, out
+
+
+class Step:
+    """examine's step: the model's modules (and their gradient buffers, which the buggy loop
+    never zeroes: state, so a callable object examine copies per trial) on the params' arrays."""
+
+    def __init__(self, model, bug):
+        self.model, self.bug = model, bug
+
+    def __call__(self, p, X, y, lr):
+        m = self.model
+        m[0].W, m[0].b, m[2].W, m[2].b = p["W1"], p["b1"], p["W2"], p["b2"]
+        return train_step(m, SGD(m, lr), X, y, self.bug)[0]
+
+
+def examine_case(bug):
+    """The program as doctor.examine's arguments: its own step, init and data."""
+    Xtr, ytr, _, _ = _data()
+    rng = np.random.default_rng(62)
+    model = [Linear(784, 64, rng), ReLU(), Linear(64, 10, rng)]
+
+    scratch = Step([Linear(784, 64, rng), ReLU(), Linear(64, 10, rng)], False)
+
+    def grad(p, X, y):                 # one batch's gradient: the modules' backward, buffers zeroed
+        scratch(p, X, y, 0.0)
+        m = scratch.model
+        return {"W1": m[0].grad_W.copy(), "b1": m[0].grad_b.copy(), "W2": m[2].grad_W.copy(),
+                "b2": m[2].grad_b.copy()}
+
+    def predict(p, X):
+        return np.maximum(X @ p["W1"] + p["b1"], 0) @ p["W2"] + p["b2"]
+
+    return {"step": Step(model, bug), "grad": grad,
+            "params": {"W1": model[0].W, "b1": model[0].b, "W2": model[2].W, "b2": model[2].b},
+            "X": Xtr, "y": ytr, "lr": 0.2, "batch_size": 50, "predict": predict, "train_steps": 200}
+
+
+def _run(doctor, bug):
+    Xtr, ytr, Xte, yte = _data()
     reports = [doctor.check_data(Xtr, ytr, Xte, yte)]
     rng = np.random.default_rng(62)
     model = [Linear(784, 64, rng), ReLU(), Linear(64, 10, rng)]
@@ -68,17 +123,8 @@ def _run(doctor, bug):
     losses = []
     for step in range(200):
         idx = rng.integers(0, len(Xtr), 50)
-        out = Xtr[idx]
-        for m in model:
-            out = m.forward(out)
-        p = np.exp(out - out.max(1, keepdims=True)); p /= p.sum(1, keepdims=True)
-        losses.append(-np.log(p[np.arange(50), ytr[idx]]).mean())
-        g = p; g[np.arange(50), ytr[idx]] -= 1; g /= 50
-        if not bug:
-            opt.zero_grad()
-        for m in reversed(model):
-            g = m.backward(g)
-        opt.step()
+        loss, out = train_step(model, opt, Xtr[idx], ytr[idx], bug)
+        losses.append(loss)
         if step % 2 == 0:
             rec.log(step, loss=losses[-1], weights=[model[0].W, model[0].b, model[2].W, model[2].b],
                     grads=[model[0].grad_W, model[0].grad_b, model[2].grad_W, model[2].grad_b],
