@@ -45,13 +45,60 @@ class MSE:
         return 2 * diff / self.pred.size
 
 
-def _run(doctor, bug):
+def _setup():
     rng = np.random.default_rng(65)
     X = rng.uniform(-1, 1, (700, 5))
     y = (np.sin(2 * X[:, 0]) + X[:, 1] * X[:, 2] + 0.5 * X[:, 3] ** 2 - 0.3 * X[:, 4])[:, None]
-    Xtr, ytr, Xte, yte = X[:500], y[:500], X[500:], y[500:]
-    reports = [doctor.check_data(Xtr, ytr, Xte, yte, classification=False)]
     net = [Linear(5, 32, rng), Tanh(), Linear(32, 32, rng), Tanh(), Linear(32, 1, rng)]
+    return X[:500], y[:500], X[500:], y[500:], net, rng
+
+
+def train_step(net, loss_fn, xb, yb, lr):
+    """The loop's forward, backward and update on one batch (in place): (loss, prediction)."""
+    pred = xb
+    for m in net:
+        pred = m.forward(pred)
+    loss = loss_fn.forward(pred, yb)
+    g = loss_fn.backward()
+    for m in reversed(net):
+        g = m.backward(g)
+    if lr is not None:
+        for m in net[::2]:
+            m.W -= lr * m.gW; m.b -= lr * m.gb
+    return loss, pred
+
+
+def _bind(net, p):
+    """The layers' weights are the arrays of p (updated in place through them)."""
+    for k, m in enumerate(net[::2], 1):
+        m.W, m.b = p[f"W{k}"], p[f"b{k}"]
+    return net
+
+
+def examine_case(bug):
+    """The program as doctor.examine's arguments: its own step (the loss object's backward and
+    the layers'), init and data."""
+    Xtr, ytr, _, _, net, _ = _setup()
+    loss_fn = MSE(bug)
+
+    def grad(p, X, y):
+        train_step(_bind(net, p), loss_fn, X, y, None)
+        return {f"{n}{k}": getattr(m, "g" + n) for k, m in enumerate(net[::2], 1) for n in ("W", "b")}
+
+    def predict(p, X):
+        for m in _bind(net, p):
+            X = m.forward(X)
+        return X
+
+    return {"step": lambda p, X, y, lr: train_step(_bind(net, p), loss_fn, X, y, lr)[0],
+            "params": {f"{n}{k}": getattr(m, n) for k, m in enumerate(net[::2], 1) for n in ("W", "b")},
+            "grad": grad, "predict": predict, "X": Xtr, "y": ytr, "lr": 0.1, "batch_size": 50,
+            "train_steps": 300}
+
+
+def _run(doctor, bug):
+    Xtr, ytr, Xte, yte, net, rng = _setup()
+    reports = [doctor.check_data(Xtr, ytr, Xte, yte, classification=False)]
     lin = [net[0], net[2], net[4]]
     loss_fn = MSE(bug)
 
@@ -80,13 +127,8 @@ def _run(doctor, bug):
     losses = []
     for it in range(300):
         idx = rng.choice(500, 50, replace=False)
-        pred = run(Xtr[idx])
-        losses.append(loss_fn.forward(pred, ytr[idx]))
-        g = loss_fn.backward()
-        for m in reversed(net):
-            g = m.backward(g)
-        for m in lin:
-            m.W -= 0.1 * m.gW; m.b -= 0.1 * m.gb
+        loss, pred = train_step(net, loss_fn, Xtr[idx], ytr[idx], 0.1)
+        losses.append(loss)
         if it % 3 == 0:
             rec.log(it, loss=losses[-1], weights=[a for m in lin for a in (m.W, m.b)],
                     grads=[a for m in lin for a in (m.gW, m.gb)], activations=[net[1].y, net[3].y],

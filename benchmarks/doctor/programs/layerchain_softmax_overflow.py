@@ -39,23 +39,62 @@ class Layer:
         self.b -= lr * self.db
 
 
-def _run(doctor, bug):
+def _data(bug):
     Xtr, ytr, Xte, yte = mnist(1500, 500, seed=68)
     scale = 1.0 if bug else 255.0
-    Xtr, Xte = Xtr / scale, Xte / scale
-    reports = [doctor.check_data(Xtr, ytr, Xte, yte)]
-    rng = np.random.default_rng(68)
+    return Xtr / scale, ytr, Xte / scale, yte
+
+
+def _net(rng, bug):
     l1 = Layer(784, 64, rng, "relu"); l2 = Layer(64, 32, rng, "relu")
     l3 = Layer(32, 10, rng, "softmax_naive" if bug else "softmax")
     l1.next, l2.prev, l2.next, l3.prev = l2, l1, l3, l2
+    return l1, l2, l3
+
+
+def train_step(net, xb, yb, lr):
+    """The loop's forward and backward (which updates in place) on one batch: (loss, probs)."""
+    p = net[0].forward(xb)
+    y = np.eye(10)[yb]
+    loss = float(-np.mean(np.sum(y * np.log(p + 1e-12), axis=1)))
+    net[2].backward((p - y) / len(yb), lr)
+    return loss, p
+
+
+def _bind(net, p):
+    """The layers' weights are the arrays of p (updated in place through them)."""
+    for k, layer in enumerate(net, 1):
+        layer.W, layer.b = p[f"W{k}"], p[f"b{k}"]
+    return net
+
+
+def examine_case(bug):
+    """The program as doctor.examine's arguments: its own step, init and data (its pixels, as
+    it scales them)."""
+    Xtr, ytr, _, _ = _data(bug)
+    net = _net(np.random.default_rng(68), bug)
+
+    def grad(p, X, y):                                 # backward at rate 0: the weights stay
+        train_step(_bind(net, p), X, y, 0.0)
+        return {f"{n}{k}": getattr(l, "d" + n) for k, l in enumerate(net, 1) for n in ("W", "b")}
+
+    return {"step": lambda p, X, y, lr: train_step(_bind(net, p), X, y, lr)[0],
+            "params": {f"{n}{k}": getattr(l, n) for k, l in enumerate(net, 1) for n in ("W", "b")},
+            "grad": grad, "predict": lambda p, X: _bind(net, p)[0].forward(X),
+            "X": Xtr, "y": ytr, "lr": 0.05, "batch_size": 32, "train_steps": 150}
+
+
+def _run(doctor, bug):
+    Xtr, ytr, Xte, yte = _data(bug)
+    reports = [doctor.check_data(Xtr, ytr, Xte, yte)]
+    rng = np.random.default_rng(68)
+    l1, l2, l3 = net = _net(rng, bug)
     rec = doctor.Recorder(["W1", "b1", "W2", "b2", "W3", "b3"])
     losses = []
     for step in range(150):
         i = rng.integers(0, len(Xtr), 32)
-        p = l1.forward(Xtr[i])
-        y = np.eye(10)[ytr[i]]
-        losses.append(float(-np.mean(np.sum(y * np.log(p + 1e-12), axis=1))))
-        l3.backward((p - y) / 32, 0.05)
+        loss, p = train_step(net, Xtr[i], ytr[i], 0.05)
+        losses.append(loss)
         rec.log(step, loss=losses[-1], weights=[l1.W, l1.b, l2.W, l2.b, l3.W, l3.b],
                 grads=[l1.dW, l1.db, l2.dW, l2.db, l3.dW, l3.db], activations=[l1.a, l2.a],
                 logits=p, labels=ytr[i])

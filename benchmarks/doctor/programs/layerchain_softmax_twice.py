@@ -63,9 +63,57 @@ class SoftmaxCrossEntropy:
         return g / len(self.y)
 
 
-def _run(doctor, bug):
+def _data():
     Xtr, ytr, Xte, yte = mnist(1500, 500, seed=64)
-    Xtr, Xte = Xtr / 255.0, Xte / 255.0
+    return Xtr / 255.0, ytr, Xte / 255.0, yte
+
+
+def train_step(layers, crit, xb, yb, lr):
+    """The loop's forward, backward and update on one batch (in place): (loss, outputs)."""
+    out = xb
+    for layer in layers:
+        out = layer.forward(out)
+    loss = crit.forward(out, yb)
+    g = crit.backward()
+    for layer in reversed(layers):
+        g = layer.backward(g)
+    if lr is not None:
+        for d in (layers[0], layers[2]):
+            d.W -= lr * d.dW; d.b -= lr * d.db
+    return loss, out
+
+
+def _bind(layers, p):
+    """The layers' weights are the arrays of p (updated in place through them)."""
+    layers[0].W, layers[0].b, layers[2].W, layers[2].b = p["W1"], p["b1"], p["W2"], p["b2"]
+    return layers
+
+
+def examine_case(bug):
+    """The program as doctor.examine's arguments: its own step (a Softmax layer before the
+    criterion in the buggy one), init and data; predict is the net's output, softmax included."""
+    Xtr, ytr, _, _ = _data()
+    rng = np.random.default_rng(64)
+    layers = [Dense(784, 64, rng), ReLU(), Dense(64, 10, rng)] + ([Softmax()] if bug else [])
+    crit = SoftmaxCrossEntropy()
+
+    def grad(p, X, y):
+        train_step(_bind(layers, p), crit, X, y, None)
+        return {"W1": layers[0].dW, "b1": layers[0].db, "W2": layers[2].dW, "b2": layers[2].db}
+
+    def predict(p, X):
+        for layer in _bind(layers, p):
+            X = layer.forward(X)
+        return X
+
+    return {"step": lambda p, X, y, lr: train_step(_bind(layers, p), crit, X, y, lr)[0],
+            "params": {"W1": layers[0].W, "b1": layers[0].b, "W2": layers[2].W, "b2": layers[2].b},
+            "grad": grad, "predict": predict, "X": Xtr, "y": ytr, "lr": 0.1, "batch_size": 64,
+            "train_steps": 100}
+
+
+def _run(doctor, bug):
+    Xtr, ytr, Xte, yte = _data()
     reports = [doctor.check_data(Xtr, ytr, Xte, yte)]
     rng = np.random.default_rng(64)
     layers = [Dense(784, 64, rng), ReLU(), Dense(64, 10, rng)] + ([Softmax()] if bug else [])
@@ -74,15 +122,8 @@ def _run(doctor, bug):
     losses = []
     for step in range(100):
         idx = rng.integers(0, len(Xtr), 64)
-        out = Xtr[idx]
-        for layer in layers:
-            out = layer.forward(out)
-        losses.append(crit.forward(out, ytr[idx]))
-        g = crit.backward()
-        for layer in reversed(layers):
-            g = layer.backward(g)
-        for d in (layers[0], layers[2]):
-            d.W -= 0.1 * d.dW; d.b -= 0.1 * d.db
+        loss, out = train_step(layers, crit, Xtr[idx], ytr[idx], 0.1)
+        losses.append(loss)
         if step % 2 == 0:
             rec.log(step, loss=losses[-1], weights=[layers[0].W, layers[0].b, layers[2].W, layers[2].b],
                     grads=[layers[0].dW, layers[0].db, layers[2].dW, layers[2].db],

@@ -61,14 +61,51 @@ def _data(rng, centers, n):
     return np.tanh(X), y
 
 
-def _run(doctor, bug):
+def _setup(bug):
     rng = np.random.default_rng(61)
     centers = rng.normal(size=(8, 8)) * 1.2
     Xtr, ytr = _data(rng, centers, 1200)
     Xte, yte = _data(rng, centers, 400)
-    reports = [doctor.check_data(Xtr, ytr, Xte, yte)]
     d1, d2, d3 = Dense(8, 8, rng, bug), Dense(8, 8, rng, bug), Dense(8, 8, rng, bug)
-    net = chain([d1, ReLU(), d2, ReLU(), d3])
+    return Xtr, ytr, Xte, yte, chain([d1, ReLU(), d2, ReLU(), d3]), rng
+
+
+def train_step(net, xb, yb, lr):
+    """The loop's forward, backward and update on one batch (in place): (loss, logits)."""
+    logits = net[0].forward(xb)
+    loss, g = xent(logits, yb)
+    net[-1].backward(g)
+    if lr is not None:
+        for d in net[::2]:
+            d.W -= lr * d.dW; d.b -= lr * d.db
+    return loss, logits
+
+
+def _bind(net, p):
+    """The layers' weights are the arrays of p (updated in place through them)."""
+    for k, d in enumerate(net[::2], 1):
+        d.W, d.b = p[f"W{k}"], p[f"b{k}"]
+    return net
+
+
+def examine_case(bug):
+    """The program as doctor.examine's arguments: its own step, init and data."""
+    Xtr, ytr, _, _, net, _ = _setup(bug)
+
+    def grad(p, X, y):
+        train_step(_bind(net, p), X, y, None)
+        return {f"{n}{k}": getattr(d, "d" + n) for k, d in enumerate(net[::2], 1) for n in ("W", "b")}
+
+    return {"step": lambda p, X, y, lr: train_step(_bind(net, p), X, y, lr)[0],
+            "params": {f"{n}{k}": getattr(d, n) for k, d in enumerate(net[::2], 1) for n in ("W", "b")},
+            "grad": grad, "predict": lambda p, X: _bind(net, p)[0].forward(X),
+            "X": Xtr, "y": ytr, "lr": 0.2, "batch_size": 32, "train_steps": 600}
+
+
+def _run(doctor, bug):
+    Xtr, ytr, Xte, yte, net, rng = _setup(bug)
+    reports = [doctor.check_data(Xtr, ytr, Xte, yte)]
+    d1, d2, d3 = net[::2]
     dense = [d1, d2, d3]
 
     def loss_of(ps, x=Xtr[:16], y=ytr[:16]):
@@ -88,12 +125,8 @@ def _run(doctor, bug):
     losses = []
     for step in range(600):
         i = rng.integers(0, len(Xtr), 32)
-        logits = net[0].forward(Xtr[i])
-        loss, g = xent(logits, ytr[i])
+        loss, logits = train_step(net, Xtr[i], ytr[i], 0.2)
         losses.append(loss)
-        net[-1].backward(g)
-        for d in dense:
-            d.W -= 0.2 * d.dW; d.b -= 0.2 * d.db
         if step % 4 == 0:
             rec.log(step, loss=loss, weights=[a for d in dense for a in (d.W, d.b)],
                     grads=[a for d in dense for a in (d.dW, d.db)],
