@@ -41,22 +41,63 @@ class Layer:
             self.prevLayer.backprop(prev_delta, lr)
 
 
-def fixed(doctor):
+def _data():
     Xtr, ytr, Xte, yte = mnist(2000, 500, seed=70)
-    Xtr, Xte = Xtr / 255.0, Xte / 255.0
+    return Xtr / 255.0, ytr, Xte / 255.0, yte
+
+
+def _net(rng):
+    inp = Layer(784); h1 = Layer(128, inp, rng); h2 = Layer(64, h1, rng); out = Layer(10, h2, rng)
+    return inp, h1, h2, out
+
+
+def train_step(net, xb, yb, lr):
+    """The loop's forward and backprop (which updates in place) on one batch; returns the loss."""
+    probs = net[0].forward(xb)
+    expected = np.eye(10)[yb]
+    loss = -np.mean(np.log(probs[np.arange(len(yb)), yb] + 1e-12))
+    net[-1].backprop((probs - expected) / len(yb), lr)
+    return loss
+
+
+def _bind(net, p):
+    """The layers' weights are the arrays of p (updated in place through them)."""
+    for k, layer in enumerate(net[1:], 1):
+        layer.W, layer.W_bias = p[f"W{k}"], p[f"b{k}"]
+    return net
+
+
+def examine_case(bug=False):
+    """The program as doctor.examine's arguments: its own step, init and data."""
+    Xtr, ytr, _, _ = _data()
+    net = _net(np.random.default_rng(70))
+
+    def grad(p, X, y):                                 # backprop at rate 0: the weights stay
+        train_step(_bind(net, p), X, y, 0.0)
+        return {f"{n}{k}": getattr(l, a) for k, l in enumerate(net[1:], 1) for n, a in (("W", "dW"), ("b", "db"))}
+
+    def predict(p, X):
+        _bind(net, p)[0].forward(X)
+        return net[-1].data_in
+
+    return {"step": lambda p, X, y, lr: train_step(_bind(net, p), X, y, lr),
+            "params": {f"{n}{k}": getattr(l, a) for k, l in enumerate(net[1:], 1) for n, a in (("W", "W"), ("b", "W_bias"))},
+            "grad": grad, "predict": predict, "X": Xtr, "y": ytr, "lr": 0.05, "batch_size": 32,
+            "train_steps": 126}
+
+
+def fixed(doctor):
+    Xtr, ytr, Xte, yte = _data()
     reports = [doctor.check_data(Xtr, ytr, Xte, yte)]
     rng = np.random.default_rng(70)
-    inp = Layer(784); h1 = Layer(128, inp, rng); h2 = Layer(64, h1, rng); out = Layer(10, h2, rng)
+    inp, h1, h2, out = net = _net(rng)
     rec = doctor.Recorder(["W1", "b1", "W2", "b2", "W3", "b3"])
     losses, step = [], 0
     for epoch in range(2):
         order = rng.permutation(len(Xtr))
         for k in range(0, len(order), 32):
             i = order[k:k + 32]
-            probs = inp.forward(Xtr[i])
-            expected = np.eye(10)[ytr[i]]
-            losses.append(-np.mean(np.log(probs[np.arange(len(i)), ytr[i]] + 1e-12)))
-            out.backprop((probs - expected) / len(i), 0.05)
+            losses.append(train_step(net, Xtr[i], ytr[i], 0.05))
             if step % 3 == 0:
                 rec.log(step, loss=losses[-1],
                         weights=[h1.W, h1.W_bias, h2.W, h2.W_bias, out.W, out.W_bias],

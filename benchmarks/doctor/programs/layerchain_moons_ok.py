@@ -38,12 +38,61 @@ def moons(rng, n):
     return np.c_[x, y] + 0.1 * rng.normal(size=(n, 2)), lab
 
 
-def fixed(doctor):
+def _setup():
     rng = np.random.default_rng(71)
     Xtr, ytr = moons(rng, 800)
     Xte, yte = moons(rng, 300)
     mu, sd = Xtr.mean(0), Xtr.std(0)
     Xtr, Xte = (Xtr - mu) / sd, (Xte - mu) / sd
+    return Xtr, ytr, Xte, yte, rng
+
+
+def train_step(net, xb, t, lr):
+    """The loop's forward, backward and update on one batch (in place): (loss, logit column)."""
+    z = xb
+    for m in net:
+        z = m.forward(z)
+    p = 1 / (1 + np.exp(-z))
+    loss = float(-np.mean(t * np.log(p + 1e-12) + (1 - t) * np.log(1 - p + 1e-12)))
+    g = (p - t) / len(xb)
+    for m in reversed(net):
+        g = m.backward(g)
+    if lr is not None:
+        for m in net[::2]:
+            m.W -= lr * m.gW; m.b -= lr * m.gb
+    return loss, z
+
+
+def _bind(net, p):
+    """The layers' weights are the arrays of p (updated in place through them)."""
+    for k, m in enumerate(net[::2], 1):
+        m.W, m.b = p[f"W{k}"], p[f"b{k}"]
+    return net
+
+
+def examine_case(bug=False):
+    """The program as doctor.examine's arguments: its own step, init and data (labels as the
+    (N, 1) column it trains on)."""
+    Xtr, ytr, _, _, rng = _setup()
+    net = [Linear(2, 16, rng), Tanh(), Linear(16, 16, rng), Tanh(), Linear(16, 1, rng)]
+
+    def grad(p, X, y):
+        train_step(_bind(net, p), X, y, None)
+        return {f"{n}{k}": getattr(m, "g" + n) for k, m in enumerate(net[::2], 1) for n in ("W", "b")}
+
+    def predict(p, X):
+        for m in _bind(net, p):
+            X = m.forward(X)
+        return X
+
+    return {"step": lambda p, X, y, lr: train_step(_bind(net, p), X, y, lr)[0],
+            "params": {f"{n}{k}": getattr(m, n) for k, m in enumerate(net[::2], 1) for n in ("W", "b")},
+            "grad": grad, "predict": predict, "X": Xtr, "y": ytr.reshape(-1, 1).astype(float),
+            "lr": 0.5, "batch_size": 64, "num_classes": 2, "train_steps": 800}
+
+
+def fixed(doctor):
+    Xtr, ytr, Xte, yte, rng = _setup()
     Ytr = ytr.reshape(-1, 1).astype(float)
     reports = [doctor.check_data(Xtr, ytr, Xte, yte)]
     net = [Linear(2, 16, rng), Tanh(), Linear(16, 16, rng), Tanh(), Linear(16, 1, rng)]
@@ -52,17 +101,9 @@ def fixed(doctor):
     losses = []
     for step in range(800):
         i = rng.integers(0, 800, 64)
-        z = Xtr[i]
-        for m in net:
-            z = m.forward(z)
-        p = 1 / (1 + np.exp(-z))
         t = Ytr[i]
-        losses.append(float(-np.mean(t * np.log(p + 1e-12) + (1 - t) * np.log(1 - p + 1e-12))))
-        g = (p - t) / len(i)
-        for m in reversed(net):
-            g = m.backward(g)
-        for m in lin:
-            m.W -= 0.5 * m.gW; m.b -= 0.5 * m.gb
+        loss, z = train_step(net, Xtr[i], t, 0.5)
+        losses.append(loss)
         if step % 8 == 0:
             rec.log(step, loss=losses[-1], weights=[a for m in lin for a in (m.W, m.b)],
                     grads=[a for m in lin for a in (m.gW, m.gb)], activations=[net[1].y, net[3].y],
