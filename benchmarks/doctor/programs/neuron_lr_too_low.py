@@ -6,6 +6,7 @@ near 0.5, and accuracy is at chance. lr = 0.5 learns the same data in one pass."
 import numpy as np
 
 from ._data import mnist
+from ._neurons import NeuronStep, params_of
 
 STYLE = "neuron"
 EXPECTED = ["LR_TOO_LOW"]
@@ -32,9 +33,42 @@ class Neuron:
         self.bias -= lr * error_term
 
 
-def _run(doctor, lr):
+def _data():
     Xtr, ytr, Xte, yte = mnist(1200, 300, seed=87, side=14)
-    Xtr, Xte = Xtr / 255.0, Xte / 255.0
+    return Xtr / 255.0, ytr, Xte / 255.0, yte
+
+
+def sample(layers, x, label, lr):
+    """The loop's forward, backward and update on one image (in place): (loss, a1, a2, target)."""
+    layer1, layer2 = layers
+    a1 = np.array([n.feed(x) for n in layer1])
+    a2 = np.array([n.feed(a1) for n in layer2])
+    target = np.eye(10)[label]
+    loss = 0.5 * np.sum((a2 - target) ** 2)
+    e2 = (a2 - target) * a2 * (1 - a2)
+    w2 = np.array([n.weights for n in layer2])
+    e1 = (w2.T @ e2) * a1 * (1 - a1)
+    for n, e in zip(layer2, e2):
+        n.adjust(e, lr)
+    for n, e in zip(layer1, e1):
+        n.adjust(e, lr)
+    return loss, a1, a2, target
+
+
+def examine_case(bug):
+    """The program as doctor.examine's arguments: its per-image update, init and data."""
+    Xtr, ytr, _, _ = _data()
+    rng = np.random.default_rng(87)
+    layers = [[Neuron(196, rng) for _ in range(20)], [Neuron(20, rng) for _ in range(10)]]
+    step = NeuronStep(layers, lambda ls, x, t, lr: sample(ls, x, t, lr)[0], "weights", "bias")
+    fwd = lambda ls, x: np.array([n.feed(np.array([m.feed(x) for m in ls[0]])) for n in ls[1]])  # noqa: E731
+    return {"step": step, "params": params_of(layers, "weights", "bias"), "X": Xtr, "y": ytr,
+            "lr": 1e-4 if bug else 0.5, "batch_size": 1, "predict": lambda p, X: step.predict(p, X, fwd),
+            "train_steps": 1200}
+
+
+def _run(doctor, lr):
+    Xtr, ytr, Xte, yte = _data()
     reports = [doctor.check_data(Xtr, ytr, Xte, yte)]
     rng = np.random.default_rng(87)
     layer1 = [Neuron(196, rng) for _ in range(20)]
@@ -42,17 +76,8 @@ def _run(doctor, lr):
     rec = doctor.Recorder()
     losses = []
     for step, k in enumerate(rng.permutation(len(Xtr))):
-        a1 = np.array([n.feed(Xtr[k]) for n in layer1])
-        a2 = np.array([n.feed(a1) for n in layer2])
-        target = np.eye(10)[ytr[k]]
-        losses.append(0.5 * np.sum((a2 - target) ** 2))
-        e2 = (a2 - target) * a2 * (1 - a2)
-        w2 = np.array([n.weights for n in layer2])
-        e1 = (w2.T @ e2) * a1 * (1 - a1)
-        for n, e in zip(layer2, e2):
-            n.adjust(e, lr)
-        for n, e in zip(layer1, e1):
-            n.adjust(e, lr)
+        loss, a1, a2, target = sample([layer1, layer2], Xtr[k], ytr[k], lr)
+        losses.append(loss)
         if step % 10 == 0:
             rec.log(step, loss=losses[-1], weights=[n.weights for n in layer1 + layer2],
                     grads=[n.grad for n in layer1 + layer2], activations=[a1], logits=a2, labels=target)

@@ -8,6 +8,7 @@ images and the net ends up answering the same digit. velocity = 0.9 * velocity -
 import numpy as np
 
 from ._data import mnist
+from ._neurons import NeuronStep, params_of
 
 STYLE = "neuron"
 EXPECTED = ["LR_TOO_HIGH"]
@@ -32,9 +33,43 @@ class Neuron:
             self.w += self.vw; self.b += self.vb
 
 
-def _run(doctor, lr):
+def _data():
     Xtr, ytr, Xte, yte = mnist(1200, 300, seed=83, side=14)
-    Xtr, Xte = Xtr / 255.0, Xte / 255.0
+    return Xtr / 255.0, ytr, Xte / 255.0, yte
+
+
+def sample(layers, x, label, lr):
+    """The loop's forward, backward and momentum update on one image (in place; lr None is the
+    learner's velocity without a rate): (loss, h, o, t)."""
+    hidden, outputs = layers
+    h = np.array([n.activate(x) for n in hidden])
+    o = np.array([n.activate(h) for n in outputs])
+    t = np.zeros(10); t[label] = 1
+    loss = float(-np.sum(t * np.log(o + 1e-12) + (1 - t) * np.log(1 - o + 1e-12)))
+    d_out = o - t
+    d_hid = np.array([sum(d * n.w[j] for d, n in zip(d_out, outputs)) for j in range(len(hidden))]) * h * (1 - h)
+    for n, d in zip(outputs, d_out):
+        n.learn(d, h, lr)
+    for n, d in zip(hidden, d_hid):
+        n.learn(d, x, lr)
+    return loss, h, o, t
+
+
+def examine_case(bug):
+    """The program as doctor.examine's arguments: its per-image momentum update (the velocities
+    in the neurons: the step object examine copies per trial), init and data. The buggy update
+    has no rate to pass: its step ignores examine's lr, as the learner's loop does."""
+    Xtr, ytr, _, _ = _data()
+    rng = np.random.default_rng(83)
+    layers = [[Neuron(196, rng) for _ in range(16)], [Neuron(16, rng) for _ in range(10)]]
+    step = NeuronStep(layers, lambda ls, x, t, lr: sample(ls, x, t, None if bug else lr)[0])
+    fwd = lambda ls, x: np.array([n.activate(np.array([m.activate(x) for m in ls[0]])) for n in ls[1]])  # noqa: E731
+    return {"step": step, "params": params_of(layers), "X": Xtr, "y": ytr, "lr": 0.02, "batch_size": 1,
+            "predict": lambda p, X: step.predict(p, X, fwd), "train_steps": 1200}
+
+
+def _run(doctor, lr):
+    Xtr, ytr, Xte, yte = _data()
     reports = [doctor.check_data(Xtr, ytr, Xte, yte)]
     rng = np.random.default_rng(83)
     hidden = [Neuron(196, rng) for _ in range(16)]
@@ -42,17 +77,8 @@ def _run(doctor, lr):
     rec = doctor.Recorder()
     losses = []
     for step, i in enumerate(rng.permutation(len(Xtr))):
-        x = Xtr[i]
-        h = np.array([n.activate(x) for n in hidden])
-        o = np.array([n.activate(h) for n in outputs])
-        t = np.zeros(10); t[ytr[i]] = 1
-        losses.append(float(-np.sum(t * np.log(o + 1e-12) + (1 - t) * np.log(1 - o + 1e-12))))
-        d_out = o - t
-        d_hid = np.array([sum(d * n.w[j] for d, n in zip(d_out, outputs)) for j in range(16)]) * h * (1 - h)
-        for n, d in zip(outputs, d_out):
-            n.learn(d, h, lr)
-        for n, d in zip(hidden, d_hid):
-            n.learn(d, x, lr)
+        loss, h, o, t = sample([hidden, outputs], Xtr[i], ytr[i], lr)
+        losses.append(loss)
         if step % 10 == 0:
             ns = hidden + outputs
             rec.log(step, loss=losses[-1], weights=[n.w for n in ns] + [np.array([n.b for n in ns])],
