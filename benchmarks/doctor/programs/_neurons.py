@@ -63,3 +63,15 @@ class NeuronStep:
         """forward(layers, x) -> the outputs for one sample, on the params' values."""
         self.load(p)
         return np.array([forward(self.layers, x) for x in X])
+
+    def grad(self, p, X, y, sample_grads):
+        """The batch's mean gradient in the params' structure, from sample_grads(layers, x, t) ->
+        [(weights' gradient rows, biases' gradients) per layer] on the params' values."""
+        self.load(p)
+        total = None
+        for x, t in zip(X, y):
+            g = {}
+            for k, (gw, gb) in enumerate(sample_grads(self.layers, x, t), 1):
+                g[f"W{k}"], g[f"b{k}"] = np.array(gw, dtype=float), np.array(gb, dtype=float)
+            total = g if total is None else {k: total[k] + g[k] for k in g}
+        return {k: v / len(X) for k, v in total.items()}

@@ -7,6 +7,8 @@ its gradient is not. Without biases each logit is w_k . x, and along the diagona
 neuron wins for every positive x: the model can only ever answer one class (33%)."""
 import numpy as np
 
+from ._neurons import NeuronStep, params_of
+
 STYLE = "neuron"
 EXPECTED = ["WEIGHTS_FROZEN"]
 
@@ -34,22 +36,42 @@ def _parts(rng, n):
     return centers[k] + rng.normal(0, 0.4, (n, 2)), k
 
 
-def _run(doctor, bug):
+def _setup():
     rng = np.random.default_rng(85)
     Xtr, ytr = _parts(rng, 450)
     Xte, yte = _parts(rng, 150)
+    return Xtr, ytr, Xte, yte, [Neuron(2, rng) for _ in range(3)], rng
+
+
+def sample(neurons, x, label, lr, bug):
+    """The loop's forward, backward and update on one point (in place): (loss, scores)."""
+    z = np.array([nr.z(x) for nr in neurons])
+    p = np.exp(z - z.max()); p /= p.sum()
+    loss = -np.log(p[label] + 1e-12)
+    delta = p.copy(); delta[label] -= 1
+    for nr, d in zip(neurons, delta):
+        nr.update(d, x, lr, bug)
+    return loss, z
+
+
+def examine_case(bug):
+    """The program as doctor.examine's arguments: its per-point update, init and data."""
+    Xtr, ytr, _, _, neurons, _ = _setup()
+    step = NeuronStep([neurons], lambda ls, x, t, lr: sample(ls[0], x, t, lr, bug)[0], "weights", "bias")
+    return {"step": step, "params": params_of([neurons], "weights", "bias"), "X": Xtr, "y": ytr,
+            "lr": 0.05, "batch_size": 1, "predict": lambda p, X: X @ p["W1"].T + p["b1"],
+            "train_steps": 3000}
+
+
+def _run(doctor, bug):
+    Xtr, ytr, Xte, yte, neurons, rng = _setup()
     reports = [doctor.check_data(Xtr, ytr, Xte, yte)]
-    neurons = [Neuron(2, rng) for _ in range(3)]
     rec = doctor.Recorder(["w_small", "w_medium", "w_large", "biases"])
     losses = []
     for step in range(3000):
         i = rng.integers(len(Xtr))
-        z = np.array([nr.z(Xtr[i]) for nr in neurons])
-        p = np.exp(z - z.max()); p /= p.sum()
-        losses.append(-np.log(p[ytr[i]] + 1e-12))
-        delta = p.copy(); delta[ytr[i]] -= 1
-        for nr, d in zip(neurons, delta):
-            nr.update(d, Xtr[i], 0.05, bug)
+        loss, z = sample(neurons, Xtr[i], ytr[i], 0.05, bug)
+        losses.append(loss)
         if step % 20 == 0:
             rec.log(step, loss=float(np.mean(losses[-20:])),
                     weights=[nr.weights for nr in neurons] + [np.array([nr.bias for nr in neurons])],
