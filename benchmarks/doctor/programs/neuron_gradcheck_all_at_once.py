@@ -8,6 +8,8 @@ by the permutation, the check prints OK, and the network does not learn. The doc
 check is run on the same gradients."""
 import numpy as np
 
+from ._neurons import NeuronStep, params_of
+
 STYLE = "neuron"
 EXPECTED = ["GRADIENT_MISMATCH"]
 
@@ -77,6 +79,46 @@ def _data(rng, n):
     return np.clip(centers[y] + 0.12 * rng.normal(size=(n, 4)), 0, 1), y
 
 
+def sample(net, x, t, lr):
+    """The loop's loss, gradients and update on one point (new lists of weights, as the learner
+    writes them): (loss, grads)."""
+    loss = net.loss(x, t)
+    grads = net.gradients(x, t)
+    for n, gw, d in grads:
+        n.weights = [w - lr * g for w, g in zip(n.weights, gw)]
+        n.bias -= lr * d
+    return loss, grads
+
+
+def _net_of(layers, bug):
+    """A Net on given neurons (examine's step keeps the neurons; the Net is its view of them)."""
+    net = Net.__new__(Net)
+    net.hidden, net.out, net.rev = layers[0], layers[1], bug
+    return net
+
+
+def examine_case(bug):
+    """The program as doctor.examine's arguments: its per-point update (the labels one-hot, as
+    it trains), init and data; grad is the gradient its update applies."""
+    rng = np.random.default_rng(81)
+    X, y = _data(rng, 450)
+    _data(rng, 150)
+    net = Net(rng, bug)
+    layers = [net.hidden, net.out]
+    step = NeuronStep(layers, lambda ls, x, t, lr: sample(_net_of(ls, bug), x, np.eye(3)[t], lr)[0],
+                      "weights", "bias", as_list=True)
+
+    def sample_grads(ls, x, t):
+        g = _net_of(ls, bug).gradients(x, np.eye(3)[t])
+        gh, go = g[:len(ls[0])], g[len(ls[0]):]
+        return [([w for _, w, _ in gh], [d for _, _, d in gh]), ([w for _, w, _ in go], [d for _, _, d in go])]
+
+    fwd = lambda ls, x: np.array(_net_of(ls, bug).forward(x)[1])  # noqa: E731
+    return {"step": step, "params": params_of(layers, "weights", "bias"), "X": X, "y": y, "lr": 0.5,
+            "batch_size": 1, "grad": lambda p, X, y: step.grad(p, X, y, sample_grads),
+            "predict": lambda p, X: step.predict(p, X, fwd), "train_steps": 2700}
+
+
 def _run(doctor, bug):
     rng = np.random.default_rng(81)
     X, y = _data(rng, 450)
@@ -102,11 +144,8 @@ def _run(doctor, bug):
     lr, errs = 0.5, []
     for step in range(2700):
         i = rng.integers(len(X))
-        errs.append(net.loss(X[i], T[y[i]]))
-        grads = net.gradients(X[i], T[y[i]])
-        for n, gw, d in grads:
-            n.weights = [w - lr * g for w, g in zip(n.weights, gw)]
-            n.bias -= lr * d
+        loss, grads = sample(net, X[i], T[y[i]], lr)
+        errs.append(loss)
         if step % 30 == 0:
             rec.log(step, loss=errs[-1], weights=[np.array(n.weights + [n.bias]) for n in net.neurons()],
                     grads=[np.array(gw + [d]) for _, gw, d in grads],

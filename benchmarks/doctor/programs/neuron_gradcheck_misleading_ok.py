@@ -6,6 +6,8 @@ all of them, and the learner is about to rewrite a correct backprop. The doctor'
 check on the same gradients should say they are fine, and the network does learn XOR."""
 import numpy as np
 
+from ._neurons import NeuronStep, params_of
+
 STYLE = "neuron"
 EXPECTED = []
 
@@ -23,31 +25,73 @@ class Neuron:
         return self.y
 
 
+X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+Y = [0.0, 1.0, 1.0, 0.0]
+
+
+def _forward(hidden, out, x):
+    h = [n.fire(x) for n in hidden]
+    return h, out.fire(h)
+
+
+def _loss(hidden, out, x, t):
+    o = _forward(hidden, out, x)[1]
+    return -(t * np.log(o) + (1 - t) * np.log(1 - o))
+
+
+def _grads(hidden, out, x, t):
+    h, o = _forward(hidden, out, x)
+    d_o = o - t                                  # cross-entropy + sigmoid
+    g = {id(out): ([d_o * hj for hj in h], d_o)}
+    for j, n in enumerate(hidden):
+        d = d_o * out.w[j] * h[j] * (1 - h[j])
+        g[id(n)] = ([d * xi for xi in x], d)
+    return g
+
+
+def sample(hidden, out, x, t, lr):
+    """The loop's loss, gradients and update on one pattern (new lists of weights): (loss, g)."""
+    loss = _loss(hidden, out, x, t)
+    g = _grads(hidden, out, x, t)
+    for n in hidden + [out]:
+        gw, gb = g[id(n)]
+        n.w = [w - lr * d for w, d in zip(n.w, gw)]
+        n.b -= lr * gb
+    return loss, g
+
+
+def examine_case(bug=False):
+    """The program as doctor.examine's arguments: its per-pattern update, init and the four XOR
+    patterns; grad is the gradient its update applies."""
+    rng = np.random.default_rng(82)
+    layers = [[Neuron(2, rng) for _ in range(4)], [Neuron(4, rng)]]
+    step = NeuronStep(layers, lambda ls, x, t, lr: sample(ls[0], ls[1][0], x, t, lr)[0], as_list=True)
+
+    def sample_grads(ls, x, t):
+        g = _grads(ls[0], ls[1][0], x, t)
+        return [([g[id(n)][0] for n in layer], [g[id(n)][1] for n in layer]) for layer in ls]
+
+    fwd = lambda ls, x: np.array([_forward(ls[0], ls[1][0], x)[1]])  # noqa: E731
+    return {"step": step, "params": params_of(layers), "X": np.array(X), "y": np.array(Y, dtype=int),
+            "lr": 0.5, "batch_size": 1, "grad": lambda p, X, y: step.grad(p, X, y, sample_grads),
+            "predict": lambda p, X: step.predict(p, X, fwd), "train_steps": 6000}
+
+
 def fixed(doctor):
     rng = np.random.default_rng(82)
-    X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
-    Y = [0.0, 1.0, 1.0, 0.0]
     reports = [doctor.check_data(np.array(X), np.array(Y, dtype=int))]
     hidden = [Neuron(2, rng) for _ in range(4)]
     out = Neuron(4, rng)
     neurons = hidden + [out]
 
     def forward(x):
-        h = [n.fire(x) for n in hidden]
-        return h, out.fire(h)
+        return _forward(hidden, out, x)
 
     def loss(x, t):
-        o = forward(x)[1]
-        return -(t * np.log(o) + (1 - t) * np.log(1 - o))
+        return _loss(hidden, out, x, t)
 
     def grads(x, t):
-        h, o = forward(x)
-        d_o = o - t                                  # cross-entropy + sigmoid
-        g = {id(out): ([d_o * hj for hj in h], d_o)}
-        for j, n in enumerate(hidden):
-            d = d_o * out.w[j] * h[j] * (1 - h[j])
-            g[id(n)] = ([d * xi for xi in x], d)
-        return g
+        return _grads(hidden, out, x, t)
 
     # the learner's check: one nudge of every weight, compared with each entry
     x0, t0 = X[1], Y[1]
@@ -79,12 +123,8 @@ def fixed(doctor):
     errs = []
     for step in range(6000):
         i = rng.integers(4)
-        errs.append(loss(X[i], Y[i]))
-        g = grads(X[i], Y[i])
-        for n in neurons:
-            gw, gb = g[id(n)]
-            n.w = [w - 0.5 * d for w, d in zip(n.w, gw)]
-            n.b -= 0.5 * gb
+        err, g = sample(hidden, out, X[i], Y[i], 0.5)
+        errs.append(err)
         if step % 50 == 0:
             rec.log(step, loss=float(np.mean(errs[-50:])), weights=[np.array(n.w + [n.b]) for n in neurons],
                     grads=[np.array(g[id(n)][0] + [g[id(n)][1]]) for n in neurons],
