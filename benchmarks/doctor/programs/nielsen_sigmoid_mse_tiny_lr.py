@@ -99,6 +99,39 @@ class Network:
         return sum(int(np.argmax(self.feedforward(x)) == y) for x, y in test_data)
 
 
+def examine_case(bug):
+    """The program as doctor.examine's arguments: examine's rows become the book's column
+    pairs and go through its own update_mini_batch (at a step that never logs); the step stores
+    the new arrays in the params. grad is its backprop summed over the batch, divided by it."""
+    Xtr, ytr, _, _ = mnist(2000, 500, seed=20)
+    net = Network([784, 30, 10], np.random.default_rng(20))
+    pairs = lambda X, y: [(np.reshape(x, (784, 1)), vectorized_result(j)) for x, j in zip(X, y)]  # noqa: E731
+
+    def load(p):
+        net.weights, net.biases, net.costs = [p["w1"], p["w2"]], [p["b1"], p["b2"]], []
+        return net
+
+    def step(p, Xb, yb, lr):
+        load(p).update_mini_batch(pairs(Xb, yb), lr, 1)
+        p["w1"], p["w2"], p["b1"], p["b2"] = *net.weights, *net.biases
+        return net.costs[-1]
+
+    def grad(p, Xb, yb):
+        load(p)
+        g = None
+        for x, y in pairs(Xb, yb):
+            nb, nw = net.backprop(x, y)[:2]
+            d = nw + nb
+            g = d if g is None else [a + b for a, b in zip(g, d)]
+        return dict(zip(("w1", "w2", "b1", "b2"), [a / len(yb) for a in g]))
+
+    return {"step": step, "params": {"w1": net.weights[0], "w2": net.weights[1], "b1": net.biases[0],
+                                     "b2": net.biases[1]},
+            "X": Xtr / 255.0, "y": ytr, "lr": 0.01 if bug else 3.0, "batch_size": 10, "grad": grad,
+            "train_steps": 400,
+            "predict": lambda p, X: sigmoid(p["w2"] @ sigmoid(p["w1"] @ X.T + p["b1"]) + p["b2"]).T}
+
+
 def _run(doctor, eta):
     Xtr, ytr, Xte, yte = mnist(2000, 500, seed=20)
     training_inputs = [np.reshape(x, (784, 1)) / 255.0 for x in Xtr]

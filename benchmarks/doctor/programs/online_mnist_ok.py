@@ -10,25 +10,70 @@ STYLE = "online"
 EXPECTED = []
 
 
-def fixed(doctor):
+def _data():
     Xtr, ytr, Xte, yte = mnist(3000, 500, seed=51)
-    Xtr, Xte = Xtr.astype(np.float32) / 255, Xte.astype(np.float32) / 255
-    reports = [doctor.check_data(Xtr, ytr, Xte, yte)]
-    rng = np.random.default_rng(51)
+    return Xtr.astype(np.float32) / 255, ytr, Xte.astype(np.float32) / 255, yte
+
+
+def _init(rng):
     W1 = rng.normal(0, np.sqrt(2 / 784), (784, 32)).astype(np.float32); b1 = np.zeros(32, np.float32)
     W2 = rng.normal(0, np.sqrt(2 / 32), (32, 10)).astype(np.float32); b2 = np.zeros(10, np.float32)
+    return {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+
+
+def forward_backward(P, x, t):
+    """One image: (loss, (gW1, gb1, gW2, gb2), the hidden activations, the logits)."""
+    W1, b1, W2, b2 = P["W1"], P["b1"], P["W2"], P["b2"]
+    pre = x @ W1 + b1
+    act = np.maximum(pre, 0)
+    z = act @ W2 + b2
+    pz = np.exp(z - z.max()); pz /= pz.sum()
+    loss = float(-np.log(pz[t] + 1e-9))
+    gz = pz.copy(); gz[t] -= 1
+    ga = (W2 @ gz) * (pre > 0)
+    gW2, gW1 = np.outer(act, gz), np.outer(x, ga)
+    return loss, (gW1, ga, gW2, gz), act, z
+
+
+def update(P, g, lr):
+    gW1, ga, gW2, gz = g
+    P["W2"] -= lr * gW2; P["b2"] -= lr * gz; P["W1"] -= lr * gW1; P["b1"] -= lr * ga
+
+
+def examine_case(bug=False):
+    """The program as doctor.examine's arguments: one image a step, as the loop trains."""
+    Xtr, ytr, _, _ = _data()
+
+    def step(P, X, y, lr):
+        losses = []
+        for x, t in zip(X, y):
+            loss, g, _, _ = forward_backward(P, x, int(t))
+            update(P, g, lr)
+            losses.append(loss)
+        return float(np.mean(losses))
+
+    def grad(P, X, y):
+        gs = [forward_backward(P, x, int(t))[1] for x, t in zip(X, y)]
+        return dict(zip(("W1", "b1", "W2", "b2"), [np.mean(a, axis=0) for a in zip(*gs)]))
+
+    return {"step": step, "params": _init(np.random.default_rng(51)), "X": Xtr, "y": ytr, "lr": 0.005,
+            "batch_size": 1, "steps": 300, "grad": grad, "train_steps": 3000,
+            "predict": lambda P, X: np.maximum(X @ P["W1"] + P["b1"], 0) @ P["W2"] + P["b2"]}
+
+
+def fixed(doctor):
+    Xtr, ytr, Xte, yte = _data()
+    reports = [doctor.check_data(Xtr, ytr, Xte, yte)]
+    rng = np.random.default_rng(51)
+    P = _init(rng)
+    W1, b1, W2, b2 = P["W1"], P["b1"], P["W2"], P["b2"]
     rec = doctor.Recorder(["W1", "b1", "W2", "b2"])
     lr, hist = 0.005, []
     for step, i in enumerate(rng.permutation(len(Xtr))):
         x, t = Xtr[i], int(ytr[i])
-        pre = x @ W1 + b1
-        act = np.maximum(pre, 0)
-        z = act @ W2 + b2
-        pz = np.exp(z - z.max()); pz /= pz.sum()
-        hist.append(float(-np.log(pz[t] + 1e-9)))
-        gz = pz.copy(); gz[t] -= 1
-        ga = (W2 @ gz) * (pre > 0)
-        gW2, gW1 = np.outer(act, gz), np.outer(x, ga)
+        loss, g, act, z = forward_backward(P, x, t)
+        hist.append(loss)
+        gW1, ga, gW2, gz = g
         if step == 0:                          # check the hand-written backward once
             def loss_at(ps, x=x, t=t):
                 hh = np.maximum(x @ ps[0] + ps[1], 0)
@@ -37,7 +82,7 @@ def fixed(doctor):
                 return float(np.log(np.exp(zz).sum()) - zz[t])
             reports.append(doctor.check_gradients(loss_at, [W1, b1, W2, b2],
                                                   [gW1, ga, gW2, gz]))
-        W2 -= lr * gW2; b2 -= lr * gz; W1 -= lr * gW1; b1 -= lr * ga
+        update(P, g, lr)
         if step % 10 == 0:
             rec.log(step, loss=hist[-1], weights=[W1, b1, W2, b2], grads=[gW1, ga, gW2, gz],
                     activations=[act], logits=z, labels=t)
