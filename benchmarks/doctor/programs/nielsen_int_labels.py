@@ -42,6 +42,24 @@ class Net:
         nw[0] = delta @ x.T
         return nb, nw, acts
 
+    def update(self, batch, eta):
+        """One mini-batch: backprop summed over it and the update (new lists of arrays):
+        (cost, sw, sb, the last sample's activations, the targets, its output)."""
+        ys = []
+        sb = [np.zeros(b.shape) for b in self.biases]
+        sw = [np.zeros(w.shape) for w in self.weights]
+        cost = 0
+        for x, y in batch:
+            nb, nw, acts = self.backprop(x, y)
+            ys.append(y)
+            sb = [s + d for s, d in zip(sb, nb)]
+            sw = [s + d for s, d in zip(sw, nw)]
+            out = acts[-1]
+            cost += float(-np.mean(y * np.log(out + 1e-12) + (1 - y) * np.log(1 - out + 1e-12)))
+        self.weights = [w - eta / len(batch) * g for w, g in zip(self.weights, sw)]
+        self.biases = [b - eta / len(batch) * g for b, g in zip(self.biases, sb)]
+        return cost / len(batch), sw, sb, acts, ys, out
+
     def train(self, data, epochs, size, eta, rec):
         self.costs = []
         step = 0
@@ -49,20 +67,8 @@ class Net:
             random.shuffle(data)
             for i in range(0, len(data), size):
                 batch = data[i:i + size]
-                ys = []
-                sb = [np.zeros(b.shape) for b in self.biases]
-                sw = [np.zeros(w.shape) for w in self.weights]
-                cost = 0
-                for x, y in batch:
-                    nb, nw, acts = self.backprop(x, y)
-                    ys.append(y)
-                    sb = [s + d for s, d in zip(sb, nb)]
-                    sw = [s + d for s, d in zip(sw, nw)]
-                    out = acts[-1]
-                    cost += float(-np.mean(y * np.log(out + 1e-12) + (1 - y) * np.log(1 - out + 1e-12)))
-                self.weights = [w - eta / len(batch) * g for w, g in zip(self.weights, sw)]
-                self.biases = [b - eta / len(batch) * g for b, g in zip(self.biases, sb)]
-                self.costs.append(cost / len(batch))
+                cost, sw, sb, acts, ys, out = self.update(batch, eta)
+                self.costs.append(cost)
                 if step % 5 == 0:
                     rec.log(step, loss=self.costs[-1], weights=self.weights + self.biases,
                             grads=[g / len(batch) for g in sw + sb], activations=[acts[1]],
@@ -70,13 +76,36 @@ class Net:
                 step += 1
 
 
+def _onehot(bug):
+    if bug:
+        return lambda j: int(j)                          # the label itself
+    return lambda j: np.eye(10)[j].reshape(10, 1)        # (10, 1)
+
+
+def examine_case(bug):
+    """The program as doctor.examine's arguments: examine's rows and labels become its
+    (x, target) pairs, the target as it builds it (the bare int in the buggy one), through its
+    own Net.update; the step stores the new arrays in the params."""
+    Xtr, ytr, _, _ = mnist(2000, 500, seed=22)
+    net = Net([784, 30, 10], np.random.default_rng(22))
+    onehot = _onehot(bug)
+
+    def step(p, Xb, yb, lr):
+        net.weights, net.biases = [p["w1"], p["w2"]], [p["b1"], p["b2"]]
+        cost = net.update([(x.reshape(784, 1), onehot(j)) for x, j in zip(Xb, yb)], lr)[0]
+        p["w1"], p["w2"], p["b1"], p["b2"] = *net.weights, *net.biases
+        return cost
+
+    return {"step": step, "params": {"w1": net.weights[0], "w2": net.weights[1], "b1": net.biases[0],
+                                     "b2": net.biases[1]},
+            "X": Xtr / 255.0, "y": ytr, "lr": 0.5, "batch_size": 10, "train_steps": 400,
+            "predict": lambda p, X: sigmoid(p["w2"] @ sigmoid(p["w1"] @ X.T + p["b1"]) + p["b2"]).T}
+
+
 def _run(doctor, bug):
     random.seed(22)
     Xtr, ytr, Xte, yte = mnist(2000, 500, seed=22)
-    if bug:
-        onehot = lambda j: int(j)                          # the label itself
-    else:
-        onehot = lambda j: np.eye(10)[j].reshape(10, 1)   # (10, 1)
+    onehot = _onehot(bug)
     data = [((x / 255.0).reshape(784, 1), onehot(j)) for x, j in zip(Xtr, ytr)]
     reports = [doctor.check_data(Xtr / 255.0, ytr, Xte / 255.0, yte)]
     net = Net([784, 30, 10], np.random.default_rng(22))
