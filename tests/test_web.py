@@ -235,11 +235,41 @@ def test_the_trained_model_can_be_served_on_the_draw_page(client):
     assert client.post("/api/train", json={"epochs": 2, "hidden": [32]}).status_code == 202
     ev = events(client)
     assert ev[-1]["status"] == "finished"
-    assert ev[-2]["type"] in ("finding", "weights", "epoch")
+    assert ev[-2]["type"] in ("finding", "weights", "epoch", "sweep", "verified")
     info = client.post("/api/train/use").json()
     assert info["name"] == "trained on the learn page" and info["data"] == "mnist-mini"
     assert info["layers"][0] == "Dense(784, 32)"
     assert post_image(client, png(one)).status_code == 200
+
+
+@pytest.mark.parametrize("mistake, code, fix_helped", [
+    ("unscaled", "INPUT_SCALE", True), ("uniform_init", "INIT_TOO_LARGE", True), (None, None, None),
+])
+def test_after_the_run_the_doctor_tries_its_fixes_and_sweeps_the_lr(client, mistake, code, fix_helped):
+    """The page's experiments (doctor.experiments on the untrained copy): a sweep event with
+    the grid and the rate to use, and under a finding with a mechanical fix its outcome."""
+    body = {"epochs": 1, "mistakes": [mistake] if mistake else []}
+    assert client.post("/api/train", json=body).status_code == 202
+    ev = events(client)
+    assert ev[-1]["status"] == "finished", ev[-1]
+    kinds = [e["type"] for e in ev]
+    assert kinds.index("experiments") < kinds.index("sweep") < len(kinds) - 1
+    (sweep,) = [e for e in ev if e["type"] == "sweep"]
+    assert len(sweep["grid"]) >= 5 and sweep["lr"] in [g[0] for g in sweep["grid"]]
+    assert sweep["current"] == pytest.approx(1e-3)
+    tried = {e["code"]: e for e in ev if e["type"] == "verified" or (e["type"] == "finding" and e.get("tried"))}
+    if code is None:                   # a healthy run: no fix is claimed to help
+        assert not any(e.get("verified", {}).get("helped") for e in tried.values()), tried
+    else:
+        assert code in tried, (code, sorted(tried))
+        assert tried[code]["verified"]["helped"] is fix_helped and tried[code]["tried"].startswith(
+            tried[code]["verified"]["fix"])
+
+
+def test_experiments_can_be_turned_off(client):
+    assert client.post("/api/train", json={"epochs": 1, "experiments": False}).status_code == 202
+    kinds = [e["type"] for e in events(client)]
+    assert "experiments" not in kinds and "sweep" not in kinds and kinds[-1] == "end"
 
 
 @pytest.mark.parametrize("mistake, codes", [
@@ -248,7 +278,7 @@ def test_the_trained_model_can_be_served_on_the_draw_page(client):
 def test_a_cnn_learns_on_the_page_and_serves_the_draw_page(client, mistake, codes):
     """network: cnn trains the CNN preset; its first convolution's kernels come as 3x3 images;
     the doctor names an injected mistake; the model it made draws on the draw page."""
-    body = {"epochs": 1, "network": "cnn", "mistakes": [mistake] if mistake else []}
+    body = {"epochs": 1, "network": "cnn", "mistakes": [mistake] if mistake else [], "experiments": False}
     assert client.post("/api/train", json=body).status_code == 202
     ev = events(client)
     assert ev[-1]["status"] == "finished", ev[-1]
@@ -295,7 +325,7 @@ def test_every_injected_mistake_is_named_by_the_doctor(client, mistake, codes):
     ({"hidden": "64"}, "hidden"), ({"data": "../../etc"}, "data"), ({"optimizer": "magic"}, "optimizer"),
     ({"mistakes": ["rm -rf"]}, "mistakes"), ({"mistakes": "unscaled"}, "mistakes"),
     ({"batch_size": -5}, "batch_size"), ({"colour": "red"}, "unknown setting"), ([1, 2], "JSON object"),
-    ({"network": "transformer"}, "network"),
+    ({"network": "transformer"}, "network"), ({"experiments": "yes"}, "experiments"),
 ])
 def test_bad_settings_are_refused_by_name(client, body, words):
     r = client.post("/api/train", json=body)

@@ -14,6 +14,10 @@ thread of its own:
                                                                     # or conv kernels (3x3)
     {"type": "finding", "code", "severity", "message", "evidence", "fix", "where"}
     {"type": "withdrawn", "code", "where", "step"}  # a finding sent before no longer holds
+    {"type": "experiments"}                         # the run ended: the doctor tries its fixes
+    {"type": "sweep", "lr", "low", "high", "grid", "current", "current_loss", ...}   # lr_sweep
+    {"type": "verified", "code", "where", "verified": {"fix", "before", "after", "verdict", ...},
+     "tried": "the outcome in words"}
     {"type": "end", "status": "finished" | "stopped" | "diverged" | "failed", "message"}
 
 The "make it fail" menu injects the classic mistakes the doctor exists to name.
@@ -21,6 +25,7 @@ The "make it fail" menu injects the classic mistakes the doctor exists to name.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import threading
@@ -66,6 +71,7 @@ class TrainSettings:
     batch_size: int = 64
     seed: int = 0
     mistakes: list[str] = field(default_factory=list)
+    experiments: bool = True      # after the run: the lr sweep and each fix tried (verify)
 
     @classmethod
     def parse(cls, body: dict) -> TrainSettings:
@@ -104,6 +110,10 @@ class TrainSettings:
             if not isinstance(m, list):
                 raise SettingsError(f"mistakes: a list drawn from {sorted(MISTAKES)}; got {_shown(m)}")
             s.mistakes = sorted({_choice(v, tuple(MISTAKES), "mistakes") for v in m})
+        if "experiments" in body:
+            if not isinstance(body["experiments"], bool):
+                raise SettingsError(f"experiments: true or false; got {_shown(body['experiments'])}")
+            s.experiments = body["experiments"]
         return s
 
     def config(self):
@@ -300,12 +310,45 @@ class Job:
         before = doctor.check_data(X, y, Xt, yt, num_classes=n_classes, shuffled=shuffle)
         watcher = _Watcher(self, every=max(1, steps // BATCH_EVENTS_PER_EPOCH), initial=before)
         self.emit({"type": "weights", "step": 0, "images": first_layer_images(model.layers[0].params["W"])})
-        model.fit(X, targets, epochs=s.epochs, batch_size=s.batch_size, loss=cfg.loss,
-                  optimizer=optimizer, validation_data=(Xt, test_targets), seed=s.seed,
-                  shuffle=shuffle, verbose=0, callbacks=[watcher.monitor, watcher])
-        watcher.send_findings()
+        untrained, unused_optimizer = copy.deepcopy(model), copy.deepcopy(optimizer)
+        try:
+            model.fit(X, targets, epochs=s.epochs, batch_size=s.batch_size, loss=cfg.loss,
+                      optimizer=optimizer, validation_data=(Xt, test_targets), seed=s.seed,
+                      shuffle=shuffle, verbose=0, callbacks=[watcher.monitor, watcher])
+        finally:                                # a diverged run is where the experiments matter most
+            watcher.send_findings()
+            if s.experiments and not self._stop.is_set():
+                self._experiments(watcher, untrained, unused_optimizer, X, targets, cfg.loss,
+                                  (Xt, test_targets), shuffle)
         if not self._stop.is_set():
             self.model = model
+
+    def _experiments(self, watcher: "_Watcher", untrained, optimizer, X, targets, loss, test,
+                     shuffle: bool) -> None:
+        """After the run, what ``doctor.diagnose(..., verify=True)`` does, on the page: the
+        learning rate swept, and each finding with a mechanical fix tried on a copy of the
+        untrained model (same seed, same batches, a subsample: doctor/experiments.py), so the
+        page shows the loss against the rate and, under each finding, before and after."""
+        from ..doctor import experiments
+        from ..doctor.findings import Report, verified_text
+        s = self.settings
+        self.emit({"type": "experiments"})
+        sweep = experiments.lr_sweep(untrained, X, targets, loss=loss, optimizer=optimizer,
+                                     batch_size=s.batch_size, seed=s.seed)
+        self.emit({"type": "sweep", **sweep.to_dict()})
+        found = [f for f in watcher.current() if f.code not in ("LR_TOO_HIGH", "LR_TOO_LOW")]
+        report = experiments.verify_model(Report(found + sweep.findings), untrained, X, targets,
+                                          loss=loss, optimizer=optimizer, batch_size=s.batch_size,
+                                          seed=s.seed, shuffle=shuffle, X_test=test[0], y_test=test[1],
+                                          sweep=sweep)
+        for f in report.findings:
+            if (f.code, f.where) not in watcher.sent:     # the sweep's own LR finding
+                watcher.sent.add((f.code, f.where))
+                self.emit({"type": "finding", **asdict(f),
+                           "tried": verified_text(f.verified) if f.verified else None})
+            elif f.verified:
+                self.emit({"type": "verified", "code": f.code, "where": f.where, "verified": f.verified,
+                           "tried": verified_text(f.verified)})
 
 
 class _Watcher(Callback):
@@ -318,10 +361,14 @@ class _Watcher(Callback):
         self.initial = list(initial.findings)
         self.sent: set[tuple] = set()
 
+    def current(self) -> list:
+        """The findings that hold now: the data's, checked before the run, and the Monitor's."""
+        return self.initial + (list(self.monitor.report().findings) if self.monitor.model else [])
+
     def send_findings(self, step: int | None = None) -> None:
         """Send each finding that newly holds, and withdraw each sent one that no longer
         does (the run recovered), so the page shows what the library reports now."""
-        found = self.initial + (list(self.monitor.report().findings) if self.monitor.model else [])
+        found = self.current()
         now = {(f.code, f.where) for f in found}
         for code, where in sorted(self.sent - now, key=str):
             self.sent.discard((code, where))

@@ -58,6 +58,7 @@ $("use").addEventListener("click", async () => {
 function follow() {
   run = newRun();
   $("findings").replaceChildren();
+  $("sweep").hidden = true;
   $("start").disabled = true; $("stop").disabled = false; $("use").disabled = true;
   status.textContent = "Starting..."; status.className = "hint";
   if (source) source.close();
@@ -103,6 +104,14 @@ function handle(e) {
     addFinding(e);
   } else if (e.type === "withdrawn") {
     withdrawFinding(e);
+  } else if (e.type === "experiments") {
+    status.textContent = "The run is over; the doctor is trying its fixes and sweeping the learning rate...";
+  } else if (e.type === "sweep") {
+    drawSweep(e);
+  } else if (e.type === "verified") {
+    for (const li of $("findings").querySelectorAll("li")) {
+      if (li.dataset.code === e.code && (li.dataset.where || "") === (e.where || "")) addTried(li, e);
+    }
   } else if (e.type === "end") {
     source.close(); source = null;
     status.textContent = `${e.status}: ${e.message}`;
@@ -141,7 +150,48 @@ function addFinding(f) {
   fix.className = "fix";
   fix.textContent = `Fix: ${f.fix}`;
   li.append(head, msg, fix);
+  if (f.tried) addTried(li, f);
   $("findings").append(li);
+}
+
+// the doctor's experiment under a finding: the fix tried on a copy, before -> after
+function addTried(li, e) {
+  const tried = document.createElement("div");
+  tried.className = "tried " + (e.verified.verdict === "helped" ? "helped" : "not-helped");
+  tried.textContent = `Tried: ${e.tried}`;
+  li.append(tried);
+}
+
+// the learning-rate sweep: each grid run's loss against its rate (log scale), the best
+// ringed, yours marked; a diverged run sits on the top edge
+function drawSweep(e) {
+  $("sweep").hidden = false;
+  const canvas = $("sweep-chart");
+  const w = canvas.width = canvas.clientWidth, h = canvas.height = canvas.clientHeight;
+  const ctx = canvas.getContext("2d"), pad = 30;
+  const lrs = e.grid.map((g) => g[0]), finite = e.grid.map((g) => g[1]).filter((v) => v != null);
+  const ymax = Math.max(...finite, e.initial_loss || 0, 1e-6) * 1.1;
+  const lo = Math.log10(Math.min(...lrs)), hi = Math.log10(Math.max(...lrs));
+  const X = (lr) => pad + (w - pad - 8) * (Math.log10(lr) - lo) / Math.max(hi - lo, 1e-9);
+  const Y = (v) => v == null ? 8 : h - pad + (pad - h + 8) * Math.min(v, ymax) / ymax;
+  ctx.clearRect(0, 0, w, h);
+  ctx.strokeStyle = "#d9dee7"; ctx.fillStyle = "#667085"; ctx.font = "11px sans-serif";
+  ctx.beginPath(); ctx.moveTo(pad, 8); ctx.lineTo(pad, h - pad); ctx.lineTo(w - 8, h - pad); ctx.stroke();
+  ctx.fillText(ymax.toPrecision(2), 2, 14); ctx.fillText("0", 18, h - pad);
+  ctx.fillText(`lr ${Math.min(...lrs).toExponential(0)}`, pad, h - 12);
+  ctx.fillText(`${Math.max(...lrs).toExponential(0)}`, w - 40, h - 12);
+  ctx.strokeStyle = "#2563eb"; ctx.beginPath();
+  e.grid.forEach((g, i) => (i ? ctx.lineTo : ctx.moveTo).call(ctx, X(g[0]), Y(g[1])));
+  ctx.stroke();
+  for (const g of e.grid) {
+    ctx.fillStyle = g[1] == null ? "#b42318" : "#2563eb";
+    ctx.beginPath(); ctx.arc(X(g[0]), Y(g[1]), g[0] === e.lr ? 6 : 3, 0, 7); ctx.fill();
+  }
+  let line = `Use lr ${e.lr.toPrecision(2)}: the lowest loss after ${e.steps} steps of ${e.batch_size} ` +
+    `(each rate tried on a copy, ${e.samples} samples).`;
+  if (e.current != null) line += ` Yours, ${e.current.toPrecision(2)}, reached ` +
+    (e.current_loss == null ? "no finite loss (diverged)." : `${e.current_loss.toPrecision(3)}.`);
+  $("sweep-line").textContent = line;
 }
 
 // x: steps; y: the series' values; dots: (step, value) pairs drawn as circles
