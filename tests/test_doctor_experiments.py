@@ -352,3 +352,32 @@ def test_examine_with_predict_sees_labels_that_broadcast_against_the_outputs():
     assert "LABEL_SHAPE" not in doctor.examine(step, p, X, y, lr=0.1, steps=30, batch_size=200).codes()
     seen = doctor.examine(step, p, X, y, lr=0.1, steps=30, batch_size=200, predict=forward)
     assert "LABEL_SHAPE" in seen.codes(), str(seen)
+
+
+def xor_loop():
+    """A correct 2-3-1 sigmoid network on XOR, one pattern per step, squared error: slow
+    to leave its plateau, as XOR is."""
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], float)
+    y = np.array([0.0, 1.0, 1.0, 0.0])
+    sig = lambda z: 1 / (1 + np.exp(-z))             # noqa: E731
+
+    def step(p, Xb, yb, lr):
+        h = sig(Xb @ p["W1"] + p["b1"])
+        o = sig(h @ p["W2"] + p["b2"])[:, 0]
+        d_o = ((o - yb) * o * (1 - o))[:, None] / len(yb)
+        d_h = (d_o @ p["W2"].T) * h * (1 - h)
+        for k, g in (("W2", h.T @ d_o), ("b2", d_o.sum(0)), ("W1", Xb.T @ d_h), ("b1", d_h.sum(0))):
+            p[k] -= lr * g
+        return float(0.5 * np.mean((o - yb) ** 2))
+    rng = np.random.default_rng(3)
+    p = {"W1": rng.uniform(-1, 1, (2, 3)), "b1": np.zeros(3), "W2": rng.uniform(-1, 1, (3, 1)), "b2": np.zeros(1)}
+    return step, p, X, y
+
+
+def test_examine_gives_a_slow_correct_loop_its_own_training_length_before_calling_it_broken():
+    step, p, X, y = xor_loop()
+    report = doctor.examine(step, p, X, y, lr=0.5, batch_size=1, steps=20, train_steps=3000)
+    assert "NOT_LEARNING" not in report.codes() and "LR_TOO_HIGH" not in report.codes(), str(report)
+    frozen = doctor.examine(lambda p, X, y, lr: step(copy.deepcopy(p), X, y, 0.0), p, X, y, lr=0.5,
+                            batch_size=1, steps=20, train_steps=3000)
+    assert "NOT_LEARNING" in frozen.codes()

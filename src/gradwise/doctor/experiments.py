@@ -757,7 +757,8 @@ def examine(step, params, X, y, *, grad=None, loss=None, lr: float | None = None
                 initial_loss=init_loss)
     sw.batch_size, sw.samples = batch_size, len(X)
     found += _confirm_low(_lr_findings(sw), s, sw, lr, train_steps, used)
-    overfit = _overfit(s, sw, used, 1 if c == 2 else out_width)     # two classes: one output suffices
+    overfit = _overfit(s, sw, used, 1 if c == 2 else out_width,      # two classes: one output suffices
+                       train_steps, lr)
     chance = _chance_loss(y, c)
     suffers = bool(overfit) or any(f.code == "LR_TOO_HIGH" for f in found) or (
         lr is not None and sw.current_loss is not None and init_loss - sw.current_loss
@@ -782,23 +783,28 @@ TRAIN_STEPS_MAX = 3000
 
 
 def _confirm_low(found: list[Finding], s: _UserSetup, sw: LRSweep, lr, train_steps, used: dict) -> list[Finding]:
-    """LR_TOO_LOW kept only if your rate is still SWEEP_GAP behind the sweep's best after
-    ``train_steps`` steps: a low rate is slow, not wrong, and the sweep's short runs favour
-    fast rates (measured: online SGD at lr 0.005 lost 45% of the best run's progress in the
-    sweep's 300 steps, but ended within the seeds' spread of lr 0.0316 after its own 2,500:
-    87.7% against 89.3% accuracy, over 3 seeds)."""
-    low = [f for f in found if f.code == "LR_TOO_LOW"]
-    if not low or lr is None or train_steps is None or train_steps <= sw.steps:
+    """LR_TOO_LOW or LR_TOO_HIGH kept only if your rate is still SWEEP_GAP behind the sweep's
+    best after ``train_steps`` steps, your training's own length: the sweep's short runs
+    favour fast rates, and their few steps are noisy. A low rate is slow, not wrong (measured:
+    online SGD at lr 0.005 lost 45% of the best run's progress in the sweep's 300 steps, but
+    ended within the seeds' spread of lr 0.0316 after its own 2,500: 87.7% against 89.3%
+    accuracy, over 3 seeds); a high one that did not diverge can be as good once the run is as
+    long as yours (measured: a correct per-neuron XOR network at lr 0.5 read as 5,000x too
+    high from 100 steps that had not left the plateau at any rate)."""
+    judged = [f for f in found if f.code in ("LR_TOO_LOW", "LR_TOO_HIGH")]
+    if not judged or lr is None or train_steps is None or train_steps <= sw.steps:
         return found
+    if judged[0].code == "LR_TOO_HIGH" and not (sw.current_loss is not None and math.isfinite(sw.current_loss)):
+        return found                                  # it diverged: no longer run would rescue it
     n = int(min(train_steps, TRAIN_STEPS_MAX))
     trial = _user_trial(s, n)
     mine, best = trial(float(lr))[0], trial(float(sw.lr))[0]
     init = sw.initial_loss
     shed = None if init is None or not math.isfinite(init) or not math.isfinite(best) else init - best
     gap = None if not shed or shed <= 0 or not math.isfinite(mine) else (mine - best) / shed
-    used["lr_too_low_at_train_steps"] = {"steps": n, "loss_at_lr": mine, "loss_at_best": best, "gap": gap}
-    if gap is not None and gap < SWEEP_GAP:
-        return [f for f in found if f.code != "LR_TOO_LOW"]
+    used["lr_at_train_steps"] = {"steps": n, "loss_at_lr": mine, "loss_at_best": best, "gap": gap}
+    if (gap is not None and gap < SWEEP_GAP) or (gap is None and math.isfinite(mine) and mine <= best):
+        return [f for f in found if f.code not in ("LR_TOO_LOW", "LR_TOO_HIGH")]
     return found
 
 
@@ -939,7 +945,8 @@ def _gradcheck_tol(f0: float, grads) -> float:
 OVERFIT_SAMPLES = 16
 
 
-def _overfit(s: _UserSetup, sw: LRSweep, used: dict, out_width: int = 1) -> list[Finding]:
+def _overfit(s: _UserSetup, sw: LRSweep, used: dict, out_width: int = 1,
+             train_steps: int | None = None, lr: float | None = None) -> list[Finding]:
     """Can the loop learn one batch by heart? Up to 3*steps steps on the same 16 samples at
     the sweep's best rate and 3x it, then a third of it (300 steps on one batch may diverge
     at a rate that 100 steps on fresh batches survive: a diverged run says the rate is too
@@ -948,7 +955,12 @@ def _overfit(s: _UserSetup, sw: LRSweep, used: dict, out_width: int = 1) -> list
     has parameters per output: a model can fit that many points exactly (a line through n <=
     d + 1 points, a linear classifier that separates them), but a logistic regression with 5
     parameters cannot learn 16 overlapping points by heart, however correct its loop
-    (measured: a correct one stopped above the test's bar: a false NOT_LEARNING)."""
+    (measured: a correct one stopped above the test's bar: a false NOT_LEARNING). When your
+    training is longer (``train_steps``), a loop that failed gets that many steps (at most
+    TRAIN_STEPS_MAX), at the sweep's best rate, at yours ``lr`` and a third of the best,
+    before it is called broken: XOR's plateau outlasts 300 steps of a correct per-neuron loop
+    that learns it in its own 8,000, and a sweep whose short runs all sat on the plateau
+    picks a rate no better than any other."""
     size = sum(a.size for _, a in _float_arrays(s.params))
     rows = np.arange(min(OVERFIT_SAMPLES, len(s.X), max(1, size // max(1, out_width))))
     n = 3 * sw.steps
@@ -960,6 +972,15 @@ def _overfit(s: _UserSetup, sw: LRSweep, used: dict, out_width: int = 1) -> list
         params, _, diverged = _train_user(s, np.full(n, lr), n, rows=rows)
         if not diverged:
             best = min(best, _user_loss(s, params, s.X[rows], s.y[rows]))
+    longer = int(min(train_steps or 0, TRAIN_STEPS_MAX))
+    if math.isfinite(start) and start > 0 and best > OVERFIT_SHARE * start and longer > n:
+        n = longer
+        for rate in dict.fromkeys(r for r in (sw.lr, lr, sw.lr / 3) if r):
+            params, _, diverged = _train_user(s, np.full(n, float(rate)), n, rows=rows)
+            if not diverged:
+                best = min(best, _user_loss(s, params, s.X[rows], s.y[rows]))
+            if best <= OVERFIT_SHARE * start:
+                break
     used["overfit"] = {"samples": len(rows), "steps": n, "loss_start": start, "loss_end": best}
     if not math.isfinite(start) or start <= 0 or best <= OVERFIT_SHARE * start:
         return []
