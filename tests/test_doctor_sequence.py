@@ -205,7 +205,11 @@ def users_rnn_loop(*, U_scale: float, lr: float, clip: float | None, steps: int 
 def test_a_users_own_rnn_loop_explodes_without_clipping_and_is_quiet_with_it():
     bad = users_rnn_loop(U_scale=2.0, lr=2.0, clip=None)      # recurrent weights 2x He's
     found = bad.get("EXPLODING_GRADIENT")
-    assert found is not None and found.evidence["spike_factor"] >= sq.SPIKE_FACTOR, str(bad)
+    assert found is not None, str(bad)
+    # a spike against the running median, or (when the Recorder's time budget placed its
+    # checks so) the MLP rule's steady growth: either is the explosion, measured
+    assert (found.evidence.get("spike_factor", 0) >= sq.SPIKE_FACTOR
+            or found.evidence.get("growth", 0) > 100), found.evidence
     assert "not clipped" in found.message and "g *= min(1, c / ||g||)" in found.fix
     assert not gw.doctor.findings.numbers_not_in_evidence(found)
     good = users_rnn_loop(U_scale=2.0, lr=2.0, clip=1.0)      # the same loop, clipped at 1

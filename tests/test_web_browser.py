@@ -128,6 +128,9 @@ def test_learn_page_streams_a_run_with_an_injected_mistake(server, page, tmp_pat
     page.wait_for_function("document.getElementById('status').textContent.startsWith('finished')",
                            timeout=60000)
     assert "INPUT_SCALE" in page.inner_text("#findings")
+    tried = page.inner_text("#findings li[data-code=INPUT_SCALE] .tried")   # the fix, tried
+    assert tried.startswith("Tried: standardise") and "(helped" in tried, tried
+    assert page.is_visible("#sweep-chart") and "Use lr" in page.inner_text("#sweep-line")
     assert page.locator("#weights canvas").count() == 16
     assert "epoch 1" in page.inner_text("#epoch-line")
     assert page.is_enabled("#use")

@@ -200,7 +200,8 @@ def attention_forward(x: np.ndarray, W_qkv, b_qkv, W_proj, b_proj, heads: int,
     q, k, v = (qkv[:, :, i].transpose(0, 2, 1, 3) for i in range(3))   # 3 x (B, H, T, hd) views
     att = q @ k.transpose(0, 1, 3, 2)                      # (B, H, T, hd) @ (B, H, hd, T) -> (B, H, T, T)
     attention_softmax(att, 1 / math.sqrt(hd), causal)      # (B, H, T, T) weights, rows sum to 1
-    yh = att @ v                                           # (B, H, T, T) @ (B, H, T, hd) -> (B, H, T, hd)
+    with np.errstate(under="ignore"):                      # a sharp row's tiny weights: harmless
+        yh = att @ v                                       # (B, H, T, T) @ (B, H, T, hd) -> (B, H, T, hd)
     y2 = yh.transpose(0, 2, 1, 3).reshape(B * T, D)        # (BT, D): heads side by side
     out = (y2 @ W_proj + b_proj).reshape(B, T, D)          # (B, T, D)
     return out, (x2, q, k, v, att, y2, W_qkv, W_proj, causal)

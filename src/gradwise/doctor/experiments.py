@@ -966,10 +966,10 @@ def _overfit(s: _UserSetup, sw: LRSweep, used: dict, out_width: int = 1,
     n = 3 * sw.steps
     start = _user_loss(s, s.params, s.X[rows], s.y[rows])
     best = math.inf
-    for lr in (sw.lr, 3 * sw.lr, sw.lr / 3):       # the last only when both others failed
+    for rate in (sw.lr, 3 * sw.lr, sw.lr / 3):     # the last only when both others failed
         if math.isfinite(start) and best <= OVERFIT_SHARE * start:
             break                                  # learned: no need for a third rate
-        params, _, diverged = _train_user(s, np.full(n, lr), n, rows=rows)
+        params, _, diverged = _train_user(s, np.full(n, rate), n, rows=rows)
         if not diverged:
             best = min(best, _user_loss(s, params, s.X[rows], s.y[rows]))
     longer = int(min(train_steps or 0, TRAIN_STEPS_MAX))

@@ -34,6 +34,7 @@ function settings() {
     data: $("data").value, network: $("network").value, hidden, activation: $("activation").value, optimizer: $("optimizer").value,
     lr: asTyped($("lr").value), epochs: asTyped($("epochs").value), batch_size: asTyped($("batch_size").value),
     mistakes: [...document.querySelectorAll("#mistakes input:checked")].map((el) => el.value),
+    experiments: $("experiments").checked,
   };
 }
 
