@@ -473,3 +473,15 @@ def test_a_finding_that_no_longer_holds_is_withdrawn_from_the_page():
         watcher.send_findings(step)
     kinds = [(e["type"], e.get("step")) for e in sink.events]
     assert kinds == [("finding", None), ("withdrawn", 20), ("finding", None)]
+
+
+def test_experiments_that_fail_leave_the_runs_own_end(client, monkeypatch):
+    from gradwise.doctor import experiments
+
+    def broken(*a, **k):
+        raise RuntimeError("sweep broke")
+    monkeypatch.setattr(experiments, "lr_sweep", broken)
+    assert client.post("/api/train", json={"epochs": 1}).status_code == 202
+    ev = events(client)
+    assert {"type": "experiments", "error": "RuntimeError: sweep broke"} in ev
+    assert ev[-1]["status"] == "finished"

@@ -15,6 +15,7 @@ thread of its own:
     {"type": "finding", "code", "severity", "message", "evidence", "fix", "where"}
     {"type": "withdrawn", "code", "where", "step"}  # a finding sent before no longer holds
     {"type": "experiments"}                         # the run ended: the doctor tries its fixes
+    {"type": "experiments", "error"}                # ...and they failed (the run's end stands)
     {"type": "sweep", "lr", "low", "high", "grid", "current", "current_loss", ...}   # lr_sweep
     {"type": "verified", "code", "where", "verified": {"fix", "before", "after", "verdict", ...},
      "tried": "the outcome in words"}
@@ -318,8 +319,11 @@ class Job:
         finally:                                # a diverged run is where the experiments matter most
             watcher.send_findings()
             if s.experiments and not self._stop.is_set():
-                self._experiments(watcher, untrained, unused_optimizer, X, targets, cfg.loss,
-                                  (Xt, test_targets), shuffle)
+                try:                            # never hides how the run itself ended
+                    self._experiments(watcher, untrained, unused_optimizer, X, targets, cfg.loss,
+                                      (Xt, test_targets), shuffle)
+                except Exception as e:
+                    self.emit({"type": "experiments", "error": f"{type(e).__name__}: {e}"})
         if not self._stop.is_set():
             self.model = model
 

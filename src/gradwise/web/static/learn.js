@@ -106,7 +106,8 @@ function handle(e) {
   } else if (e.type === "withdrawn") {
     withdrawFinding(e);
   } else if (e.type === "experiments") {
-    status.textContent = "The run is over; the doctor is trying its fixes and sweeping the learning rate...";
+    status.textContent = e.error ? `The doctor's experiments failed: ${e.error}`
+      : "The run is over; the doctor is trying its fixes and sweeping the learning rate...";
   } else if (e.type === "sweep") {
     drawSweep(e);
   } else if (e.type === "verified") {
