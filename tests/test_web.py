@@ -248,7 +248,7 @@ def test_the_trained_model_can_be_served_on_the_draw_page(client):
 def test_after_the_run_the_doctor_tries_its_fixes_and_sweeps_the_lr(client, mistake, code, fix_helped):
     """The page's experiments (doctor.experiments on the untrained copy): a sweep event with
     the grid and the rate to use, and under a finding with a mechanical fix its outcome."""
-    body = {"epochs": 1, "mistakes": [mistake] if mistake else []}
+    body = {"epochs": 1, "mistakes": [mistake] if mistake else [], "experiments": True}
     assert client.post("/api/train", json=body).status_code == 202
     ev = events(client)
     assert ev[-1]["status"] == "finished", ev[-1]
@@ -266,8 +266,8 @@ def test_after_the_run_the_doctor_tries_its_fixes_and_sweeps_the_lr(client, mist
             tried[code]["verified"]["fix"])
 
 
-def test_experiments_can_be_turned_off(client):
-    assert client.post("/api/train", json={"epochs": 1, "experiments": False}).status_code == 202
+def test_experiments_are_off_unless_asked(client):       # the page's checkbox asks
+    assert client.post("/api/train", json={"epochs": 1}).status_code == 202
     kinds = [e["type"] for e in events(client)]
     assert "experiments" not in kinds and "sweep" not in kinds and kinds[-1] == "end"
 
@@ -278,7 +278,7 @@ def test_experiments_can_be_turned_off(client):
 def test_a_cnn_learns_on_the_page_and_serves_the_draw_page(client, mistake, codes):
     """network: cnn trains the CNN preset; its first convolution's kernels come as 3x3 images;
     the doctor names an injected mistake; the model it made draws on the draw page."""
-    body = {"epochs": 1, "network": "cnn", "mistakes": [mistake] if mistake else [], "experiments": False}
+    body = {"epochs": 1, "network": "cnn", "mistakes": [mistake] if mistake else []}
     assert client.post("/api/train", json=body).status_code == 202
     ev = events(client)
     assert ev[-1]["status"] == "finished", ev[-1]
@@ -481,7 +481,7 @@ def test_experiments_that_fail_leave_the_runs_own_end(client, monkeypatch):
     def broken(*a, **k):
         raise RuntimeError("sweep broke")
     monkeypatch.setattr(experiments, "lr_sweep", broken)
-    assert client.post("/api/train", json={"epochs": 1}).status_code == 202
+    assert client.post("/api/train", json={"epochs": 1, "experiments": True}).status_code == 202
     ev = events(client)
     assert {"type": "experiments", "error": "RuntimeError: sweep broke"} in ev
     assert ev[-1]["status"] == "finished"

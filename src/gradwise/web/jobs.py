@@ -72,7 +72,8 @@ class TrainSettings:
     batch_size: int = 64
     seed: int = 0
     mistakes: list[str] = field(default_factory=list)
-    experiments: bool = True      # after the run: the lr sweep and each fix tried (verify)
+    experiments: bool = False     # after the run: the lr sweep and each fix tried (verify);
+                                  # the page's checkbox, checked by default, sends it
 
     @classmethod
     def parse(cls, body: dict) -> TrainSettings:
