@@ -756,7 +756,7 @@ def examine(step, params, X, y, *, grad=None, loss=None, lr: float | None = None
     sw = _sweep(_user_trial(s, steps), lr_min=1e-6, lr_max=10.0, steps=steps, current=lr,
                 initial_loss=init_loss)
     sw.batch_size, sw.samples = batch_size, len(X)
-    found += _confirm_low(_lr_findings(sw), s, sw, lr, train_steps, used)
+    found += _confirm_rate(_lr_findings(sw), s, sw, lr, train_steps, used)
     overfit = _overfit(s, sw, used, 1 if c == 2 else out_width,      # two classes: one output suffices
                        train_steps, lr)
     chance = _chance_loss(y, c)
@@ -782,7 +782,7 @@ def examine(step, params, X, y, *, grad=None, loss=None, lr: float | None = None
 TRAIN_STEPS_MAX = 3000
 
 
-def _confirm_low(found: list[Finding], s: _UserSetup, sw: LRSweep, lr, train_steps, used: dict) -> list[Finding]:
+def _confirm_rate(found: list[Finding], s: _UserSetup, sw: LRSweep, lr, train_steps, used: dict) -> list[Finding]:
     """LR_TOO_LOW or LR_TOO_HIGH kept only if your rate is still SWEEP_GAP behind the sweep's
     best after ``train_steps`` steps, your training's own length: the sweep's short runs
     favour fast rates, and their few steps are noisy. A low rate is slow, not wrong (measured:
@@ -965,22 +965,22 @@ def _overfit(s: _UserSetup, sw: LRSweep, used: dict, out_width: int = 1,
     rows = np.arange(min(OVERFIT_SAMPLES, len(s.X), max(1, size // max(1, out_width))))
     n = 3 * sw.steps
     start = _user_loss(s, s.params, s.X[rows], s.y[rows])
-    best = math.inf
-    for rate in (sw.lr, 3 * sw.lr, sw.lr / 3):     # the last only when both others failed
-        if math.isfinite(start) and best <= OVERFIT_SHARE * start:
-            break                                  # learned: no need for a third rate
-        params, _, diverged = _train_user(s, np.full(n, rate), n, rows=rows)
-        if not diverged:
-            best = min(best, _user_loss(s, params, s.X[rows], s.y[rows]))
-    longer = int(min(train_steps or 0, TRAIN_STEPS_MAX))
-    if math.isfinite(start) and start > 0 and best > OVERFIT_SHARE * start and longer > n:
-        n = longer
-        for rate in dict.fromkeys(r for r in (sw.lr, lr, sw.lr / 3) if r):
+    learned = lambda loss: math.isfinite(start) and loss <= OVERFIT_SHARE * start   # noqa: E731
+
+    def lowest(rates, n: int, best: float) -> float:
+        for rate in dict.fromkeys(r for r in rates if r):    # in order, until one learns
+            if learned(best):
+                break
             params, _, diverged = _train_user(s, np.full(n, float(rate)), n, rows=rows)
             if not diverged:
                 best = min(best, _user_loss(s, params, s.X[rows], s.y[rows]))
-            if best <= OVERFIT_SHARE * start:
-                break
+        return best
+
+    best = lowest((sw.lr, 3 * sw.lr, sw.lr / 3), n, math.inf)   # the last only when both others failed
+    longer = int(min(train_steps or 0, TRAIN_STEPS_MAX))
+    if math.isfinite(start) and start > 0 and not learned(best) and longer > n:
+        n = longer
+        best = lowest((sw.lr, lr, sw.lr / 3), n, best)
     used["overfit"] = {"samples": len(rows), "steps": n, "loss_start": start, "loss_end": best}
     if not math.isfinite(start) or start <= 0 or best <= OVERFIT_SHARE * start:
         return []
