@@ -360,3 +360,28 @@ def test_a_validation_split_that_leaves_nothing_to_train_on_is_refused():
     X, y = np.zeros((4, 2), np.float32), np.array([0, 1, 0, 1])
     with pytest.raises(ValueError, match="validation_split 0.9 of 4 samples holds out 4, leaving none"):
         model.fit(X, y, validation_split=0.9, verbose=0)
+
+
+def test_a_transform_trains_from_stored_pixels_as_from_the_scaled_copy(rng):
+    """fit(transform=...) scales each batch as it is drawn (and the validation rows once):
+    the same numbers, to the bit, as training on the whole set scaled first."""
+    images = rng.integers(0, 256, (200, 4, 4), dtype=np.uint8)
+    y = rng.integers(0, 3, 200)
+
+    def scale(rows):
+        return np.divide(rows, np.float32(255), dtype=np.float32).reshape(len(rows), -1)
+
+    runs = []
+    for X, transform in ((scale(images), None), (images, scale)):
+        model = gw.mlp([16, 8, 3], seed=0)
+        hist = model.fit(X, y, epochs=2, batch_size=16, seed=1, verbose=0, validation_split=0.25,
+                         transform=transform)
+        runs.append((hist.history["loss"], hist.history["val_loss"], model.state_dict()))
+    assert runs[0][:2] == runs[1][:2]
+    assert all(np.array_equal(runs[0][2][k], runs[1][2][k]) for k in runs[0][2])
+    model = gw.mlp([16, 8, 3], seed=0)                      # validation_data: in X's form too
+    hist = model.fit(images, y, epochs=1, batch_size=16, verbose=0, transform=scale,
+                     validation_data=(images[:20], y[:20]))
+    assert 0 <= hist["val_accuracy"][0] <= 1 and np.isfinite(hist["val_loss"][0])
+    with pytest.raises(ValueError, match="200 input rows but 199 targets"):
+        gw.mlp([16, 3], seed=0).fit(images, y[:-1], transform=scale, verbose=0)

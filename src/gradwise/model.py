@@ -139,11 +139,10 @@ class Sequential:
         return loss_value, out
 
     def fit(self, X, y, *, epochs: int = 1, batch_size: int | None = 32, loss=None,
-            optimizer: Optimizer | None = None, validation_data=None,
-            validation_split: float = 0.0, shuffle: bool = True,
-            callbacks: list[Callback] | None = None, seed: int | None = None,
+            optimizer: Optimizer | None = None, validation_data=None, validation_split: float = 0.0,
+            shuffle: bool = True, callbacks: list[Callback] | None = None, seed: int | None = None,
             verbose: int = 1, initial_epoch: int = 0, resume_state: dict | None = None,
-            history: History | None = None, augment=None, batches=None) -> History:
+            history: History | None = None, augment=None, batches=None, transform=None) -> History:
         """Train with mini-batch gradient descent: every epoch, ``train_step`` on each batch
         (reshuffled unless ``shuffle=False``: class-ordered batches are a classic reason a
         network does not learn), then the validation loss and the callbacks' epoch end.
@@ -160,18 +159,19 @@ class Sequential:
         to each training batch. initial_epoch, resume_state, history: continue a stopped run
         exactly (the next epoch, ``training_state()`` saved after the last one, the History
         so far: see gradwise.checkpoint). batches(rng): the batches instead of X, y (text windows).
+        transform: ``rows -> model input``, on each batch as drawn and on the validation rows,
+        before augment: X may stay as stored (uint8 pixels; ``train.Preprocessing.apply``).
 
         A callback that sets ``model.stop_training`` in ``on_batch_end`` ends training at once
         (the unfinished epoch gets no ``on_epoch_end``: no checkpoint holds half an epoch) and
         ``model.interrupted`` is then True. A stop between batches ends it after that epoch,
         as interrupted if the asker set ``interrupted`` too (Ctrl-C does) and epochs were left.
-
         Returns the History: loss, accuracy, val_loss, val_accuracy, lr and time per epoch.
         """
         epochs = _positive_int("epochs", epochs)
         rng = np.random.default_rng(seed)
         batches, validation_data = self._fit_batches(X, y, batch_size, shuffle, augment, rng, batches,
-                                                     validation_data, validation_split)
+                                                     validation_data, validation_split, transform)
         self._begin_fit(loss, optimizer, rng, resume_state)
         history = history if history is not None else History()
         callbacks = [history, *(callbacks or []), *([Progress(epochs, bar=verbose == 1)] if verbose else [])]
@@ -215,23 +215,29 @@ class Sequential:
         return logs
 
     def _fit_batches(self, X, y, batch_size, shuffle, augment, rng, batches, validation_data,
-                     validation_split):
+                     validation_split, transform=None):
         """The source of fit's batches (of X, y, or ``batches(rng)``) and the checked
         validation pair."""
         if batches is not None:
             if validation_data is not None:
                 validation_data = self._check_xy(*validation_data, "fit (validation_data)")
             return batches(rng), validation_data
-        X, y, rows, validation_data = self._fit_data(X, y, validation_data, validation_split, rng)
-        return _Batches(X, y, batch_size, shuffle, augment, rng, rows), validation_data
+        X, y, rows, validation_data = self._fit_data(X, y, validation_data, validation_split, rng,
+                                                     transform)
+        return _Batches(X, y, batch_size, shuffle, augment, rng, rows, transform), validation_data
 
-    def _fit_data(self, X, y, validation_data, validation_split, rng):
+    def _fit_data(self, X, y, validation_data, validation_split, rng, transform=None):
         """Checked arrays, the rows of them to train on (None: all) and the validation pair
         (split off at random if asked). The training rows stay where they are in X: the
-        batches gather them by index, as they would from a copy (MNIST's: 172 MB not copied)."""
+        batches gather them by index, as they would from a copy (MNIST's: 172 MB not copied).
+        With a ``transform``, X is checked a batch at a time, by the model, as it is drawn."""
         if not 0 <= validation_split < 1:
             raise ValueError(f"fit: validation_split must be in [0, 1); got {validation_split!r}")
-        X, y = self._check_xy(X, y, "fit")
+        if transform is None:
+            X, y = self._check_xy(X, y, "fit")
+        else:
+            X, y = np.asarray(X), np.asarray(y)
+            self._check_lengths(X, y, "fit")
         if validation_data is not None and validation_split:
             raise ValueError("fit: pass validation_data or validation_split, not both")
         if validation_split:
@@ -245,7 +251,9 @@ class Sequential:
         else:
             rows = None
         if validation_data is not None:
-            validation_data = self._check_xy(*validation_data, "fit (validation_data)")
+            X_val, y_val = validation_data
+            validation_data = self._check_xy(X_val if transform is None else transform(np.asarray(X_val)),
+                                             y_val, "fit (validation_data)")
         return X, y, rows, validation_data
 
     def _begin_fit(self, loss, optimizer, rng, resume_state) -> None:
@@ -398,11 +406,16 @@ class Sequential:
     def _check_xy(self, X, y, who: str) -> tuple[np.ndarray, np.ndarray]:
         X = self._check_x(X, who)
         y = np.asarray(y)
-        if len(y) != len(X):
-            raise ValueError(f"{who}: {len(X)} input rows but {len(y)} targets")
+        self._check_lengths(X, y, who)
+        return X, y
+
+    @staticmethod
+    def _check_lengths(X: np.ndarray, y: np.ndarray, who: str) -> None:
+        rows, targets = (len(a) if a.ndim else "no" for a in (X, y))
+        if rows != targets or rows == "no":
+            raise ValueError(f"{who}: {rows} input rows but {targets} targets")
         if len(X) == 0:
             raise ValueError(f"{who}: no samples")
-        return X, y
 
     # ------------------------------------------------------------------ save / load
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -468,13 +481,15 @@ def _positive_int(name: str, value) -> int:
 class _Batches:
     """The mini-batches of one epoch after another: reshuffled each epoch from the run's
     generator (gathered into one buffer reused every step: the same bytes as ``X[idx]``,
-    with nothing new allocated or page-faulted), augmented if asked. ``rows``: the rows of
-    X, y to draw from, in this order (None: all of them), as if X were ``X[rows]``."""
+    with nothing new allocated or page-faulted), transformed and augmented if asked.
+    ``rows``: the rows of X, y to draw from, in this order (None: all of them), as if X
+    were ``X[rows]``."""
 
-    def __init__(self, X, y, batch_size, shuffle: bool, augment, rng, rows=None) -> None:
+    def __init__(self, X, y, batch_size, shuffle: bool, augment, rng, rows=None,
+                 transform=None) -> None:
         n = len(X) if rows is None else len(rows)
         self.X, self.y, self.shuffle, self.augment, self.rng = X, y, shuffle, augment, rng
-        self.rows = rows
+        self.rows, self.transform = rows, transform
         self.size = n if batch_size is None else min(_positive_int("batch_size", batch_size), n)
         self.samples, self.steps = n, math.ceil(n / self.size)
         self.buffer = np.empty((self.size, *X.shape[1:]), dtype=X.dtype) if shuffle else None
@@ -492,6 +507,8 @@ class _Batches:
             else:
                 idx = self.rows[rows]
                 xb, yb = self.X[idx], self.y[idx]
+            if self.transform is not None:
+                xb = self.transform(xb)
             yield b, (xb if self.augment is None else self.augment(xb, self.rng)), yb
 
 

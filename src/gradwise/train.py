@@ -21,7 +21,8 @@ import math
 import signal
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
+from functools import cached_property
 from datetime import datetime
 from pathlib import Path
 
@@ -261,21 +262,27 @@ class Preprocessing:
 
 @dataclass
 class TrainingData:
-    """A data set as the model sees it (X arrays after preprocessing, integer labels),
-    with the raw images kept for the plots and for preparing them another way."""
+    """A data set as the model sees it (X arrays after preprocessing ``pre``, integer
+    labels), with the raw images kept for the plots and for preparing them another way.
+    ``X_train`` is made when first asked for: ``run`` trains from the images, a batch at a
+    time (``fit(transform=pre.apply)``), and never needs it (MNIST's: 188 MB of float32)."""
 
     name: str
     classes: list[str]
-    X_train: np.ndarray
     y_train: np.ndarray
     X_test: np.ndarray
     y_test: np.ndarray
     train_images: np.ndarray
     test_images: np.ndarray
+    pre: Preprocessing
+
+    @cached_property
+    def X_train(self) -> np.ndarray:
+        return self.pre.apply(self.train_images)
 
     @property
     def n_inputs(self) -> int:
-        return int(np.prod(self.X_train.shape[1:]))
+        return int(np.prod(self.train_images.shape[1:]))
 
     @property
     def image_shape(self) -> tuple:
@@ -287,7 +294,8 @@ class TrainingData:
 
     def prepared_as(self, pre: Preprocessing) -> TrainingData:
         """The same data through another preprocessing (the doctor's raw pixels)."""
-        return replace(self, X_train=pre.apply(self.train_images), X_test=pre.apply(self.test_images))
+        return TrainingData(self.name, self.classes, self.y_train, pre.apply(self.test_images), self.y_test,
+                            self.train_images, self.test_images, pre)
 
 
 def prepare(cfg: TrainConfig, *, download: bool = True
@@ -311,8 +319,8 @@ def prepare(cfg: TrainConfig, *, download: bool = True
     shape = ((1,) if images else ()) + tuple(ds.X_train.shape[1:])
     pixels = ds.X_train.dtype == np.uint8                       # images; toy sets come as floats
     pre = Preprocessing("pixels / 255" if pixels else "none", flatten=not images, input_shape=shape)
-    prepared = TrainingData(ds.name, list(ds.classes), pre.apply(ds.X_train), ds.y_train.astype(np.intp),
-                            pre.apply(ds.X_test), ds.y_test.astype(np.intp), ds.X_train, ds.X_test)
+    prepared = TrainingData(ds.name, list(ds.classes), ds.y_train.astype(np.intp), pre.apply(ds.X_test),
+                            ds.y_test.astype(np.intp), ds.X_train, ds.X_test, pre)
     return prepared, pre
 
 
@@ -474,6 +482,31 @@ class StopOnCtrlC(Callback):
             self._previous = None
 
 
+class LendCore(Callback):
+    """While the painters (``plots.Painter``) import matplotlib, training keeps BLAS on one
+    thread and so leaves them the other core; it takes the core back at the first batch
+    after they are ready. On 2 cores the default model trains as fast either way (OpenBLAS's
+    second thread gains 4% on its products, 128 x 784 x 256 the largest), while painters that
+    share both cores with it slowed its training by 0.6-1.3 s."""
+
+    def __init__(self, painter) -> None:
+        self.painter = painter
+        self.limit = None
+
+    def on_train_begin(self, logs):
+        if not self.painter.ready():
+            self.limit = runtime.one_blas_thread()
+
+    def on_batch_end(self, batch, logs):
+        if self.limit is not None and self.painter.ready():
+            self.on_train_end(logs)
+
+    def on_train_end(self, logs):
+        if self.limit is not None and hasattr(self.limit, "restore_original_limits"):
+            self.limit.restore_original_limits()
+        self.limit = None
+
+
 DIVERGED_FACTOR = 100      # a batch loss this many times its reference (the larger of the
                            # first batch's loss and chance level)... healthy runs measured on
                            # mnist-mini peaked at 54x (adam lr 0.1, rmsprop lr 0.01), lr 1e6 at 1e22x
@@ -546,6 +579,21 @@ def kernels_pay(model: Sequential, steps: int) -> bool:
     return model.num_params() * steps * FUSED_STEP_SAVING > KERNELS_LOAD_SECONDS
 
 
+PAINTER_FLOPS = 1e11      # painters pay for a training of at least this many FLOPs (1-2 s on 2 cores)
+
+
+def painters_pay(model: Sequential, steps: int, batch_size: int) -> bool:
+    """Whether painters (``plots.Painter``, started with the training) save time: their
+    imports, about a second of the other core each, hide behind a training that lasts
+    longer than that. A Dense network's step costs 6 FLOPs per parameter and sample (2 in
+    the forward pass, 4 backward): the default run, 235,146 parameters x 128 x 1,290
+    steps, is 2.3e11; a test's run on mnist-mini 1e9-1e10, less than the painters would
+    take to start. A network with convolutions trains for minutes: always."""
+    if any(isinstance(layer, KERNEL_LAYERS) for layer in model.layers):
+        return True
+    return 6 * model.num_params() * batch_size * steps >= PAINTER_FLOPS
+
+
 def training_steps(cfg: TrainConfig, n: int) -> int:
     """The optimiser steps of the whole run on ``n`` samples (less those ``val_split`` holds out)."""
     held = max(1, round(cfg.val_split * n)) if cfg.val_split else 0
@@ -581,14 +629,26 @@ class Stopwatch:
 
 
 def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True,
-        verbose: int = 1, log=None) -> dict:
+        verbose: int = 1, log=None, painters: int = 0) -> dict:
     """Train as ``cfg`` says (or continue the run folder ``resume``, whose own config.toml
     ``cfg`` should be: see ``resume_config``); write the run folder; return the final
     metrics (or {"interrupted": True, ...} after Ctrl-C). ``log`` takes the progress lines
-    (default: this module's logger; the CLI prints them)."""
+    (default: this module's logger; the CLI prints them). ``painters``: processes that
+    import matplotlib while the run trains and draw the plots side by side at its end
+    (``plots.Painter``; the ``gradwise`` command starts 2; 0 draws them here)."""
     log = log or logger.info
     clock = Stopwatch()
     cfg.check()
+    painter = plots.Painter()                            # started, if at all, with the training
+    try:
+        return _run(cfg, resume, plot, verbose, log, clock, painter, painters)
+    finally:
+        painter.close()
+
+
+def _run(cfg: TrainConfig, resume, plot: bool, verbose: int, log, clock: Stopwatch,
+         painter: plots.Painter, painters: int) -> dict:
+    """``run``'s body."""
     if resume is not None:
         out = _run_config_file(resume).parent
     else:
@@ -600,7 +660,7 @@ def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True
         if text:
             y_train, y_test = prepared.y_train, prepared.y_test
         else:
-            check_split(cfg, len(prepared.X_train))
+            check_split(cfg, len(prepared.y_train))
             y_train, y_test = (targets(cfg, y, len(prepared.classes)) for y in (prepared.y_train, prepared.y_test))
         model, optimizer = build(cfg, prepared)          # every setting checked before any file
         fit_kwargs = {"history": History()}
@@ -622,7 +682,7 @@ def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True
         log(f"gradwise {__version__}: {prepared.name} ({len(prepared.text.train):,} train / "
             f"{len(prepared.text.val):,} validation characters, {len(prepared.classes)} distinct) -> {out}")
     else:
-        log(f"gradwise {__version__}: {prepared.name} ({len(prepared.X_train):,} train / "
+        log(f"gradwise {__version__}: {prepared.name} ({len(prepared.y_train):,} train / "
             f"{len(prepared.X_test):,} test) -> {out}")
     log(model.summary())
     callbacks: list[Callback] = [StopOnDivergence(cfg, len(prepared.classes)),   # before the checkpoint
@@ -631,8 +691,10 @@ def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True
         callbacks.append(EarlyStopping("val_loss", patience=cfg.early_stopping))
     ctrl_c = StopOnCtrlC(log)
     callbacks.append(ctrl_c)
-    steps = cfg.iters if text else training_steps(cfg, len(prepared.X_train))
+    steps = cfg.iters if text else training_steps(cfg, len(prepared.y_train))
     kernels = runtime.settings.kernels and kernels_pay(model, steps)
+    if plot and painters and plots.available() and painters_pay(model, steps, cfg.batch_size):
+        callbacks.append(LendCore(painter.start(1 if text else painters)))   # text: the curves alone
     start = time.perf_counter()
     try:                                    # overflow is what StopOnDivergence reports, with the fix
         from .augment import Augment
@@ -648,7 +710,8 @@ def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True
                                                                  cfg.eval_every, rng),
                           **fit_kwargs)
             else:
-                model.fit(prepared.X_train, y_train, epochs=cfg.epochs, batch_size=cfg.batch_size,
+                model.fit(prepared.train_images, y_train, transform=prepared.pre.apply,   # scaled per batch
+                          epochs=cfg.epochs, batch_size=cfg.batch_size,
                           loss="mse" if cfg.loss == "mse" else None, optimizer=optimizer,
                           validation_split=cfg.val_split, seed=cfg.seed, verbose=verbose, callbacks=callbacks,
                           augment=Augment.for_data(prepared.name, prepared.image_shape) if cfg.augment else None,
@@ -683,7 +746,8 @@ def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True
                     if plots.available() else None
             else:
                 written = write_plots(out, model, history.to_dict(), result, prepared.test_images,
-                                      prepared.X_test, prepared.y_test, prepared.classes, model.meta)
+                                      prepared.X_test, prepared.y_test, prepared.classes, model.meta,
+                                      painter)
         if written is None:
             log("plots skipped: matplotlib is not installed (pip install 'gradwise[plot]')")
         result["timings"] = clock.timings()              # now with the plots' time, rewritten
@@ -717,22 +781,23 @@ def evaluate_model(model: Sequential, X, y, classes) -> dict:
 
 
 def write_plots(out: Path, model, history: dict, result: dict, images, X_test, y_test, classes,
-                meta) -> list[Path] | None:
+                meta, painter: plots.Painter | None = None) -> list[Path] | None:
     """The run's PNGs; None when matplotlib is missing. The pictures of digits (mistakes,
     first-layer weights) are drawn only for data made of images: a toy set's rows of two
-    numbers are no picture."""
+    numbers are no picture. ``painter``: draw them in its processes (if it started any), two groups side by side."""
     if not plots.available():
         return None
-    written = [plots.training_curves(history, out / "curves.png"),
-               plots.confusion_matrix(np.array(result["test"]["confusion_matrix"]), classes,
-                                      out / "confusion_matrix.png")]
+    groups = [[(plots.training_curves, (history, out / "curves.png")),
+               (plots.confusion_matrix, (np.array(result["test"]["confusion_matrix"]), classes,
+                                         out / "confusion_matrix.png"))]]
     if np.ndim(images) == 3:                          # (N, H, W) pictures
-        written += _image_plots(out, model, images, X_test, y_test, classes, meta)
-    return written
+        groups.append(_image_plots(out, model, images, X_test, y_test, classes, meta))
+    return (painter or plots.Painter()).draw_groups(groups)
 
 
-def _image_plots(out: Path, model, images, X_test, y_test, classes, meta) -> list[Path]:
-    """The test images the model gets most confidently wrong, and its first layer's weights."""
+def _image_plots(out: Path, model, images, X_test, y_test, classes, meta) -> list:
+    """The figures of the test images the model gets most confidently wrong, and of its
+    first layer's weights, as ``(function, args)`` for ``plots.draw``."""
     proba = model.predict_proba(X_test)
     predicted = proba.argmax(axis=1)
     wrong = np.flatnonzero(predicted != y_test)
@@ -743,9 +808,9 @@ def _image_plots(out: Path, model, images, X_test, y_test, classes, meta) -> lis
         filters, filter_shape = W[:, 0].reshape(len(W), -1).T, W.shape[2:]
     else:
         filters, filter_shape = W, meta["preprocessing"]["input_shape"][-2:]
-    return [plots.misclassified(images[wrong], y_test[wrong], predicted[wrong],
-                                proba[wrong, predicted[wrong]], classes, out / "misclassified.png"),
-            plots.first_layer_weights(filters, filter_shape, out / "first_layer_weights.png")]
+    return [(plots.misclassified, (images[wrong], y_test[wrong], predicted[wrong],
+                                   proba[wrong, predicted[wrong]], classes, out / "misclassified.png")),
+            (plots.first_layer_weights, (filters, filter_shape, out / "first_layer_weights.png"))]
 
 
 def load_run(path) -> Sequential:
