@@ -39,35 +39,39 @@ class Painter:
     training starts, painters import it meanwhile, at the lowest priority (nice 19: a core
     the run wants is the run's), and then draw side by side.
 
-    A painter is a fresh ``python`` that imports only gradwise and matplotlib (not the
-    program that started it, as multiprocessing's "spawn" would) and talks over a pipe; it
-    runs in a session of its own, so a Ctrl-C at the terminal reaches only the training,
-    and it ends when the pipe closes, if this process dies first. A group with no painter
-    (none started, or one that could not start, died or failed) is drawn in this process,
-    so a figure that fails raises here, as it would have without painters. On Windows
-    none start.
+    The first painter is a fresh ``python`` that imports only gradwise and matplotlib (not
+    the program that started it, as multiprocessing's "spawn" would), then forks the others;
+    each talks over a pipe of its own. They run in a session of their own, so a Ctrl-C at
+    the terminal reaches only the training, and each ends when its pipe closes, if this
+    process dies first. A group with no painter (none started, or one that could not start,
+    died or failed) is drawn in this process, so a figure that fails raises here, as it
+    would have without painters. On Windows none start.
     """
 
     def __init__(self) -> None:
         self.workers: list[_Worker] = []
 
     def start(self, processes: int = 2) -> "Painter":
-        if os.name != "posix":
+        """Start ``processes`` painters: one ``python``, which forks the others once it has
+        imported matplotlib (a second import would cost the run's other core as much again)."""
+        if os.name != "posix" or processes < 1:
             return self
         from multiprocessing import Pipe
-        for _ in range(processes):
-            here, there = Pipe()
-            try:
-                process = subprocess.Popen(
-                    [sys.executable, "-c", PAINTER.format(path=str(Path(__file__).parents[1]),
-                                                          fd=there.fileno())],
-                    pass_fds=(there.fileno(),), stdin=subprocess.DEVNULL, start_new_session=True)
-            except OSError:                             # no processes here: groups drawn in this one
+        pipes = [Pipe() for _ in range(processes)]
+        fds = [there.fileno() for _, there in pipes]
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-c", PAINTER.format(path=str(Path(__file__).parents[1]), fds=fds)],
+                pass_fds=fds, stdin=subprocess.DEVNULL, start_new_session=True,
+                env={**os.environ, **ONE_THREAD})
+        except OSError:                                 # no processes here: groups drawn in this one
+            process = None
+        for k, (here, there) in enumerate(pipes):
+            there.close()
+            if process is None:
                 here.close()
-                break
-            finally:
-                there.close()
-            self.workers.append(_Worker(process, here))
+            else:                                       # the forked ones are not ours to wait for
+                self.workers.append(_Worker(process if k == 0 else None, here))
         return self
 
     def ready(self) -> bool:
@@ -90,7 +94,8 @@ class Painter:
             worker.stop()
         for worker in self.workers:
             try:
-                worker.process.wait(timeout=1)
+                if worker.process is not None:
+                    worker.process.wait(timeout=1)
             except subprocess.TimeoutExpired:
                 worker.process.kill()
         self.workers = []
@@ -104,7 +109,9 @@ class Painter:
 
 # a painter's program: lowest priority first, then the imports (gradwise from where this one is)
 PAINTER = ("import os, sys; os.nice(19); sys.path.insert(0, {path!r}); "
-           "from gradwise.plots import _paint; _paint({fd})")
+           "from gradwise.plots import _paint; _paint(*{fds})")
+# a painter multiplies no matrices: no BLAS threads (and none to make its forks unsafe)
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 class _Worker:
@@ -116,9 +123,9 @@ class _Worker:
     def started(self) -> bool:
         """Whether it has said "ready" (read once), or died."""
         if not self.ready:
-            try:
+            try:                                        # a fork's death shows as the pipe's end
                 self.ready = (self.connection.recv() == "ready" if self.connection.poll()
-                              else self.process.poll() is not None)
+                              else self.process is not None and self.process.poll() is not None)
             except (OSError, EOFError):                 # dead: poll saw the end of the pipe
                 self.ready = True
         return self.ready
@@ -149,19 +156,31 @@ class _Worker:
             pass
 
 
-def _paint(fd: int) -> None:
-    """A painter (``PAINTER``): draw one figure to load the fonts, say "ready", then draw each
-    group it is sent, answering with the paths (None when a figure failed), until None or
-    the end of the pipe."""
+def _paint(fd: int, *others: int) -> None:
+    """A painter (``PAINTER``): draw one figure to load the fonts, fork a painter for each of
+    ``others``, say "ready", then draw each group it is sent, answering with the paths (None
+    when a figure failed), until None or the end of the pipe."""
     import io
-    from multiprocessing.connection import Connection
 
-    connection = Connection(fd)
     fig = _figure((1, 1))
     fig.text(0.5, 0.5, "0")
     fig.savefig(io.BytesIO(), format="png")
-    connection.send("ready")
+    for k, other in enumerate(others):
+        if os.fork() == 0:                          # the fork: serve ``other``, and only it
+            for unused in (fd, *others[:k], *others[k + 1:]):
+                os.close(unused)
+            _serve(other)
+            os._exit(0)
+        os.close(other)
+    _serve(fd)
+
+
+def _serve(fd: int) -> None:
+    from multiprocessing.connection import Connection
+
+    connection = Connection(fd)
     try:
+        connection.send("ready")
         while (group := connection.recv()) is not None:
             try:
                 answer = draw(group)

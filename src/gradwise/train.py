@@ -483,23 +483,24 @@ class StopOnCtrlC(Callback):
 
 
 class LendCore(Callback):
-    """While the painters (``plots.Painter``) import matplotlib, training keeps BLAS on one
-    thread and so leaves them the other core; it takes the core back at the first batch
-    after they are ready. On 2 cores the default model trains as fast either way (OpenBLAS's
-    second thread gains 4% on its products, 128 x 784 x 256 the largest), while painters that
-    share both cores with it slowed its training by 0.6-1.3 s."""
+    """The first epoch runs BLAS on one thread, so that the painters (``plots.Painter``) have
+    the other core for their imports (about a second); the epochs after it have both.
 
-    def __init__(self, painter) -> None:
-        self.painter = painter
+    Painters that share both cores with the training slowed it by 0.6-1.3 s; one BLAS thread
+    costs a first epoch of the default model a quarter at most (2-core AMD EPYC, quiet) and
+    often nothing. The epoch is the first of the run, not of a resumed process (``initial_epoch``
+    is not 0 then), and it is lent whether the run plots or not: one BLAS thread and two
+    round differently, and a run's numbers should not depend on ``--no-plots``."""
+
+    def __init__(self) -> None:
         self.limit = None
 
-    def on_train_begin(self, logs):
-        if not self.painter.ready():
+    def on_epoch_begin(self, epoch, logs):
+        if epoch == 0:
             self.limit = runtime.one_blas_thread()
 
-    def on_batch_end(self, batch, logs):
-        if self.limit is not None and self.painter.ready():
-            self.on_train_end(logs)
+    def on_epoch_end(self, epoch, logs):
+        self.on_train_end(logs)
 
     def on_train_end(self, logs):
         if self.limit is not None and hasattr(self.limit, "restore_original_limits"):
@@ -693,8 +694,11 @@ def _run(cfg: TrainConfig, resume, plot: bool, verbose: int, log, clock: Stopwat
     callbacks.append(ctrl_c)
     steps = cfg.iters if text else training_steps(cfg, len(prepared.y_train))
     kernels = runtime.settings.kernels and kernels_pay(model, steps)
-    if plot and painters and plots.available() and painters_pay(model, steps, cfg.batch_size):
-        callbacks.append(LendCore(painter.start(1 if text else painters)))   # text: the curves alone
+    if painters_pay(model, steps, cfg.batch_size):
+        if plot and painters and plots.available():
+            painter.start(1 if text else painters)        # a text model's plot: the curves alone
+        if not text and not any(isinstance(layer, KERNEL_LAYERS) for layer in model.layers):
+            callbacks.append(LendCore())                   # a network with convolutions: minutes
     start = time.perf_counter()
     try:                                    # overflow is what StopOnDivergence reports, with the fix
         from .augment import Augment
