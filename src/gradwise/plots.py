@@ -170,12 +170,22 @@ def _paint(fd: int, *others: int) -> None:
             for unused in (fd, *others[:k], *others[k + 1:]):
                 os.close(unused)
             _serve(other)
-            os._exit(0)
         os.close(other)
     _serve(fd)
 
 
 def _serve(fd: int) -> None:
+    """Answer the run on ``fd`` (see ``_paint``), then end the process at once: its files
+    are written, and tearing down matplotlib would keep the run waiting (0.1 s)."""
+    try:
+        _answer(fd)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+def _answer(fd: int) -> None:
     from multiprocessing.connection import Connection
 
     connection = Connection(fd)
