@@ -2,13 +2,16 @@
 each run, the whole command from start to exit, plots included; the median of several runs,
 and where the seconds went.
 
-    python -m benchmarks.main_job [--runs 5] [--before SRC] [--label after] [-- TRAIN FLAGS]
+    python -m benchmarks.main_job [--runs 5] [--seeds] [--before SRC] [--label after] [-- TRAIN FLAGS]
 
 Each run is ``gradwise train`` (the console script of this environment) in an empty folder,
 so it writes ``runs/mnist-DATE-TIME/`` as it would for a user. The phases come from that run's
 ``metrics.json`` (``timings``: seconds ``train.run`` spent on data, training, evaluation,
 saving and plots); start-up is the rest of the command: the process's wall time minus the
 time inside ``train.run`` (interpreter, imports, argument parsing, exit).
+
+``--seeds``: run k trains with ``--seed k`` (0, 1, ...), so that the runs that give the
+median also give the test accuracy over as many seeds (mean and lowest).
 
 ``--before SRC`` also runs another copy of gradwise (its ``src/`` folder, e.g. a
 ``git worktree add /tmp/gw-before COMMIT``), imported through PYTHONPATH; the two alternate
@@ -82,10 +85,13 @@ def summary(runs: list[dict]) -> dict:
     """Medians over the runs of the whole command and of each phase."""
     phases = {p: statistics.median(r["phases"][p] for r in runs) for p in PHASES
               if all(p in r["phases"] for r in runs)}
+    accuracy = [r["accuracy"] for r in runs]
     return {"whole_command_median_s": statistics.median(r["wall"] for r in runs),
             "whole_command_s": [round(r["wall"], 3) for r in runs],
             "phase_median_s": {k: round(v, 3) for k, v in phases.items()},
-            "test_accuracy": [r["accuracy"] for r in runs], "epochs": runs[0]["epochs"],
+            "test_accuracy": accuracy, "test_accuracy_mean": round(statistics.mean(accuracy), 5),
+            "test_accuracy_lowest": min(accuracy), "seeds": [r["seed"] for r in runs],
+            "epochs": runs[0]["epochs"],
             "files": runs[0]["files"], "load_before_each_run": [round(r["load_before"], 2) for r in runs]}
 
 
@@ -102,6 +108,8 @@ def table(results: dict[str, dict]) -> str:
                                                    for r in results.values()))
     rows.append(f"{'test accuracy (mean of runs, %)':<52}" + "".join(
         f"{100 * statistics.mean(r['test_accuracy']):>10.2f}" for r in results.values()))
+    rows.append(f"{'test accuracy (lowest run, %)':<52}" + "".join(
+        f"{100 * min(r['test_accuracy']):>10.2f}" for r in results.values()))
     return "\n".join(rows)
 
 
@@ -121,20 +129,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--before", type=Path, help="src/ folder of the version to compare with")
     parser.add_argument("--label", default="after", help="name of this tree's table (default after)")
     parser.add_argument("--no-save", action="store_true", help="print only")
+    parser.add_argument("--seeds", action="store_true", help="run k trains with --seed k")
     parser.add_argument("flags", nargs="*", help="train flags after --, e.g. -- --epochs 1")
     args = parser.parse_args(argv)
     versions = {args.label: None} if args.before is None else {"before": args.before, args.label: None}
     print(f"{machine.describe()} ({machine.cpu_model()}; {blas()}); load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
-    print(f"command: gradwise train {' '.join(args.flags)}  ({args.runs} runs each"
+    print(f"command: gradwise train {' '.join(args.flags)}{' --seed K' if args.seeds else ''}  "
+          f"({args.runs} runs each"
           f"{', alternating' if len(versions) > 1 else ''})", flush=True)
     runs: dict[str, list[dict]] = {label: [] for label in versions}
     for i in range(args.runs):
         for label, src in versions.items():
-            r = one_run(args.flags, src)
+            r = one_run(args.flags + (["--seed", str(i)] if args.seeds else []), src)
+            r["seed"] = i if args.seeds else None
             runs[label].append(r)
             print(f"  run {i + 1} {label:>8}: {r['wall']:.2f} s, test accuracy "
-                  f"{100 * r['accuracy']:.2f}% (load {r['load_before']:.2f})", flush=True)
+                  f"{100 * r['accuracy']:.2f}% (load {r['load_before']:.2f})"
+                  f"{f', seed {i}' if args.seeds else ''}", flush=True)
     results = {label: summary(rs) for label, rs in runs.items()}
     print()
     print(table(results))
@@ -144,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_save:
         saved = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
         saved.update({"machine": {"cpu": machine.cpu_model(), **machine.cores(), "blas": blas()},
-                      "command": f"gradwise train {' '.join(args.flags)}".strip(),
+                      "command": f"gradwise train {' '.join(args.flags)}{' --seed K (run K)' if args.seeds else ''}".strip(),
                       "measured": time.strftime("%Y-%m-%d %H:%M"),
                       "load_average_after": [round(x, 2) for x in os.getloadavg()]})
         saved.setdefault("tables", {}).update(results)

@@ -25,10 +25,6 @@ from .errors import GradwiseError
 from .logs import to_stderr
 from .version import __version__
 
-# processes that draw the run's plots (gradwise.plots.Painter): they import matplotlib while
-# the run trains, and draw two groups of figures side by side (1.3 s of plots -> about 0.5 s)
-PAINTERS = 2
-
 TRAIN_HELP = {
     "data": "data set: mnist (default), fashion-mnist or mnist-mini; for the text models "
             "tinyshakespeare (default) or the path of a UTF-8 text file",
@@ -212,8 +208,7 @@ def cmd_train(args) -> int:
         cfg = resume_config(resume, {k: v for k, v in _flags(args).items() if k != "out"})
     else:
         resume, cfg = None, train_config(args, args.config)
-    result = run(cfg, resume=resume, plot=not args.no_plots, verbose=2 if args.quiet else 1, log=_say,
-                 painters=PAINTERS)
+    result = run(cfg, resume=resume, plot=not args.no_plots, verbose=2 if args.quiet else 1, log=_say)
     return 130 if result.get("interrupted") else 0
 
 

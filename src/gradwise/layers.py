@@ -143,7 +143,9 @@ class Dense(Layer):
             raise ValueError(f"Dense({self.in_features}, {self.out_features}) expects input of "
                              f"shape (N, {self.in_features}); got {x.shape}{hint}")
         self.x = x.astype(W.dtype, copy=False)       # (N, in), kept for backward
-        return self.x @ W + b                        # (N, in) @ (in, out) + (out,) -> (N, out)
+        out = self.x @ W                             # (N, in) @ (in, out) -> (N, out)
+        out += b                                     # + (out,) on every row, in place
+        return out
 
     def backward(self, grad):
         W = self.params["W"]

@@ -2,203 +2,23 @@
 
 Each function takes plain arrays and a path, writes one PNG and returns the path.
 matplotlib is an optional extra (``pip install gradwise[plot]``); ``available()`` says
-whether it is installed. ``Painter`` draws a run's figures in other processes, which have
-imported matplotlib while the run trained.
+whether it is installed.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 
 
 def available() -> bool:
-    """Whether matplotlib is installed; asked without importing it (0.55 s, 2-core AMD EPYC)."""
-    return importlib.util.find_spec("matplotlib") is not None
-
-
-def draw(calls) -> list[Path]:
-    """Make the figures ``calls`` lists, ``(function, args)`` pairs of this module, in turn."""
-    return [function(*args) for function, args in calls]
-
-
-class Painter:
-    """Processes that draw figures while this one goes on. ``Painter()`` has none yet;
-    ``start(2)`` starts two, which import matplotlib at once; ``ready()`` says whether they
-    have; ``draw_groups([calls, calls])`` gives each a group of figures and waits for all of
-    them; ``close()`` ends them.
-
-    matplotlib's import costs more than most figures (0.55 s against 0.1-0.3 s a figure, on
-    the 2-core AMD EPYC VM), and a run's four figures wait for its end. Started when the
-    training starts, painters import it meanwhile, at the lowest priority (nice 19: a core
-    the run wants is the run's), and then draw side by side.
-
-    The first painter is a fresh ``python`` that imports only gradwise and matplotlib (not
-    the program that started it, as multiprocessing's "spawn" would), then forks the others;
-    each talks over a pipe of its own. They run in a session of their own, so a Ctrl-C at
-    the terminal reaches only the training, and each ends when its pipe closes, if this
-    process dies first. A group with no painter (none started, or one that could not start,
-    died or failed) is drawn in this process, so a figure that fails raises here, as it
-    would have without painters. On Windows none start.
-    """
-
-    def __init__(self) -> None:
-        self.workers: list[_Worker] = []
-
-    def start(self, processes: int = 2) -> "Painter":
-        """Start ``processes`` painters: one ``python``, which forks the others once it has
-        imported matplotlib (a second import would cost the run's other core as much again)."""
-        if os.name != "posix" or processes < 1:
-            return self
-        from multiprocessing import Pipe
-        pipes = [Pipe() for _ in range(processes)]
-        fds = [there.fileno() for _, there in pipes]
-        try:
-            process = subprocess.Popen(
-                [sys.executable, "-c", PAINTER.format(path=str(Path(__file__).parents[1]), fds=fds)],
-                pass_fds=fds, stdin=subprocess.DEVNULL, start_new_session=True,
-                env={**os.environ, **ONE_THREAD})
-        except OSError:                                 # no processes here: groups drawn in this one
-            process = None
-        for k, (here, there) in enumerate(pipes):
-            there.close()
-            if process is None:
-                here.close()
-            else:                                       # the forked ones are not ours to wait for
-                self.workers.append(_Worker(process if k == 0 else None, here))
-        return self
-
-    def ready(self) -> bool:
-        """True once every painter is past its imports (or dead: nothing to wait for)."""
-        return all(worker.started() for worker in self.workers)
-
-    def draw_groups(self, groups) -> list[Path]:
-        """Each group of ``(function, args)`` drawn by a painter, side by side; the paths, in
-        the order of the groups. A group with no painter to take it is drawn here."""
-        taken = [worker.take(group) for worker, group in zip(self.workers, groups)]
-        paths = []
-        for k, group in enumerate(groups):
-            answer = taken[k].answer() if k < len(taken) and taken[k] is not None else None
-            paths += answer if answer is not None else draw(group)
-        return paths
-
-    def close(self) -> None:
-        """Tell the painters to stop, and wait (a second at most) for them to end."""
-        for worker in self.workers:
-            worker.stop()
-        for worker in self.workers:
-            try:
-                if worker.process is not None:
-                    worker.process.wait(timeout=1)
-            except subprocess.TimeoutExpired:
-                worker.process.kill()
-        self.workers = []
-
-    def __enter__(self) -> "Painter":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
-# a painter's program: lowest priority first, then the imports (gradwise from where this one is)
-PAINTER = ("import os, sys; os.nice(19); sys.path.insert(0, {path!r}); "
-           "from gradwise.plots import _paint; _paint(*{fds})")
-# a painter multiplies no matrices: no BLAS threads (and none to make its forks unsafe)
-ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-
-class _Worker:
-    """One painter process and this end of its pipe."""
-
-    def __init__(self, process: subprocess.Popen, connection) -> None:
-        self.process, self.connection, self.ready = process, connection, False
-
-    def started(self) -> bool:
-        """Whether it has said "ready" (read once), or died."""
-        if not self.ready:
-            try:                                        # a fork's death shows as the pipe's end
-                self.ready = (self.connection.recv() == "ready" if self.connection.poll()
-                              else self.process is not None and self.process.poll() is not None)
-            except (OSError, EOFError):                 # dead: poll saw the end of the pipe
-                self.ready = True
-        return self.ready
-
-    def take(self, group) -> "_Worker | None":
-        """Send it ``group`` to draw; None when it cannot be sent."""
-        try:
-            self.connection.send(group)
-            return self
-        except (OSError, ValueError):
-            return None
-
-    def answer(self) -> list[Path] | None:
-        """The paths it drew; None if it died or a figure failed."""
-        try:
-            while not self.ready:                     # its "ready" comes first
-                self.ready = self.connection.recv() == "ready"
-            answer = self.connection.recv()
-        except (OSError, EOFError):
-            return None
-        return answer if isinstance(answer, list) else None
-
-    def stop(self) -> None:
-        try:
-            self.connection.send(None)
-            self.connection.close()
-        except (OSError, ValueError):
-            pass
-
-
-def _paint(fd: int, *others: int) -> None:
-    """A painter (``PAINTER``): draw one figure to load the fonts, fork a painter for each of
-    ``others``, say "ready", then draw each group it is sent, answering with the paths (None
-    when a figure failed), until None or the end of the pipe."""
-    import io
-
-    fig = _figure((1, 1))
-    fig.text(0.5, 0.5, "0")
-    fig.savefig(io.BytesIO(), format="png")
-    for k, other in enumerate(others):
-        if os.fork() == 0:                          # the fork: serve ``other``, and only it
-            for unused in (fd, *others[:k], *others[k + 1:]):
-                os.close(unused)
-            _serve(other)
-        os.close(other)
-    _serve(fd)
-
-
-def _serve(fd: int) -> None:
-    """Answer the run on ``fd`` (see ``_paint``), then end the process at once: its files
-    are written, and tearing down matplotlib would keep the run waiting (0.1 s)."""
     try:
-        _answer(fd)
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
-
-
-def _answer(fd: int) -> None:
-    from multiprocessing.connection import Connection
-
-    connection = Connection(fd)
-    try:
-        connection.send("ready")
-        while (group := connection.recv()) is not None:
-            try:
-                answer = draw(group)
-            except Exception:                       # redrawn by the run, which shows the error
-                answer = None
-            connection.send(answer)
-    except (EOFError, OSError):                     # the run has gone
-        pass
+        import matplotlib  # noqa: F401
+        return True
+    except ImportError:
+        return False
 
 
 def _figure(figsize):

@@ -19,10 +19,35 @@ The gate order is PyTorch's, i, f, g, o, and ``W`` / ``U`` are the transposes of
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import numpy as np
 
 from .layers import Layer
-from .runtime import one_blas_thread
+
+_blas = None     # a threadpoolctl.ThreadpoolController, made at the first forward pass
+
+
+def one_blas_thread():
+    """A block in which BLAS runs on one thread (with threadpoolctl, of the ``fast`` extra;
+    without it, a block that changes nothing).
+
+    The time loop's products are small, (B, H) @ (H, 4H): 32 x 256 x 1024 is 17 MFLOP,
+    a third of a millisecond. Split over two threads, each waits for the other at every
+    product, and on a machine whose other core is busy each wait can be a time slice: a
+    char-lstm step took 3.3 s with OpenBLAS's two threads in the loop, 0.65 s with one in
+    the loop, 0.30 s with one in the whole layer (2-core VM under load 5; a quiet machine
+    gains little from the second thread on products this small).
+    """
+    global _blas
+    if _blas is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _blas = ThreadpoolController()
+        except ImportError:
+            _blas = False
+    return _blas.limit(limits=1, user_api="blas") if _blas else nullcontext()
+
 
 def _sigmoid_into(z: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``out = 1 / (1 + exp(-z))`` computed as ``0.5 + 0.5 tanh(z / 2)``: the same function,

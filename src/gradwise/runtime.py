@@ -13,7 +13,7 @@ line of NumPy math and, when it says yes, hand over to their compiled twin in
 from __future__ import annotations
 
 import dataclasses
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -83,29 +83,3 @@ def using(**changes):
     finally:
         for name, value in before.items():
             setattr(settings, name, value)
-
-
-_blas = None     # a threadpoolctl.ThreadpoolController, made when first asked for
-
-
-def one_blas_thread():
-    """A block in which BLAS runs on one thread (threadpoolctl's limiter, whose
-    ``restore_original_limits()`` also ends it early; without threadpoolctl, a block that
-    changes nothing).
-
-    For products too small to share: the LSTM's time loop, (B, H) @ (H, 4H), 32 x 256 x 1024
-    is 17 MFLOP, a third of a millisecond. Split over two threads, each waits for the other
-    at every product, and on a machine whose other core is busy each wait can be a time
-    slice: a char-lstm step took 3.3 s with OpenBLAS's two threads in the loop, 0.65 s with
-    one in the loop, 0.30 s with one in the whole layer (2-core VM under load 5; a quiet
-    machine gains little from the second thread on products this small). And for a core
-    lent to other work: ``gradwise train``'s painters import matplotlib while it trains.
-    """
-    global _blas
-    if _blas is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-            _blas = ThreadpoolController()
-        except ImportError:
-            _blas = False
-    return _blas.limit(limits=1, user_api="blas") if _blas else nullcontext()

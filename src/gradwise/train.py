@@ -482,32 +482,6 @@ class StopOnCtrlC(Callback):
             self._previous = None
 
 
-class LendCore(Callback):
-    """The first epoch runs BLAS on one thread, so that the painters (``plots.Painter``) have
-    the other core for their imports (about a second); the epochs after it have both.
-
-    Painters that share both cores with the training slowed it by 0.6-1.3 s; one BLAS thread
-    costs a first epoch of the default model a quarter at most (2-core AMD EPYC, quiet) and
-    often nothing. The epoch is the first of the run, not of a resumed process (``initial_epoch``
-    is not 0 then), and it is lent whether the run plots or not: one BLAS thread and two
-    round differently, and a run's numbers should not depend on ``--no-plots``."""
-
-    def __init__(self) -> None:
-        self.limit = None
-
-    def on_epoch_begin(self, epoch, logs):
-        if epoch == 0:
-            self.limit = runtime.one_blas_thread()
-
-    def on_epoch_end(self, epoch, logs):
-        self.on_train_end(logs)
-
-    def on_train_end(self, logs):
-        if self.limit is not None and hasattr(self.limit, "restore_original_limits"):
-            self.limit.restore_original_limits()
-        self.limit = None
-
-
 DIVERGED_FACTOR = 100      # a batch loss this many times its reference (the larger of the
                            # first batch's loss and chance level)... healthy runs measured on
                            # mnist-mini peaked at 54x (adam lr 0.1, rmsprop lr 0.01), lr 1e6 at 1e22x
@@ -580,21 +554,6 @@ def kernels_pay(model: Sequential, steps: int) -> bool:
     return model.num_params() * steps * FUSED_STEP_SAVING > KERNELS_LOAD_SECONDS
 
 
-PAINTER_FLOPS = 1e11      # painters pay for a training of at least this many FLOPs (1-2 s on 2 cores)
-
-
-def painters_pay(model: Sequential, steps: int, batch_size: int) -> bool:
-    """Whether painters (``plots.Painter``, started with the training) save time: their
-    imports, about a second of the other core each, hide behind a training that lasts
-    longer than that. A Dense network's step costs 6 FLOPs per parameter and sample (2 in
-    the forward pass, 4 backward): the default run, 235,146 parameters x 128 x 1,290
-    steps, is 2.3e11; a test's run on mnist-mini 1e9-1e10, less than the painters would
-    take to start. A network with convolutions trains for minutes: always."""
-    if any(isinstance(layer, KERNEL_LAYERS) for layer in model.layers):
-        return True
-    return 6 * model.num_params() * batch_size * steps >= PAINTER_FLOPS
-
-
 def training_steps(cfg: TrainConfig, n: int) -> int:
     """The optimiser steps of the whole run on ``n`` samples (less those ``val_split`` holds out)."""
     held = max(1, round(cfg.val_split * n)) if cfg.val_split else 0
@@ -630,26 +589,14 @@ class Stopwatch:
 
 
 def run(cfg: TrainConfig, *, resume: str | Path | None = None, plot: bool = True,
-        verbose: int = 1, log=None, painters: int = 0) -> dict:
+        verbose: int = 1, log=None) -> dict:
     """Train as ``cfg`` says (or continue the run folder ``resume``, whose own config.toml
     ``cfg`` should be: see ``resume_config``); write the run folder; return the final
     metrics (or {"interrupted": True, ...} after Ctrl-C). ``log`` takes the progress lines
-    (default: this module's logger; the CLI prints them). ``painters``: processes that
-    import matplotlib while the run trains and draw the plots side by side at its end
-    (``plots.Painter``; the ``gradwise`` command starts 2; 0 draws them here)."""
+    (default: this module's logger; the CLI prints them)."""
     log = log or logger.info
     clock = Stopwatch()
     cfg.check()
-    painter = plots.Painter()                            # started, if at all, with the training
-    try:
-        return _run(cfg, resume, plot, verbose, log, clock, painter, painters)
-    finally:
-        painter.close()
-
-
-def _run(cfg: TrainConfig, resume, plot: bool, verbose: int, log, clock: Stopwatch,
-         painter: plots.Painter, painters: int) -> dict:
-    """``run``'s body."""
     if resume is not None:
         out = _run_config_file(resume).parent
     else:
@@ -694,11 +641,6 @@ def _run(cfg: TrainConfig, resume, plot: bool, verbose: int, log, clock: Stopwat
     callbacks.append(ctrl_c)
     steps = cfg.iters if text else training_steps(cfg, len(prepared.y_train))
     kernels = runtime.settings.kernels and kernels_pay(model, steps)
-    if painters_pay(model, steps, cfg.batch_size):
-        if plot and painters and plots.available():
-            painter.start(1 if text else painters)        # a text model's plot: the curves alone
-        if not text and not any(isinstance(layer, KERNEL_LAYERS) for layer in model.layers):
-            callbacks.append(LendCore())                   # a network with convolutions: minutes
     start = time.perf_counter()
     try:                                    # overflow is what StopOnDivergence reports, with the fix
         from .augment import Augment
@@ -750,8 +692,7 @@ def _run(cfg: TrainConfig, resume, plot: bool, verbose: int, log, clock: Stopwat
                     if plots.available() else None
             else:
                 written = write_plots(out, model, history.to_dict(), result, prepared.test_images,
-                                      prepared.X_test, prepared.y_test, prepared.classes, model.meta,
-                                      painter)
+                                      prepared.X_test, prepared.y_test, prepared.classes, model.meta)
         if written is None:
             log("plots skipped: matplotlib is not installed (pip install 'gradwise[plot]')")
         result["timings"] = clock.timings()              # now with the plots' time, rewritten
@@ -785,23 +726,22 @@ def evaluate_model(model: Sequential, X, y, classes) -> dict:
 
 
 def write_plots(out: Path, model, history: dict, result: dict, images, X_test, y_test, classes,
-                meta, painter: plots.Painter | None = None) -> list[Path] | None:
+                meta) -> list[Path] | None:
     """The run's PNGs; None when matplotlib is missing. The pictures of digits (mistakes,
     first-layer weights) are drawn only for data made of images: a toy set's rows of two
-    numbers are no picture. ``painter``: draw them in its processes (if it started any), two groups side by side."""
+    numbers are no picture."""
     if not plots.available():
         return None
-    groups = [[(plots.training_curves, (history, out / "curves.png")),
-               (plots.confusion_matrix, (np.array(result["test"]["confusion_matrix"]), classes,
-                                         out / "confusion_matrix.png"))]]
+    written = [plots.training_curves(history, out / "curves.png"),
+               plots.confusion_matrix(np.array(result["test"]["confusion_matrix"]), classes,
+                                      out / "confusion_matrix.png")]
     if np.ndim(images) == 3:                          # (N, H, W) pictures
-        groups.append(_image_plots(out, model, images, X_test, y_test, classes, meta))
-    return (painter or plots.Painter()).draw_groups(groups)
+        written += _image_plots(out, model, images, X_test, y_test, classes, meta)
+    return written
 
 
-def _image_plots(out: Path, model, images, X_test, y_test, classes, meta) -> list:
-    """The figures of the test images the model gets most confidently wrong, and of its
-    first layer's weights, as ``(function, args)`` for ``plots.draw``."""
+def _image_plots(out: Path, model, images, X_test, y_test, classes, meta) -> list[Path]:
+    """The test images the model gets most confidently wrong, and its first layer's weights."""
     proba = model.predict_proba(X_test)
     predicted = proba.argmax(axis=1)
     wrong = np.flatnonzero(predicted != y_test)
@@ -812,9 +752,9 @@ def _image_plots(out: Path, model, images, X_test, y_test, classes, meta) -> lis
         filters, filter_shape = W[:, 0].reshape(len(W), -1).T, W.shape[2:]
     else:
         filters, filter_shape = W, meta["preprocessing"]["input_shape"][-2:]
-    return [(plots.misclassified, (images[wrong], y_test[wrong], predicted[wrong],
-                                   proba[wrong, predicted[wrong]], classes, out / "misclassified.png")),
-            (plots.first_layer_weights, (filters, filter_shape, out / "first_layer_weights.png"))]
+    return [plots.misclassified(images[wrong], y_test[wrong], predicted[wrong],
+                                proba[wrong, predicted[wrong]], classes, out / "misclassified.png"),
+            plots.first_layer_weights(filters, filter_shape, out / "first_layer_weights.png")]
 
 
 def load_run(path) -> Sequential:
