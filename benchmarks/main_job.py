@@ -2,7 +2,8 @@
 each run, the whole command from start to exit, plots included; the median of several runs,
 and where the seconds went.
 
-    python -m benchmarks.main_job [--runs 5] [--seeds] [--before SRC] [--label after] [-- TRAIN FLAGS]
+    python -m benchmarks.main_job [--runs 5] [--seeds] [--before SRC [--before-label before]]
+                                  [--label after] [-- TRAIN FLAGS]
 
 Each run is ``gradwise train`` (the console script of this environment) in an empty folder,
 so it writes ``runs/mnist-DATE-TIME/`` as it would for a user. The phases come from that run's
@@ -128,11 +129,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="runs per version (default 5)")
     parser.add_argument("--before", type=Path, help="src/ folder of the version to compare with")
     parser.add_argument("--label", default="after", help="name of this tree's table (default after)")
+    parser.add_argument("--before-label", default="before",
+                        help="name of --before's table (default before)")
     parser.add_argument("--no-save", action="store_true", help="print only")
     parser.add_argument("--seeds", action="store_true", help="run k trains with --seed k")
     parser.add_argument("flags", nargs="*", help="train flags after --, e.g. -- --epochs 1")
     args = parser.parse_args(argv)
-    versions = {args.label: None} if args.before is None else {"before": args.before, args.label: None}
+    versions = {args.label: None} if args.before is None else {args.before_label: args.before,
+                                                                args.label: None}
     print(f"{machine.describe()} ({machine.cpu_model()}; {blas()}); load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     print(f"command: gradwise train {' '.join(args.flags)}{' --seed K' if args.seeds else ''}  "
@@ -156,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_save:
         saved = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
         saved.update({"machine": {"cpu": machine.cpu_model(), **machine.cores(), "blas": blas()},
-                      "command": f"gradwise train {' '.join(args.flags)}{' --seed K (run K)' if args.seeds else ''}".strip(),
+                      "command": (f"gradwise train {' '.join(args.flags)}"
+                                  f"{' --seed K (run K)' if args.seeds else ''}").strip(),
                       "measured": time.strftime("%Y-%m-%d %H:%M"),
                       "load_average_after": [round(x, 2) for x in os.getloadavg()]})
         saved.setdefault("tables", {}).update(results)

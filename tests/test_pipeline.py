@@ -108,6 +108,18 @@ def test_prepare_and_build_share_one_preprocessing():
     assert raw.X_train.shape[1:] == (784,) and raw.X_train.max() > 1
 
 
+def test_a_run_trains_from_the_stored_pixels_and_never_makes_the_scaled_training_set(tmp_path, monkeypatch):
+    """run() scales each batch as it is drawn (fit's transform), so the float32 copy of the
+    training images (188 MB for MNIST) is never made; asked for, it is the same numbers."""
+    made = []
+    real = train.TrainingData.X_train.func
+    monkeypatch.setattr(train.TrainingData, "X_train", property(lambda self: made.append(1) or real(self)))
+    result = train.run(TrainConfig(data="mnist-mini", epochs=1, out=str(tmp_path / "r")), plot=False, verbose=0)
+    assert made == [] and result["test"]["accuracy"] > 0.2
+    prepared, pre = train.prepare(TrainConfig(data="mnist-mini"))
+    assert np.array_equal(prepared.X_train, pre.apply(prepared.train_images)) and made == [1]
+
+
 def test_resume_refuses_flags_that_change_the_model_and_keeps_its_config(tmp_path, capsys):
     out = tmp_path / "run"
     args = ["train", "--data", "mnist-mini", "--arch", "784-16-10", "--epochs", "1", "--quiet",
