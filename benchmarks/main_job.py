@@ -98,19 +98,19 @@ def summary(runs: list[dict]) -> dict:
 
 def table(results: dict[str, dict]) -> str:
     """The phases side by side, one column per label."""
-    labels = list(results)
-    rows = [f"{'phase (median, s)':<52}" + "".join(f"{label:>10}" for label in labels)]
+    width = max(10, *(len(label) + 2 for label in results))
+    rows = [f"{'phase (median, s)':<52}" + "".join(f"{label:>{width}}" for label in results)]
     for phase in PHASES:
         if any(phase in r["phase_median_s"] for r in results.values()):
             rows.append(f"{PHASE_WORDS[phase]:<52}" + "".join(
-                f"{r['phase_median_s'][phase]:>10.2f}" if phase in r["phase_median_s"] else f"{'-':>10}"
-                for r in results.values()))
-    rows.append(f"{'whole command':<52}" + "".join(f"{r['whole_command_median_s']:>10.2f}"
+                f"{r['phase_median_s'][phase]:>{width}.2f}" if phase in r["phase_median_s"]
+                else f"{'-':>{width}}" for r in results.values()))
+    rows.append(f"{'whole command':<52}" + "".join(f"{r['whole_command_median_s']:>{width}.2f}"
                                                    for r in results.values()))
     rows.append(f"{'test accuracy (mean of runs, %)':<52}" + "".join(
-        f"{100 * statistics.mean(r['test_accuracy']):>10.2f}" for r in results.values()))
+        f"{100 * statistics.mean(r['test_accuracy']):>{width}.2f}" for r in results.values()))
     rows.append(f"{'test accuracy (lowest run, %)':<52}" + "".join(
-        f"{100 * min(r['test_accuracy']):>10.2f}" for r in results.values()))
+        f"{100 * min(r['test_accuracy']):>{width}.2f}" for r in results.values()))
     return "\n".join(rows)
 
 

@@ -36,10 +36,11 @@ def _cmap(name: str):
 
 def _save(fig, path) -> Path:
     """The figure as a PNG, atomically. Each figure sets its own margins: ``bbox_inches=
-    "tight"`` would draw it twice, once to measure it (a third of the plots' time)."""
+    "tight"`` would draw it twice, once to measure it (a third of the plots' time). zlib at
+    level 1, not Pillow's 6: a tenth of a figure's time saved for files 13% larger."""
     from .fileio import atomic_write
     path = Path(path)
-    atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110))
+    atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110, pil_kwargs={"compress_level": 1}))
     return path
 
 
@@ -102,11 +103,13 @@ def confusion_matrix(cm: np.ndarray, classes, path) -> Path:
     np.fill_diagonal(shown, np.nan)                 # colour the mistakes; the diagonal dwarfs them
     im = ax.imshow(shown, cmap="Reds")
     fig.colorbar(im, ax=ax, label="errors")
+    dark = 0.6 * np.nanmax(shown) if np.isfinite(shown).any() else np.inf   # white digits there
     for i in range(cm.shape[0]):
         for j in range(cm.shape[1]):
             if cm[i, j]:
                 ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=7,
-                        fontweight="bold" if i == j else "normal")
+                        fontweight="bold" if i == j else "normal",
+                        color="white" if i != j and shown[i, j] > dark else "black")
     ticks = np.arange(len(classes))
     ax.set_xticks(ticks, [str(c) for c in classes], rotation=45 if rotate else 0,
                   ha="right" if rotate else "center", rotation_mode="anchor" if rotate else "default")
