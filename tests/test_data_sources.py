@@ -8,6 +8,7 @@ import gzip
 import hashlib
 import http.server
 import logging
+import os
 import threading
 import time
 
@@ -286,3 +287,63 @@ def test_real_data_when_available():
     fashion = gw.data.load("fashion-mnist", download=False)
     assert np.bincount(fashion.y_train).tolist() == [6000] * 10
     assert np.bincount(fashion.y_test).tolist() == [1000] * 10
+
+
+def own_folder(server, tmp_path):
+    mine = tmp_path / "mine" / "mnist"
+    mine.mkdir(parents=True)
+    for name, body in server.files.items():
+        (mine / name).write_bytes(body)
+    return mine
+
+
+def test_a_second_load_reads_the_decompressed_copy_checked_against_the_same_sha256(
+        mirror, tmp_path, monkeypatch):
+    server, arrays, _ = mirror
+    mine = own_folder(server, tmp_path)
+    first = load(data_dir=tmp_path / "mine")
+    copies = sorted((tmp_path / "cache" / "decoded").glob("*.idx"))
+    assert len(copies) == 4                                  # one per gzipped part
+    real = gzip.GzipFile
+    monkeypatch.setattr(gzip, "GzipFile", None)              # no gunzip for the second load
+    second = load(data_dir=tmp_path / "mine")
+    assert np.array_equal(second.X_train, arrays["train-images"]) and np.array_equal(second.X_train, first.X_train)
+    monkeypatch.setattr(gzip, "GzipFile", real)
+    # a damaged copy is deleted and the file itself read (and copied) again
+    images = sources.decoded_copy(mine / "train-images-idx3-ubyte.gz", sources.IDX_SETS["mnist"].sha256["train-images"])
+    images.write_bytes(images.read_bytes()[:-1] + b"\x01")
+    assert np.array_equal(load(data_dir=tmp_path / "mine").X_train, arrays["train-images"])
+    assert hashlib.sha256(images.read_bytes()).hexdigest() == sources.IDX_SETS["mnist"].sha256["train-images"]
+
+
+def test_a_file_that_changes_is_read_again_and_verify_reads_the_files_themselves(mirror, tmp_path):
+    server, arrays, _ = mirror
+    mine = own_folder(server, tmp_path)
+    load(data_dir=tmp_path / "mine")
+    part = mine / "t10k-images-idx3-ubyte.gz"
+    wrong = gzip.compress(idx_bytes(np.zeros((6, 28, 28), np.uint8)))
+    part.write_bytes(wrong)                                  # changed: its copy no longer counts
+    with pytest.raises(DataError, match="t10k-images-idx3-ubyte.gz: checksum mismatch"):
+        load(data_dir=tmp_path / "mine")
+    part.write_bytes(server.files[part.name])
+    load(data_dir=tmp_path / "mine")
+    assert len(list((tmp_path / "cache" / "decoded").glob("*.idx"))) == 4   # the old copy replaced
+    # damage that keeps the size and the time: loads go on through the copy, verify reads the file
+    stat = part.stat()
+    body = bytearray(part.read_bytes())
+    body[len(body) // 2] ^= 0xFF
+    part.write_bytes(bytes(body))
+    os.utime(part, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert np.array_equal(load(data_dir=tmp_path / "mine").X_test, arrays["t10k-images"])
+    with pytest.raises(DataError, match="t10k-images-idx3-ubyte.gz"):
+        load(data_dir=tmp_path / "mine", decoded=False)
+
+
+def test_a_cache_that_cannot_be_written_costs_only_the_copy(mirror, tmp_path, monkeypatch):
+    server, arrays, _ = mirror
+    own_folder(server, tmp_path)
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder would be")
+    monkeypatch.setenv("GRADWISE_CACHE", str(blocked))
+    assert np.array_equal(load(data_dir=tmp_path / "mine").X_train, arrays["train-images"])
+    assert blocked.read_text().startswith("a file")

