@@ -307,13 +307,15 @@ def test_a_second_load_reads_the_decompressed_copy_checked_against_the_same_sha2
     real = gzip.GzipFile
     monkeypatch.setattr(gzip, "GzipFile", None)              # no gunzip for the second load
     second = load(data_dir=tmp_path / "mine")
-    assert np.array_equal(second.X_train, arrays["train-images"]) and np.array_equal(second.X_train, first.X_train)
+    assert np.array_equal(second.X_train, arrays["train-images"])
+    assert np.array_equal(second.X_train, first.X_train)
     monkeypatch.setattr(gzip, "GzipFile", real)
     # a damaged copy is deleted and the file itself read (and copied) again
-    images = sources.decoded_copy(mine / "train-images-idx3-ubyte.gz", sources.IDX_SETS["mnist"].sha256["train-images"])
+    sha = sources.IDX_SETS["mnist"].sha256["train-images"]
+    images = sources.decoded_copy(mine / "train-images-idx3-ubyte.gz", sha)
     images.write_bytes(images.read_bytes()[:-1] + b"\x01")
     assert np.array_equal(load(data_dir=tmp_path / "mine").X_train, arrays["train-images"])
-    assert hashlib.sha256(images.read_bytes()).hexdigest() == sources.IDX_SETS["mnist"].sha256["train-images"]
+    assert hashlib.sha256(images.read_bytes()).hexdigest() == sha
 
 
 def test_a_file_that_changes_is_read_again_and_verify_reads_the_files_themselves(mirror, tmp_path):

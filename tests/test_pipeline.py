@@ -114,7 +114,8 @@ def test_a_run_trains_from_the_stored_pixels_and_never_makes_the_scaled_training
     made = []
     real = train.TrainingData.X_train.func
     monkeypatch.setattr(train.TrainingData, "X_train", property(lambda self: made.append(1) or real(self)))
-    result = train.run(TrainConfig(data="mnist-mini", epochs=1, out=str(tmp_path / "r")), plot=False, verbose=0)
+    result = train.run(TrainConfig(data="mnist-mini", epochs=1, out=str(tmp_path / "r")), plot=False,
+                       verbose=0)
     assert made == [] and result["test"]["accuracy"] > 0.2
     prepared, pre = train.prepare(TrainConfig(data="mnist-mini"))
     assert np.array_equal(prepared.X_train, pre.apply(prepared.train_images)) and made == [1]

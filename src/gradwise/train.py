@@ -22,8 +22,8 @@ import signal
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
-from functools import cached_property
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
