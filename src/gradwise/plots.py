@@ -8,6 +8,8 @@ whether it is installed.
 from __future__ import annotations
 
 import math
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +21,51 @@ def available() -> bool:
         return True
     except ImportError:
         return False
+
+
+def draw_in_two(here, there) -> list[Path]:
+    """Draw the figures ``here`` and ``there`` lists (``(function, args)`` pairs of this
+    module, each function taking its path last) side by side: ``there`` in a forked copy of
+    this process, which has imported matplotlib, while this one draws ``here``; the paths,
+    ``here``'s first. A run's four figures: 0.79 s -> about 0.55 s on 2 cores, the other one
+    idle once the training is done. Where a fork is not safe (not Linux, or other threads
+    running: a notebook's kernel, a web server), or the copy fails, this process draws
+    ``there`` after ``here``, so a figure that fails raises here as it would anyway."""
+    import matplotlib.backends.backend_agg  # noqa: F401  (imported once, before the fork)
+    import matplotlib.figure  # noqa: F401
+    pid = _fork()
+    if pid == 0:                                    # the copy: draw, then end at once (no
+        ok = False                                  # atexit, no flush of inherited buffers)
+        try:
+            draw(there)
+            ok = True
+        finally:
+            os._exit(0 if ok else 1)
+    paths = draw(here)
+    if pid is not None and os.waitpid(pid, 0)[1] == 0:
+        return paths + [Path(args[-1]) for _, args in there]
+    return paths + draw(there)
+
+
+def draw(calls) -> list[Path]:
+    """Make the figures ``calls`` lists, ``(function, args)`` pairs of this module, in turn."""
+    return [function(*args) for function, args in calls]
+
+
+def _fork() -> int | None:
+    """``os.fork()`` where it is safe, else None: on Linux, in a process whose only Python
+    thread is this one. (Python 3.12+ warns of any fork in a process with other OS threads;
+    BLAS's idle workers are such threads, and OpenBLAS makes itself safe across a fork.)"""
+    import threading
+    import warnings
+    if sys.platform != "linux" or threading.active_count() > 1:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return os.fork()
+    except OSError:
+        return None
 
 
 def _figure(figsize):

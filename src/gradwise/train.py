@@ -730,21 +730,22 @@ def evaluate_model(model: Sequential, X, y, classes) -> dict:
 
 def write_plots(out: Path, model, history: dict, result: dict, images, X_test, y_test, classes,
                 meta) -> list[Path] | None:
-    """The run's PNGs; None when matplotlib is missing. The pictures of digits (mistakes,
-    first-layer weights) are drawn only for data made of images: a toy set's rows of two
-    numbers are no picture."""
+    """The run's PNGs, two side by side (``plots.draw_in_two``); None when matplotlib is
+    missing. The pictures of digits (mistakes, first-layer weights) are drawn only for data
+    made of images: a toy set's rows of two numbers are no picture."""
     if not plots.available():
         return None
-    written = [plots.training_curves(history, out / "curves.png"),
-               plots.confusion_matrix(np.array(result["test"]["confusion_matrix"]), classes,
-                                      out / "confusion_matrix.png")]
-    if np.ndim(images) == 3:                          # (N, H, W) pictures
-        written += _image_plots(out, model, images, X_test, y_test, classes, meta)
-    return written
+    numbers = [(plots.training_curves, (history, out / "curves.png")),
+               (plots.confusion_matrix, (np.array(result["test"]["confusion_matrix"]), classes,
+                                         out / "confusion_matrix.png"))]
+    if np.ndim(images) != 3:                          # not (N, H, W) pictures
+        return plots.draw(numbers)
+    return plots.draw_in_two(numbers, _image_plots(out, model, images, X_test, y_test, classes, meta))
 
 
-def _image_plots(out: Path, model, images, X_test, y_test, classes, meta) -> list[Path]:
-    """The test images the model gets most confidently wrong, and its first layer's weights."""
+def _image_plots(out: Path, model, images, X_test, y_test, classes, meta) -> list:
+    """The figures of the test images the model gets most confidently wrong, and of its
+    first layer's weights, as ``(function, args)`` pairs for ``plots.draw``."""
     proba = model.predict_proba(X_test)
     predicted = proba.argmax(axis=1)
     wrong = np.flatnonzero(predicted != y_test)
@@ -755,9 +756,9 @@ def _image_plots(out: Path, model, images, X_test, y_test, classes, meta) -> lis
         filters, filter_shape = W[:, 0].reshape(len(W), -1).T, W.shape[2:]
     else:
         filters, filter_shape = W, meta["preprocessing"]["input_shape"][-2:]
-    return [plots.misclassified(images[wrong], y_test[wrong], predicted[wrong],
-                                proba[wrong, predicted[wrong]], classes, out / "misclassified.png"),
-            plots.first_layer_weights(filters, filter_shape, out / "first_layer_weights.png")]
+    return [(plots.misclassified, (images[wrong], y_test[wrong], predicted[wrong],
+                                   proba[wrong, predicted[wrong]], classes, out / "misclassified.png")),
+            (plots.first_layer_weights, (filters, filter_shape, out / "first_layer_weights.png"))]
 
 
 def load_run(path) -> Sequential:
