@@ -22,6 +22,13 @@ def figures(folder):
     return here, there
 
 
+def alone() -> bool:
+    """Whether draw_in_two may fork here: Linux, and no thread but tqdm's monitor besides this."""
+    monitor = getattr(sys.modules.get("tqdm._monitor"), "TMonitor", ())
+    return sys.platform == "linux" and all(t is threading.current_thread() or isinstance(t, monitor)
+                                           for t in threading.enumerate())
+
+
 def is_png(path) -> bool:
     return path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -35,7 +42,7 @@ def forks(monkeypatch):
 
 
 def test_the_copy_draws_its_half_and_every_figure_is_written(tmp_path, forks):
-    if sys.platform != "linux" or threading.active_count() > 1:
+    if not alone():
         pytest.skip("draw_in_two forks only on Linux, in a process with no other thread")
     here, there = figures(tmp_path)
     paths = plots.draw_in_two(here, there)
@@ -64,3 +71,16 @@ def test_a_figure_that_fails_in_the_copy_raises_here_as_without_it(tmp_path):
         plots.draw_in_two(here, bad)
     assert str(in_two.value) == str(alone.value)
     assert is_png(tmp_path / "curves.png") and not (tmp_path / "w.png").exists()
+
+
+def test_the_progress_bars_monitor_thread_does_not_stop_the_fork(tmp_path, forks):
+    """A run at a terminal draws tqdm bars, and tqdm leaves its monitor thread running."""
+    from tqdm import tqdm
+    if not alone():
+        pytest.skip("draw_in_two forks only on Linux, in a process with no other thread")
+    with open(tmp_path / "bar.txt", "w") as out:
+        bar = tqdm(total=2, disable=False, file=out)
+        bar.update(1)
+        bar.close()
+    paths = plots.draw_in_two(*figures(tmp_path))
+    assert forks[0] > 0 and all(is_png(p) for p in paths)

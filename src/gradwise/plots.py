@@ -53,12 +53,17 @@ def draw(calls) -> list[Path]:
 
 
 def _fork() -> int | None:
-    """``os.fork()`` where it is safe, else None: on Linux, in a process whose only Python
-    thread is this one. (Python 3.12+ warns of any fork in a process with other OS threads;
-    BLAS's idle workers are such threads, and OpenBLAS makes itself safe across a fork.)"""
+    """``os.fork()`` where it is safe, else None: on Linux, in a process whose only other
+    Python thread, if any, is tqdm's monitor (it sleeps, holding no lock, between looks at
+    the bars; a run's progress bar leaves it behind). Python 3.12+ warns of any fork in a
+    process with other OS threads; BLAS's idle workers are such threads, and OpenBLAS makes
+    itself safe across a fork."""
     import threading
     import warnings
-    if sys.platform != "linux" or threading.active_count() > 1:
+    monitor = getattr(sys.modules.get("tqdm._monitor"), "TMonitor", ())
+    others = [t for t in threading.enumerate()
+              if t is not threading.current_thread() and not isinstance(t, monitor)]
+    if sys.platform != "linux" or others:
         return None
     try:
         with warnings.catch_warnings():
