@@ -73,6 +73,24 @@ def test_dict_pickle(tmp_path):
     assert load_pickle(tmp_path / "d.pkl").X_train.shape == (4, 2)
 
 
+def test_a_gzipped_pickle_that_would_inflate_past_the_cap_is_refused_before_it_does(tmp_path, monkeypatch):
+    bomb = tmp_path / "bomb.pkl.gz"
+    bomb.write_bytes(gzip.compress(pickle.dumps(np.zeros(2_000_000, np.uint8)), 9))   # 2 MB -> 2 KB
+    monkeypatch.setenv("GRADWISE_MAX_PICKLE_BYTES", "1_000_000")
+    with pytest.raises(DataError, match=r"bomb.pkl.gz: inflates to more than 1,000,000 bytes.*"
+                                        r"GRADWISE_MAX_PICKLE_BYTES"):
+        load_pickle(bomb)
+    monkeypatch.setenv("GRADWISE_MAX_PICKLE_BYTES", "3_000_000")
+    two = tmp_path / "two.pkl.gz"                          # two gzip members, as `cat a.gz b.gz` makes
+    data = pickle.dumps({"data": np.ones((4, 2)), "labels": [0, 1, 0, 1]})
+    two.write_bytes(gzip.compress(data[:10]) + gzip.compress(data[10:]))
+    assert load_pickle(two).X_train.shape == (4, 2)
+    cut = tmp_path / "cut.pkl.gz"
+    cut.write_bytes(gzip.compress(data)[:-12])
+    with pytest.raises(DataError, match="cut.pkl.gz: corrupt or truncated gzip file"):
+        load_pickle(cut)
+
+
 class Hostile:
     def __reduce__(self):
         return (os.system, ("echo pwned > /tmp/gradwise-pwned",))

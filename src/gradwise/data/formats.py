@@ -8,7 +8,6 @@ one). Every failure is a ``DataError`` that names the file and what is wrong wit
 from __future__ import annotations
 
 import codecs
-import gzip
 import importlib
 import io
 import os
@@ -167,6 +166,30 @@ def safe_unpickle(data: bytes, source: str = "<pickle>"):
     return obj
 
 
+MAX_PICKLE_BYTES = 2**32          # a gzipped pickle inflates to 4 GiB at most (mnist.pkl.gz: 220 MB)
+MAX_PICKLE_ENV = "GRADWISE_MAX_PICKLE_BYTES"
+
+
+def gunzip_capped(raw: bytes, cap: int, source: str) -> bytes:
+    """The data of a gzip file (every member of it), inflated ``cap`` bytes at most: a file
+    that would inflate past it (a gzip bomb, or a data set too large to load) is refused
+    before the memory is spent, and a truncated or corrupt one is named."""
+    out, rest = [], raw
+    while rest:
+        inflate = zlib.decompressobj(wbits=31)               # 31: a gzip header and trailer
+        try:
+            out.append(inflate.decompress(rest, cap + 1 - sum(map(len, out))))
+        except zlib.error as e:
+            raise DataError(f"{source}: corrupt or truncated gzip file ({e})") from None
+        if inflate.unconsumed_tail or sum(map(len, out)) > cap:
+            raise DataError(f"{source}: inflates to more than {cap:,} bytes; if it really is "
+                            f"that large, raise ${MAX_PICKLE_ENV}")
+        if not inflate.eof:
+            raise DataError(f"{source}: corrupt or truncated gzip file (it ends inside its data)")
+        rest = inflate.unused_data.lstrip(b"\0")             # the next member, if any
+    return b"".join(out)
+
+
 def load_pickle(path) -> Dataset:
     """A pickled data set, safely: the classic ``mnist.pkl.gz`` ((train), (valid), (test)),
     ((train), (test)), or a dict with x_train/y_train/... keys. Gzip is detected.
@@ -182,10 +205,8 @@ def load_pickle(path) -> Dataset:
     except (FileNotFoundError, IsADirectoryError):
         raise DataError(f"{path}: no such file") from None
     if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as e:
-            raise DataError(f"{path}: corrupt or truncated gzip file ({e})") from None
+        raw = gunzip_capped(raw, cap_from_env(MAX_PICKLE_ENV, MAX_PICKLE_BYTES, "bytes", DataError),
+                            str(path))
     obj = safe_unpickle(raw, str(path))
     source, name = str(path), path.name.split(".")[0]
     if isinstance(obj, dict):
