@@ -106,12 +106,9 @@ def diagnose(model, X, y, *, loss=None, optimizer=None, epochs: int = 2, batch_s
         found += check_init(work).findings
     if not verify or data_errors:
         return Report(found)
-    sweep = experiments.lr_sweep(model, X, y, loss=loss, optimizer=optimizer, batch_size=batch_size,
-                                 seed=seed)
-    found = [f for f in found if f.code not in ("LR_TOO_HIGH", "LR_TOO_LOW")] + sweep.findings
-    return experiments.verify_model(Report(found), model, X, y, loss=loss, optimizer=optimizer,
-                                    batch_size=batch_size, epochs=epochs, seed=seed, shuffle=shuffle,
-                                    X_test=X_test, y_test=y_test, sweep=sweep)
+    return experiments.sweep_and_verify(found, model, X, y, loss=loss, optimizer=optimizer,
+                                        batch_size=batch_size, epochs=epochs, seed=seed, shuffle=shuffle,
+                                        X_test=X_test, y_test=y_test)[1]
 
 
 # ----------------------------------------------------------------------------- diagnose a text model

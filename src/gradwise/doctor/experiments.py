@@ -1303,6 +1303,22 @@ def _with_proba_loss(outcome: dict, before: float, after: float, noise: float | 
             "accuracy_verdict": acc, "proba_loss_verdict": nll, "proba_loss_noise": p["noise"]}
 
 
+def sweep_and_verify(found: list, model, X, y, *, loss=None, optimizer=None, batch_size: int = 64,
+                     epochs: int = 2, seed: int = 0, shuffle: bool = True, X_test=None, y_test=None,
+                     on_sweep=None) -> tuple[LRSweep, Report]:
+    """What ``diagnose(..., verify=True)`` adds to the findings ``found``: the learning rate
+    swept (its LR_TOO_HIGH / LR_TOO_LOW replace any the run's own evidence gave), then each
+    finding with a mechanical fix tried (``verify_model``). The sweep comes back too, and goes
+    to ``on_sweep`` as soon as it is done, for a page that draws it while the fixes run."""
+    sweep = lr_sweep(model, X, y, loss=loss, optimizer=optimizer, batch_size=batch_size, seed=seed)
+    if on_sweep is not None:
+        on_sweep(sweep)
+    kept = [f for f in found if f.code not in ("LR_TOO_HIGH", "LR_TOO_LOW")] + sweep.findings
+    return sweep, verify_model(Report(kept), model, X, y, loss=loss, optimizer=optimizer,
+                               batch_size=batch_size, epochs=epochs, seed=seed, shuffle=shuffle,
+                               X_test=X_test, y_test=y_test, sweep=sweep)
+
+
 def verify_model(report: Report, model, X, y, *, loss=None, optimizer=None, batch_size: int = 64,
                  epochs: int = 2, seed: int = 0, shuffle: bool = True, X_test=None, y_test=None,
                  max_samples: int | None = VERIFY_SAMPLES, sweep: LRSweep | None = None) -> Report:

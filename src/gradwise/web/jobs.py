@@ -335,17 +335,13 @@ class Job:
         untrained model (same seed, same batches, a subsample: doctor/experiments.py), so the
         page shows the loss against the rate and, under each finding, before and after."""
         from ..doctor import experiments
-        from ..doctor.findings import Report, verified_text
+        from ..doctor.findings import verified_text
         s = self.settings
         self.emit({"type": "experiments"})
-        sweep = experiments.lr_sweep(untrained, X, targets, loss=loss, optimizer=optimizer,
-                                     batch_size=s.batch_size, seed=s.seed)
-        self.emit({"type": "sweep", **sweep.to_dict()})
-        found = [f for f in watcher.current() if f.code not in ("LR_TOO_HIGH", "LR_TOO_LOW")]
-        report = experiments.verify_model(Report(found + sweep.findings), untrained, X, targets,
-                                          loss=loss, optimizer=optimizer, batch_size=s.batch_size,
-                                          seed=s.seed, shuffle=shuffle, X_test=test[0], y_test=test[1],
-                                          sweep=sweep)
+        _, report = experiments.sweep_and_verify(
+            watcher.current(), untrained, X, targets, loss=loss, optimizer=optimizer,
+            batch_size=s.batch_size, seed=s.seed, shuffle=shuffle, X_test=test[0], y_test=test[1],
+            on_sweep=lambda sweep: self.emit({"type": "sweep", **sweep.to_dict()}))
         for f in report.findings:
             if (f.code, f.where) not in watcher.sent:     # the sweep's own LR finding
                 watcher.sent.add((f.code, f.where))
