@@ -173,3 +173,21 @@ def test_doctor_honours_the_config_files_epochs(tmp_path, monkeypatch, capsys):
     cli.main(["doctor", "--config", str(tmp_path / "c.toml"), "--epochs", "7"])
     cli.main(["doctor"])
     assert seen == [5, 7, 2]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--out", "x"], "--out is a gradwise train setting: the doctor writes no run folder"),
+    (["--augment"], "--augment is a gradwise train setting"),
+    (["--early-stopping", "2"], "--early-stopping is a gradwise train setting"),
+    (["--model", "char-lstm", "--val-split", "0.1"], "--val-split is a gradwise train setting"),
+])
+def test_doctor_refuses_the_train_settings_its_run_would_ignore(argv, message, capsys):
+    assert cli.main(["doctor", "--data", "xor", *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag", ["--resume", "--no-plots", "--quiet"])
+def test_doctor_has_no_run_folder_flags(flag, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["doctor", flag])
+    assert exit_.value.code == 2 and f"unrecognized arguments: {flag}" in capsys.readouterr().err

@@ -61,7 +61,17 @@ TRAIN_HELP = {
 }
 
 
-def _add_train_flags(p: argparse.ArgumentParser) -> None:
+# settings the doctor's short watched run has no use for: given to ``gradwise doctor`` on the
+# command line, each is refused rather than silently ignored (a config file may hold them)
+NOT_FOR_THE_DOCTOR = {"out": "the doctor writes no run folder (--verify --run-dir DIR keeps its sweep)",
+                      "early_stopping": "its run is a couple of epochs, watched to the end",
+                      "augment": "it watches the data as it is, so that what it says is about your data",
+                      "val_split": "its watched run holds out no validation split"}
+
+
+def _add_train_flags(p: argparse.ArgumentParser, *, run_flags: bool = True) -> None:
+    """TrainConfig's fields as flags, and ``--config``; with ``run_flags``, those of a run
+    folder too (``--resume``, ``--no-plots``, ``--quiet``), which only ``train`` has."""
     from .train import TrainConfig
     defaults = TrainConfig()
     for f in fields(TrainConfig):
@@ -76,6 +86,8 @@ def _add_train_flags(p: argparse.ArgumentParser) -> None:
         p.add_argument(flag, dest=f.name, type={"int": int, "float": float}.get(kind, str), default=None,
                        metavar=f.name.upper(), help=TRAIN_HELP[f.name] + shown)
     p.add_argument("--config", metavar="FILE.toml", help="read settings from a TOML file; flags override it")
+    if not run_flags:
+        return
     p.add_argument("--resume", nargs="?", const="latest", metavar="RUN",
                    help="continue a stopped run from its last checkpoint (default: the latest in runs/)")
     p.add_argument("--no-plots", action="store_true", help="do not draw the PNG figures")
@@ -140,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Checks the data and the initialisation, trains briefly while "
                                      "watching, and prints the findings with evidence and fixes. "
                                      "Exit status 1 when it finds errors or warnings.")
-    _add_train_flags(doc)
+    _add_train_flags(doc, run_flags=False)
     doc.add_argument("--subset", type=int, default=10000,
                      help="train on this many samples (default 10000; 0 = all)")
     doc.add_argument("--raw-pixels", action="store_true", help="make it fail: skip dividing pixels by 255")
@@ -225,6 +237,9 @@ def cmd_doctor(args) -> int:
         raise GradwiseError(f"--subset must be >= 0 (0: all the samples); got {args.subset}")
     # a short run unless told otherwise, at the learning rate the doctor's rules were tuned on
     from .textmodels import TEXT_MODELS
+    for name, why in NOT_FOR_THE_DOCTOR.items():
+        if getattr(args, name) is not None:
+            raise GradwiseError(f"--{name.replace('_', '-')} is a gradwise train setting: {why}")
     if args.model in TEXT_MODELS:
         return doctor_text(args)
     cfg = train_config(args, args.config, epochs=2, lr=1e-3)
