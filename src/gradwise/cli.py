@@ -233,6 +233,8 @@ def cmd_doctor(args) -> int:
     if args.explain:
         return explain_code(args.explain)
     memory.keep_freed_memory()
+    if not isinstance(args.subset, int):           # argparse turns "--subset=--" into []
+        raise GradwiseError("--subset needs a whole number of samples (0: all of them)")
     if args.subset < 0:
         raise GradwiseError(f"--subset must be >= 0 (0: all the samples); got {args.subset}")
     # a short run unless told otherwise, at the learning rate the doctor's rules were tuned on
