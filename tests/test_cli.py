@@ -191,3 +191,13 @@ def test_doctor_has_no_run_folder_flags(flag, capsys):
     with pytest.raises(SystemExit) as exit_:
         cli.main(["doctor", flag])
     assert exit_.value.code == 2 and f"unrecognized arguments: {flag}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["serve", "--port=--"], ["doctor", "--subset=--"],
+                                  ["train", "--epochs=--"], ["sample", "x", "--length=--"]])
+def test_an_option_given_only_a_double_dash_is_a_usage_error(argv, capsys):
+    """argparse hands "--flag=--" over as [] whatever the flag's type; serve crashed on it."""
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(argv)
+    flag = argv[-1].split("=")[0]
+    assert exit_.value.code == 2 and f"gradwise: error: {flag} needs a value" in capsys.readouterr().err

@@ -233,8 +233,6 @@ def cmd_doctor(args) -> int:
     if args.explain:
         return explain_code(args.explain)
     memory.keep_freed_memory()
-    if not isinstance(args.subset, int):           # argparse turns "--subset=--" into []
-        raise GradwiseError("--subset needs a whole number of samples (0: all of them)")
     if args.subset < 0:
         raise GradwiseError(f"--subset must be >= 0 (0: all the samples); got {args.subset}")
     # a short run unless told otherwise, at the learning rate the doctor's rules were tuned on
@@ -453,9 +451,15 @@ COMMANDS = {"train": cmd_train, "doctor": cmd_doctor, "evaluate": cmd_evaluate, 
             "sample": cmd_sample, "data": cmd_data, "gradcheck": cmd_gradcheck, "serve": cmd_serve}
 
 
+LIST_OPTIONS = {"images"}             # the options whose value is a list (predict's images)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    for name, value in vars(args).items():        # argparse turns "--port=--" into [], for any type
+        if value == [] and name not in LIST_OPTIONS:
+            parser.error(f"--{name.replace('_', '-')} needs a value")
     to_stderr()                        # the library's messages (which source served) on stderr
     if args.command is None:
         parser.print_help()
