@@ -235,13 +235,13 @@ def cmd_doctor(args) -> int:
     memory.keep_freed_memory()
     if args.subset < 0:
         raise GradwiseError(f"--subset must be >= 0 (0: all the samples); got {args.subset}")
-    # a short run unless told otherwise, at the learning rate the doctor's rules were tuned on
-    from .textmodels import TEXT_MODELS
     for name, why in NOT_FOR_THE_DOCTOR.items():
         if getattr(args, name) is not None:
             raise GradwiseError(f"--{name.replace('_', '-')} is a gradwise train setting: {why}")
+    from .textmodels import TEXT_MODELS
     if args.model in TEXT_MODELS:
         return doctor_text(args)
+    # a short run unless told otherwise, at the learning rate the doctor's rules were tuned on
     cfg = train_config(args, args.config, epochs=2, lr=1e-3)
     prepared, pre = train.prepare(cfg)
     if args.raw_pixels:
