@@ -27,8 +27,11 @@ ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")     # a zip archive (the second: an 
 MAX_NPZ_BYTES = 2**32          # refuse archives whose arrays claim more than 4 GiB in all
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
-    """Call ``write(f)`` on a temporary file in ``path``'s folder, then rename it to ``path``."""
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object], *,
+                 durable: bool = True) -> Path:
+    """Call ``write(f)`` on a temporary file in ``path``'s folder, then rename it to ``path``;
+    ``durable``: on disk (fsync) before the rename. A file the next load checks and can make
+    again (a cache) may skip that: after a crash it is whole, or missing, or fails its check."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -37,7 +40,8 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -54,8 +58,8 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    return atomic_write(path, lambda f: f.write(data))
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, durable: bool = True) -> Path:
+    return atomic_write(path, lambda f: f.write(data), durable=durable)
 
 
 def read_npz_arrays(path: str | os.PathLike, error: type[Exception], *, what: str = ".npz archive",

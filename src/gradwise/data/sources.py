@@ -182,7 +182,7 @@ def _keep_decoded(copy: Path, data: bytes) -> None:
         copy.parent.mkdir(parents=True, exist_ok=True)
         for old in copy.parent.glob(copy.name.split("-")[0] + "-*.idx"):
             old.unlink(missing_ok=True)
-        atomic_write_bytes(copy, data)
+        atomic_write_bytes(copy, data, durable=False)    # checked at every load: no fsync
     except OSError:
         pass
 
