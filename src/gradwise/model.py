@@ -411,9 +411,9 @@ class Sequential:
 
     @staticmethod
     def _check_lengths(X: np.ndarray, y: np.ndarray, who: str) -> None:
-        rows, targets = (len(a) if a.ndim else "no" for a in (X, y))
-        if rows != targets or rows == "no":
-            raise ValueError(f"{who}: {rows} input rows but {targets} targets")
+        if X.ndim == 0 or y.ndim == 0 or len(X) != len(y):
+            raise ValueError(f"{who}: {len(X) if X.ndim else 'no'} input rows but "
+                             f"{len(y) if y.ndim else 'no'} targets")
         if len(X) == 0:
             raise ValueError(f"{who}: no samples")
 

@@ -28,9 +28,10 @@ def draw_in_two(here, there) -> list[Path]:
     module, each function taking its path last) side by side: ``there`` in a forked copy of
     this process, which has imported matplotlib, while this one draws ``here``; the paths,
     ``here``'s first. A run's four figures: 0.87 s -> 0.62 s on 2 cores (medians of 10 main
-    jobs), the other core being idle once the training is done. Where a fork is not safe (not Linux, or other threads
-    running: a notebook's kernel, a web server), or the copy fails, this process draws
-    ``there`` after ``here``, so a figure that fails raises here as it would anyway."""
+    jobs), the other core being idle once the training is done. Where a fork is not safe
+    (not Linux, or other threads running: a notebook's kernel, a web server), or the copy
+    fails, this process draws ``there`` after ``here``, so a figure that fails raises here
+    as it would anyway."""
     import matplotlib.backends.backend_agg  # noqa: F401  (imported once, before the fork)
     import matplotlib.figure  # noqa: F401
     pid = _fork()

@@ -174,14 +174,15 @@ def gunzip_capped(raw: bytes, cap: int, source: str) -> bytes:
     """The data of a gzip file (every member of it), inflated ``cap`` bytes at most: a file
     that would inflate past it (a gzip bomb, or a data set too large to load) is refused
     before the memory is spent, and a truncated or corrupt one is named."""
-    out, rest = [], raw
+    out, rest, total = [], raw, 0
     while rest:
         inflate = zlib.decompressobj(wbits=31)               # 31: a gzip header and trailer
         try:
-            out.append(inflate.decompress(rest, cap + 1 - sum(map(len, out))))
+            out.append(inflate.decompress(rest, cap + 1 - total))
         except zlib.error as e:
             raise DataError(f"{source}: corrupt or truncated gzip file ({e})") from None
-        if inflate.unconsumed_tail or sum(map(len, out)) > cap:
+        total += len(out[-1])
+        if inflate.unconsumed_tail or total > cap:
             raise DataError(f"{source}: inflates to more than {cap:,} bytes; if it really is "
                             f"that large, raise ${MAX_PICKLE_ENV}")
         if not inflate.eof:

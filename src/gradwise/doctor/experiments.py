@@ -51,6 +51,8 @@ SWEEP_FACTOR = 3.0
 #: ... and its short run kept at least this share of the loss the best run shed (from the
 #: loss at init) still to shed: a real difference, not a neighbouring grid point.
 SWEEP_GAP = 0.25
+#: The findings the sweep decides: its own replace any the run's evidence gave.
+LR_CODES = ("LR_TOO_HIGH", "LR_TOO_LOW")
 #: A fix is said to help when it raised the accuracy by more than this (percentage points) ...
 #: (the same short run's accuracy spreads 0.7-4.0 points over 3 seeds on 13 of the 14 healthy
 #: MNIST runs of benchmarks/doctor/experiments.py, 7.2 on an under-trained one; the smallest
@@ -791,7 +793,7 @@ def _confirm_rate(found: list[Finding], s: _UserSetup, sw: LRSweep, lr, train_st
     accuracy, over 3 seeds); a high one that did not diverge can be as good once the run is as
     long as yours (measured: a correct per-neuron XOR network at lr 0.5 read as 5,000x too
     high from 100 steps that had not left the plateau at any rate)."""
-    judged = [f for f in found if f.code in ("LR_TOO_LOW", "LR_TOO_HIGH")]
+    judged = [f for f in found if f.code in LR_CODES]
     if not judged or lr is None or train_steps is None or train_steps <= sw.steps:
         return found
     if judged[0].code == "LR_TOO_HIGH" and not (sw.current_loss is not None and math.isfinite(sw.current_loss)):
@@ -804,7 +806,7 @@ def _confirm_rate(found: list[Finding], s: _UserSetup, sw: LRSweep, lr, train_st
     gap = None if not shed or shed <= 0 or not math.isfinite(mine) else (mine - best) / shed
     used["lr_at_train_steps"] = {"steps": n, "loss_at_lr": mine, "loss_at_best": best, "gap": gap}
     if (gap is not None and gap < SWEEP_GAP) or (gap is None and math.isfinite(mine) and mine <= best):
-        return [f for f in found if f.code not in ("LR_TOO_LOW", "LR_TOO_HIGH")]
+        return [f for f in found if f.code not in LR_CODES]
     return found
 
 
@@ -1249,7 +1251,7 @@ MODEL_FIXES = {
     "OUTPUT_LOSS_MISMATCH": ("make the output and the loss agree", _fix_output_loss),
     **dict.fromkeys(("INIT_SYMMETRIC", "INIT_ALL_POSITIVE", "INIT_TOO_LARGE", "INIT_TOO_SMALL",
                      "DEAD_RELU"), _INIT_FIX),
-    **dict.fromkeys(("LR_TOO_HIGH", "LR_TOO_LOW"), _LR_FIX),
+    **dict.fromkeys(LR_CODES, _LR_FIX),
     **dict.fromkeys(("EXPLODING_GRADIENT", "NONFINITE"), _CLIP_FIX),
 }
 
@@ -1313,7 +1315,7 @@ def sweep_and_verify(found: list, model, X, y, *, loss=None, optimizer=None, bat
     sweep = lr_sweep(model, X, y, loss=loss, optimizer=optimizer, batch_size=batch_size, seed=seed)
     if on_sweep is not None:
         on_sweep(sweep)
-    kept = [f for f in found if f.code not in ("LR_TOO_HIGH", "LR_TOO_LOW")] + sweep.findings
+    kept = [f for f in found if f.code not in LR_CODES] + sweep.findings
     return sweep, verify_model(Report(kept), model, X, y, loss=loss, optimizer=optimizer,
                                batch_size=batch_size, epochs=epochs, seed=seed, shuffle=shuffle,
                                X_test=X_test, y_test=y_test, sweep=sweep)
@@ -1385,7 +1387,7 @@ def _verify_user(report: Report, s: _UserSetup, sw: LRSweep, steps: int, used: d
     before = None
     out = []
     for f in report.findings:
-        if f.severity == "info" or f.code not in ("INPUT_SCALE", "LR_TOO_HIGH", "LR_TOO_LOW"):
+        if f.severity == "info" or f.code not in ("INPUT_SCALE", *LR_CODES):
             out.append(f)
             continue
         if before is None:

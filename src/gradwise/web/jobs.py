@@ -312,7 +312,8 @@ class Job:
         before = doctor.check_data(X, y, Xt, yt, num_classes=n_classes, shuffled=shuffle)
         watcher = _Watcher(self, every=max(1, steps // BATCH_EVENTS_PER_EPOCH), initial=before)
         self.emit({"type": "weights", "step": 0, "images": first_layer_images(model.layers[0].params["W"])})
-        untrained, unused_optimizer = copy.deepcopy(model), copy.deepcopy(optimizer)
+        if s.experiments:                       # the experiments start from the untrained model
+            untrained, unused_optimizer = copy.deepcopy(model), copy.deepcopy(optimizer)
         try:
             model.fit(X, targets, epochs=s.epochs, batch_size=s.batch_size, loss=cfg.loss,
                       optimizer=optimizer, validation_data=(Xt, test_targets), seed=s.seed,
